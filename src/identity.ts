@@ -1,0 +1,75 @@
+/**
+ * Default app and instance names: the git repository and its linked worktree, read from
+ * `.git` without spawning git (a reserve must stay cheap).
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { checkName } from './validate.js';
+
+/** App and instance that name a lease. */
+export interface Scope {
+  app: string;
+  instance: string;
+}
+
+/** Turns a folder name into a valid name (`My Project` → `My-Project`). */
+function sanitize(name: string): string {
+  const cleaned = name.replace(/[^A-Za-z0-9._:@+-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 128);
+  return cleaned === '' || ['__proto__', 'constructor', 'prototype'].includes(cleaned) ? 'default' : cleaned;
+}
+
+function findGit(cwd: string): { top: string; dotGit: string } | null {
+  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
+    const dotGit = join(dir, '.git');
+    try {
+      statSync(dotGit);
+      return { top: dir, dotGit };
+    } catch {
+      // keep climbing
+    }
+    if (dirname(dir) === dir) return null;
+  }
+}
+
+/**
+ * The git repository's name and linked worktree of `cwd`: in a linked worktree `.git` is
+ * a file `gitdir: <main>/.git/worktrees/<name>`, so the app is the main checkout's folder
+ * and the instance the worktree's folder.
+ */
+export function detectScope(cwd: string): Scope {
+  const git = findGit(cwd);
+  if (!git) return { app: sanitize(basename(resolve(cwd))), instance: 'default' };
+  try {
+    const text = readFileSync(git.dotGit, 'utf8');
+    const match = /^gitdir:\s*(.+)$/m.exec(text);
+    const gitdir = match?.[1] ? resolve(git.top, match[1].trim()) : '';
+    const worktrees = dirname(gitdir);
+    if (basename(worktrees) === 'worktrees') {
+      return { app: sanitize(basename(dirname(dirname(worktrees)))), instance: sanitize(basename(git.top)) };
+    }
+  } catch {
+    // .git is a directory: a main checkout
+  }
+  return { app: sanitize(basename(git.top)), instance: 'default' };
+}
+
+/**
+ * Resolves app and instance: explicit options, then `PORTLEASE_APP` / `PORTLEASE_INSTANCE`,
+ * then the git repository / worktree of `cwd`.
+ *
+ * @example
+ * resolveScope({ app: 'shop' }); // { app: 'shop', instance: 'default' }
+ */
+export function resolveScope(
+  options: { app?: string | undefined; instance?: string | undefined; cwd?: string | undefined } = {},
+  env: Record<string, string | undefined> = process.env,
+): Scope {
+  const app = options.app ?? (env['PORTLEASE_APP'] || undefined);
+  const instance = options.instance ?? (env['PORTLEASE_INSTANCE'] || undefined);
+  if (app !== undefined && instance !== undefined) return { app: checkName(app, 'app'), instance: checkName(instance, 'instance') };
+  const detected = detectScope(options.cwd ?? process.cwd());
+  return {
+    app: app === undefined ? detected.app : checkName(app, 'app'),
+    instance: instance === undefined ? detected.instance : checkName(instance, 'instance'),
+  };
+}

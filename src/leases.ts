@@ -1,0 +1,122 @@
+/** Everything about existing leases: release, renew, lookup, wait, list, prune. */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { PortleaseError } from './errors.js';
+import { resolveScope } from './identity.js';
+import { deadReason, reclaimable, snapshot, transaction, type RegistryContext } from './registry.js';
+import { leaseKey } from './schema.js';
+import type { Lease, LeaseFilter, ScopeOptions } from './types.js';
+import { checkName, checkPort, describe, parseDuration } from './validate.js';
+
+const FILTER_FIELDS = ['id', 'port', 'app', 'instance', 'service'] as const;
+
+/** Checks a filter and returns a predicate over leases (pure). */
+export function toPredicate(filter: LeaseFilter): (lease: Lease) => boolean {
+  if (filter.id !== undefined && (!Number.isSafeInteger(filter.id) || filter.id < 1)) throw new RangeError(`id must be a positive integer, got ${describe(filter.id)}`);
+  if (filter.port !== undefined) checkPort(filter.port);
+  if (filter.app !== undefined) checkName(filter.app, 'app');
+  if (filter.instance !== undefined) checkName(filter.instance, 'instance');
+  if (filter.service !== undefined && filter.service !== null) checkName(filter.service, 'service');
+  return (lease) =>
+    (filter.id === undefined || lease.id === filter.id) &&
+    (filter.port === undefined || lease.port === filter.port) &&
+    (filter.app === undefined || lease.app === filter.app) &&
+    (filter.instance === undefined || lease.instance === filter.instance) &&
+    (filter.service === undefined || lease.service === filter.service);
+}
+
+/** What `release()` accepts: a lease, its id, a service name of the current app, or a filter. */
+export type ReleaseTarget = Lease | number | string | LeaseFilter;
+
+/** Turns a release target into a filter (pure, but for resolving the default scope). */
+export function toFilter(target: ReleaseTarget, options: ScopeOptions, env: Record<string, string | undefined>): LeaseFilter {
+  if (typeof target === 'number') {
+    if (!Number.isSafeInteger(target) || target < 1) throw new RangeError(`lease id must be a positive integer, got ${target}`);
+    return { id: target };
+  }
+  if (typeof target === 'string') {
+    const service = checkName(target, 'service');
+    return { ...resolveScope({ app: options.app, instance: options.instance }, env), service };
+  }
+  if (target === null || typeof target !== 'object') throw new TypeError(`release() takes a lease, an id, a service name or a filter, got ${describe(target)}`);
+  if ('createdAt' in target && typeof (target as Lease).id === 'number') return { id: (target as Lease).id, port: (target as Lease).port };
+  const filter = target as LeaseFilter;
+  if (!FILTER_FIELDS.some((field) => filter[field] !== undefined)) {
+    throw new TypeError('release() needs at least one of id, port, app, instance or service: an empty filter would release everything');
+  }
+  return filter;
+}
+
+/** Releases the matching leases; resolves with how many were live. */
+export async function releaseIn(ctx: RegistryContext, filter: LeaseFilter): Promise<number> {
+  const matches = toPredicate(filter);
+  return transaction(ctx, (data) => {
+    const before = data.leases.length;
+    data.leases = data.leases.filter((lease) => !matches(lease));
+    const released = before - data.leases.length;
+    return { value: released, changed: released > 0 };
+  });
+}
+
+/** Extends a lease's expiry by `ttl` (default: the ttl it was made with) from now. */
+export async function renewIn(ctx: RegistryContext, target: Lease | number, ttl: number | string | undefined): Promise<Lease> {
+  const id = typeof target === 'number' ? target : target?.id;
+  if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 1) throw new TypeError(`renew() takes a lease or its id, got ${describe(target)}`);
+  const ms = ttl === undefined ? undefined : parseDuration(ttl);
+  return transaction(ctx, (data, now) => {
+    const lease = data.leases.find((entry) => entry.id === id);
+    if (!lease) throw new PortleaseError('E_NOT_FOUND', `Lease ${id} is not live (released, expired or reclaimed). Reserve again.`);
+    const duration = ms ?? lease.ttl;
+    if (duration === undefined) throw new TypeError(`lease ${id} has no ttl to renew: pass one, e.g. renew(lease, '1h')`);
+    lease.ttl = duration;
+    lease.expiresAt = new Date(now + duration).toISOString();
+    return { value: structuredClone(lease), changed: true };
+  });
+}
+
+/** Live leases matching a filter, sorted by id. Reads without the lock. */
+export async function listIn(ctx: RegistryContext, filter: LeaseFilter = {}): Promise<Lease[]> {
+  const matches = toPredicate(filter);
+  const now = Date.now();
+  const data = await snapshot(ctx);
+  return data.leases.filter((lease) => deadReason(lease, now) === null && matches(lease)).sort((a, b) => a.id - b.id);
+}
+
+/** The live lease of a service in the current (or given) app and instance. */
+export async function lookupIn(ctx: RegistryContext, service: string, options: ScopeOptions = {}): Promise<Lease | undefined> {
+  const name = checkName(service, 'service');
+  const { app, instance } = resolveScope({ app: options.app, instance: options.instance }, ctx.env);
+  const key = leaseKey(app, instance, name);
+  return (await listIn(ctx, { app, instance, service: name })).find((lease) => leaseKey(lease.app, lease.instance, name) === key);
+}
+
+/** Options of `waitFor()`. */
+export interface WaitOptions extends ScopeOptions {
+  /** ms to wait before `E_TIMEOUT`. @default 10000 */
+  timeout?: number;
+  /** ms between looks at the registry. @default 100 */
+  interval?: number;
+}
+
+/** Waits until a service has a live lease (another process reserves it). */
+export async function waitForIn(ctx: RegistryContext, service: string, options: WaitOptions = {}): Promise<Lease> {
+  const timeout = options.timeout ?? 10_000;
+  const interval = options.interval ?? 100;
+  if (!Number.isFinite(timeout) || timeout < 0) throw new RangeError(`timeout must be a non-negative number of ms, got ${timeout}`);
+  if (!Number.isFinite(interval) || interval < 1) throw new RangeError(`interval must be at least 1 ms, got ${interval}`);
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const lease = await lookupIn(ctx, service, options);
+    if (lease) return lease;
+    if (Date.now() >= deadline) {
+      throw new PortleaseError('E_TIMEOUT', `No lease for ${service} appeared within ${timeout} ms. Is the process that reserves it running?`);
+    }
+    await sleep(Math.min(interval, Math.max(1, deadline - Date.now())));
+  }
+}
+
+/** Removes expired leases and those of dead owners whose port is unbound; returns them. */
+export async function pruneIn(ctx: RegistryContext, dryRun = false): Promise<Lease[]> {
+  if (dryRun) return reclaimable((await snapshot(ctx)).leases, Date.now());
+  // Every transaction prunes before deciding: an empty decision is a prune.
+  return transaction(ctx, (_data, _now, reclaimed) => ({ value: [...reclaimed], changed: false }));
+}

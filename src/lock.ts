@@ -1,0 +1,178 @@
+/**
+ * The registry lock: proper-lockfile (an atomic `mkdir`) plus what it lacks.
+ *
+ * - Its retries either fail at once (`retries: 0`) or back off to seconds; we poll with a
+ *   short, jittered, capped wait and an overall deadline instead.
+ * - It records no owner, so a SIGKILLed holder blocks everyone for the whole stale time.
+ *   We write the holder's identity beside the lock and take over at once from a holder
+ *   that is provably dead.
+ * - Its default `onCompromised` throws from a timer (an uncaught exception). Ours only
+ *   marks the transaction, which then refuses to write.
+ */
+import { promises as fs } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import lockfile from 'proper-lockfile';
+import { LOCK_DEADLINE_MS, LOCK_STALE_MS } from './defaults.js';
+import { PortleaseError, storageError } from './errors.js';
+import { isAlive, isLocal, ownerOf } from './owner.js';
+import type { RegistryPaths } from './paths.js';
+import type { Owner } from './types.js';
+
+/** Lock timing knobs (tests shorten them). */
+export interface LockTimings {
+  /** ms after which a lock whose holder is not provably dead is taken over (≥ 2000). */
+  stale?: number;
+  /** ms to keep trying before `E_LOCK_TIMEOUT`. */
+  deadline?: number;
+}
+
+/** What the holder writes beside the lock directory. */
+export interface LockOwnerRecord {
+  owner: Owner;
+  token: string;
+  /** Inode of the lock directory this record belongs to. */
+  lockIno: string;
+  since: string;
+}
+
+/** Handed to the critical section: proves, just before a write, that the lock is still ours. */
+export interface LockGuard {
+  check(): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function lockIno(paths: RegistryPaths): Promise<string | null> {
+  try {
+    return String((await fs.lstat(paths.lock, { bigint: true })).ino);
+  } catch {
+    return null;
+  }
+}
+
+/** Reads the holder record, or `null` when there is none (or it is unreadable). */
+export async function readLockOwner(paths: RegistryPaths): Promise<LockOwnerRecord | null> {
+  try {
+    const record = JSON.parse(await fs.readFile(paths.lockOwner, 'utf8')) as LockOwnerRecord;
+    return record && typeof record.token === 'string' && record.owner ? record : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Removes a lock whose recorded holder is provably dead. The lock directory is renamed
+ * away first (atomic) and only deleted when it is still the one the dead holder made.
+ */
+async function reclaimDeadHolder(paths: RegistryPaths): Promise<boolean> {
+  const record = await readLockOwner(paths);
+  if (!record || !isLocal(record.owner) || isAlive(record.owner)) return false;
+  if ((await lockIno(paths)) !== record.lockIno) return false;
+  const aside = `${paths.lock}.dead-${randomBytes(4).toString('hex')}`;
+  try {
+    await fs.rename(paths.lock, aside);
+  } catch {
+    return false; // someone else reclaimed it first
+  }
+  const renamed = String((await fs.lstat(aside, { bigint: true })).ino);
+  if (renamed !== record.lockIno) {
+    // We raced and moved a live holder's fresh lock: put it back.
+    await fs.rename(aside, paths.lock).catch(() => {});
+    return false;
+  }
+  await fs.rm(aside, { recursive: true, force: true });
+  const still = await readLockOwner(paths);
+  if (still?.token === record.token) await fs.rm(paths.lockOwner, { force: true });
+  return true;
+}
+
+/**
+ * Runs `fn` while holding the registry lock.
+ *
+ * @example
+ * await withLock(paths, async (guard) => { … await guard.check(); … });
+ */
+export async function withLock<T>(paths: RegistryPaths, fn: (guard: LockGuard) => Promise<T>, timings: LockTimings = {}): Promise<T> {
+  const stale = Math.max(timings.stale ?? LOCK_STALE_MS, 2000);
+  const deadline = Date.now() + (timings.deadline ?? LOCK_DEADLINE_MS);
+  let compromised: Error | null = null;
+  let release: (() => Promise<void>) | undefined;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      release = await lockfile.lock(paths.file, {
+        lockfilePath: paths.lock,
+        realpath: false,
+        stale,
+        update: Math.floor(stale / 2),
+        retries: 0,
+        onCompromised: (error) => {
+          compromised = error;
+        },
+      });
+      break;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ELOCKED' && code !== 'ENOTEMPTY' && code !== 'ENOENT') throw storageError(error, paths.lock, 'lock');
+      if (await reclaimDeadHolder(paths)) continue;
+      if (Date.now() >= deadline) {
+        const holder = await readLockOwner(paths);
+        throw new PortleaseError(
+          'E_LOCK_TIMEOUT',
+          `Could not lock ${paths.file} within ${timings.deadline ?? LOCK_DEADLINE_MS} ms` +
+            (holder ? ` (held by pid ${holder.owner.pid} on ${holder.owner.host} since ${holder.since})` : '') +
+            `. If no portlease process is running, remove ${paths.lock}.`,
+          { cause: error, file: paths.file },
+        );
+      }
+      // Short first waits (a transaction takes about a millisecond), jittered so that
+      // contenders spread out, capped so nobody sleeps for long.
+      await sleep(1 + Math.random() * Math.min(50, 2 * 1.5 ** attempt));
+    }
+  }
+
+  const token = randomBytes(8).toString('hex');
+  const record: LockOwnerRecord = {
+    owner: ownerOf(),
+    token,
+    lockIno: (await lockIno(paths)) ?? '',
+    since: new Date().toISOString(),
+  };
+  const guard: LockGuard = {
+    async check() {
+      if (compromised) {
+        throw new PortleaseError('E_LOCK_COMPROMISED', `Lost the lock on ${paths.file} (${compromised.message}); nothing was written. Try again.`, {
+          cause: compromised,
+          file: paths.file,
+        });
+      }
+      const current = await readLockOwner(paths);
+      if (current?.token !== token) {
+        throw new PortleaseError('E_LOCK_COMPROMISED', `Another process took over the lock on ${paths.file}; nothing was written. Try again.`, {
+          file: paths.file,
+        });
+      }
+    },
+  };
+  try {
+    const temp = `${paths.lockOwner}.${token}`;
+    await fs.writeFile(temp, JSON.stringify(record), { mode: 0o600 });
+    await fs.rename(temp, paths.lockOwner);
+    return await fn(guard);
+  } finally {
+    const current = await readLockOwner(paths);
+    if (current?.token === token) await fs.rm(paths.lockOwner, { force: true }).catch(() => {});
+    // After a compromise proper-lockfile rejects with ERELEASED: the lock is not ours to remove.
+    await release().catch(() => {});
+  }
+}
+
+/** Lock state for `doctor`: whether the lock is held, by whom, and for how long. */
+export async function lockState(paths: RegistryPaths): Promise<{ held: boolean; holder: Owner | null; ageMs: number | null }> {
+  try {
+    const stat = await fs.stat(paths.lock);
+    const record = await readLockOwner(paths);
+    return { held: true, holder: record?.owner ?? null, ageMs: Date.now() - stat.mtimeMs };
+  } catch {
+    return { held: false, holder: null, ageMs: null };
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * Process identity and liveness. A pid alone is reused within minutes (pid_max is often
+ * 32768), so an owner is pid + process start time + boot id + pid namespace + hostname.
+ */
+import { readFileSync, readlinkSync } from 'node:fs';
+import { hostname } from 'node:os';
+import type { Owner } from './types.js';
+
+function readOrNull(read: () => string): string | null {
+  try {
+    return read().trim() || null;
+  } catch {
+    return null;
+  }
+}
+
+const BOOT_ID = readOrNull(() => readFileSync('/proc/sys/kernel/random/boot_id', 'utf8'));
+const PID_NS = readOrNull(() => readlinkSync('/proc/self/ns/pid'));
+const HOST = hostname();
+
+interface ProcStat {
+  state: string;
+  start: string;
+}
+
+/** Reads state and start time from `/proc/<pid>/stat`; `null` off Linux or for a gone pid. */
+function procStat(pid: number): ProcStat | null {
+  const text = readOrNull(() => readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  if (text === null) return null;
+  // The command name (field 2) may hold spaces and ')' itself: parse after the last ')'.
+  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  // After the name: field 3 (state) is index 0, field 22 (starttime) is index 19.
+  const state = fields[0];
+  const start = fields[19];
+  return state && start ? { state, start } : null;
+}
+
+/**
+ * Identity of a process of this machine, by default the current one.
+ *
+ * @example
+ * ownerOf(process.pid).pid === process.pid; // true
+ */
+export function ownerOf(pid: number = process.pid): Owner {
+  return { pid, start: procStat(pid)?.start ?? null, boot: BOOT_ID, ns: PID_NS, host: HOST };
+}
+
+/** True when the owner lives on this host, boot and pid namespace, so its pid means something here. */
+export function isLocal(owner: Owner): boolean {
+  return owner.host === HOST && owner.boot === BOOT_ID && owner.ns === PID_NS;
+}
+
+/** True when `owner` is the current process. */
+export function isSelf(owner: Owner): boolean {
+  return isLocal(owner) && owner.pid === process.pid && owner.start === ownerOf().start;
+}
+
+/**
+ * Whether the owner is alive. Foreign owners (another host, boot or pid namespace) count
+ * as alive: their pid means nothing here and only a ttl can end their lease.
+ */
+export function isAlive(owner: Owner): boolean {
+  if (!isLocal(owner)) return true;
+  try {
+    process.kill(owner.pid, 0);
+  } catch (error) {
+    // EPERM: the process exists but belongs to another user.
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  const stat = procStat(owner.pid);
+  if (stat === null) return owner.start === null; // no /proc: trust kill(0)
+  if (stat.state === 'Z' || stat.state === 'X') return false; // zombie or dead
+  return owner.start === null || stat.start === owner.start;
+}

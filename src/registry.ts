@@ -1,0 +1,126 @@
+/**
+ * The one critical path: lock → read + validate → prune → decide → write → unlock.
+ * Reads (`snapshot`) take no lock: every write is an atomic rename, so a reader sees the
+ * old or the new file, never a torn one.
+ */
+import { appendFileSync } from 'node:fs';
+import { withLock, type LockTimings } from './lock.js';
+import { isAlive } from './owner.js';
+import { resolvePaths, type RegistryPaths } from './paths.js';
+import { probePort } from './probe.js';
+import type { RegistryData } from './schema.js';
+import { ensureDir, openDatabase, readRegistry } from './storage.js';
+import type { Lease, Owner } from './types.js';
+
+/** Everything that selects and tunes one registry. */
+export interface RegistryContext {
+  paths: RegistryPaths;
+  env: Record<string, string | undefined>;
+  timings: LockTimings;
+}
+
+/** Options accepted by `openRegistry()` beyond `home`. */
+export interface ContextOptions {
+  home?: string | undefined;
+  /** Environment to read PORTLEASE_* variables from. @default process.env */
+  env?: Record<string, string | undefined>;
+  /** Lock timings (advanced; tests shorten them). */
+  lock?: LockTimings;
+}
+
+/** Builds a context; throws `TypeError` on a bad home. */
+export function createContext(options: ContextOptions = {}): RegistryContext {
+  const env = options.env ?? process.env;
+  return { paths: resolvePaths(options.home, env), env, timings: options.lock ?? {} };
+}
+
+/** What a transaction's decision returns: a value, and whether the registry changed. */
+export interface Decision<T> {
+  value: T;
+  changed: boolean;
+}
+
+/** Why a lease is no longer live, or `null` when it is. Pure but for the liveness check. */
+export function deadReason(lease: Lease, now: number, alive: (owner: Owner) => boolean = isAlive): 'expired' | 'owner-dead' | null {
+  if (lease.expiresAt !== null && Date.parse(lease.expiresAt) <= now) return 'expired';
+  if (lease.owner !== null && !alive(lease.owner)) return 'owner-dead';
+  return null;
+}
+
+/** A liveness check that asks the OS once per owner within one pass. */
+export function cachedLiveness(): (owner: Owner) => boolean {
+  const seen = new Map<string, boolean>();
+  return (owner) => {
+    const key = `${owner.host}|${owner.boot}|${owner.ns}|${owner.pid}|${owner.start}`;
+    let alive = seen.get(key);
+    if (alive === undefined) seen.set(key, (alive = isAlive(owner)));
+    return alive;
+  };
+}
+
+/**
+ * Leases that can go: expired ones, and those whose owner died, unless their port is
+ * still bound (a child of the dead owner may still serve on it).
+ */
+export async function reclaimable(leases: readonly Lease[], now: number): Promise<Lease[]> {
+  const alive = cachedLiveness();
+  const gone: Lease[] = [];
+  for (const lease of leases) {
+    const reason = deadReason(lease, now, alive);
+    if (reason === 'expired' || (reason === 'owner-dead' && (await probePort(lease.port)).free)) gone.push(lease);
+  }
+  return gone;
+}
+
+/** Reads the registry without the lock. */
+export function snapshot(ctx: RegistryContext): Promise<RegistryData> {
+  return readRegistry(ctx.paths);
+}
+
+/**
+ * Runs `decide` on the freshly read registry under the lock, after pruning, and writes
+ * the result durably when anything changed. Resolves only after the write reached disk.
+ */
+export async function transaction<T>(ctx: RegistryContext, decide: (data: RegistryData, now: number, reclaimed: readonly Lease[]) => Decision<T> | Promise<Decision<T>>): Promise<T> {
+  await ensureDir(ctx.paths);
+  return withLock(
+    ctx.paths,
+    async (guard) => {
+      const { db, adapter } = openDatabase(ctx.paths, () => guard.check());
+      await db.read();
+      if (adapter.recovered) process.emitWarning(adapter.recovered, { code: 'PORTLEASE_RECOVERED' });
+      const data = db.data;
+      const before = ctx.env['PORTLEASE_AUDIT_LOG'] ? new Map(data.leases.map((lease) => [lease.id, lease.port])) : null;
+      const now = Date.now();
+      const reclaimed = await reclaimable(data.leases, now);
+      const gone = new Set(reclaimed);
+      if (gone.size > 0) data.leases = data.leases.filter((lease) => !gone.has(lease));
+      const { value, changed } = await decide(data, now, reclaimed);
+      if (changed || gone.size > 0 || adapter.recovered) {
+        data.rev += 1;
+        await db.write();
+        if (before) audit(ctx, data, before);
+      }
+      return value;
+    },
+    ctx.timings,
+  );
+}
+
+/**
+ * Appends one line per committed write to `PORTLEASE_AUDIT_LOG` (a debugging aid, and how
+ * the stress tests check that no port was ever held twice): the revision and the lease
+ * ids granted and released by it. Written under the lock, so lines are in commit order.
+ */
+function audit(ctx: RegistryContext, data: RegistryData, before: Map<number, number>): void {
+  const after = new Map(data.leases.map((lease) => [lease.id, lease.port]));
+  const granted = [...after].filter(([id]) => !before.has(id));
+  const released = [...before].filter(([id]) => !after.has(id));
+  const line = JSON.stringify({ rev: data.rev, pid: process.pid, granted, released });
+  try {
+    appendFileSync(ctx.env['PORTLEASE_AUDIT_LOG']!, `${line}\n`);
+  } catch (error) {
+    // The registry write already succeeded: a debugging aid must not fail it.
+    process.emitWarning(`Cannot append to PORTLEASE_AUDIT_LOG: ${(error as Error).message}`, { code: 'PORTLEASE_AUDIT' });
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * Turns `reserve()` arguments into a checked request (pure): every misuse is a
+ * `TypeError`/`RangeError` here, before any file or socket is touched.
+ */
+import { resolveScope } from './identity.js';
+import { ownerOf } from './owner.js';
+import { leaseKey } from './schema.js';
+import type { Owner, PortRange, ReserveOptions } from './types.js';
+import { SKIPPED_PORTS, checkLabel, checkName, checkPort, checkPortList, describe, parseDuration, resolveRange } from './validate.js';
+
+/** A checked reserve request. */
+export interface ReserveRequest {
+  service: string | null;
+  app: string;
+  instance: string;
+  key: string | undefined;
+  label: string | undefined;
+  exact: number[] | undefined;
+  range: PortRange;
+  /** Ports the caller excluded plus the skip lists (the latter only for non-exact requests). */
+  exclude: Set<number>;
+  owner: Owner | null;
+  ttl: number | undefined;
+  claim: boolean;
+  exclusive: boolean;
+}
+
+/** Options of `reserve()` as the library accepts them, with the HTTP server's `exclusive`. */
+export interface ReserveInput extends ReserveOptions {
+  /** Fail with `E_SERVICE_LEASED` when the service already has a live lease. @default false */
+  exclusive?: boolean;
+}
+
+const KNOWN = new Set([
+  'port', 'range', 'exclude', 'app', 'instance', 'label', 'owner', 'ttl', 'durable', 'claim', 'home', 'exclusive', 'host', 'service',
+]);
+
+function checkBoolean(value: unknown, what: string): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== 'boolean') throw new TypeError(`${what} must be a boolean, got ${describe(value)}`);
+  return value;
+}
+
+/** Splits `reserve(service?, options?)` / `reserve(options)` into its two parts. */
+export function splitArgs(first: unknown, second: unknown): { service: unknown; options: ReserveInput } {
+  if (first !== null && typeof first === 'object') {
+    if (second !== undefined) throw new TypeError('reserve(options) takes one argument; use reserve(service, options) to name it');
+    return { service: undefined, options: first as ReserveInput };
+  }
+  if (second !== undefined && (second === null || typeof second !== 'object')) {
+    throw new TypeError(`options must be an object, got ${describe(second)}`);
+  }
+  return { service: first, options: (second ?? {}) as ReserveInput };
+}
+
+/** Checks and resolves a reserve request. */
+export function toRequest(serviceArg: unknown, options: ReserveInput, env: Record<string, string | undefined>): ReserveRequest {
+  for (const name of Object.keys(options)) {
+    if (!KNOWN.has(name)) throw new TypeError(`Unknown option ${JSON.stringify(name)}`);
+  }
+  const service = serviceArg === undefined || serviceArg === null ? null : checkName(serviceArg, 'service');
+  const exact = options.port === undefined ? undefined : checkPortList(options.port, 'port');
+  const range = resolveRange(options.range, env);
+  const exclude = new Set(options.exclude === undefined ? [] : [...checkIterable(options.exclude)].map((port) => checkPort(port, 'exclude')));
+  if (!exact) for (const port of SKIPPED_PORTS) exclude.add(port);
+  const label = options.label === undefined ? undefined : checkLabel(options.label);
+  const durable = checkBoolean(options.durable, 'durable');
+  const claim = checkBoolean(options.claim, 'claim');
+  const exclusive = checkBoolean(options.exclusive, 'exclusive');
+  if (claim && !exact) throw new TypeError('claim needs an explicit port: claim registers a port the service already has bound');
+  const ttl = options.ttl === undefined ? undefined : parseDuration(options.ttl, 'ttl');
+  if (durable && (options.ttl !== undefined || (options.owner !== undefined && options.owner !== false))) {
+    throw new TypeError('durable leases have neither owner nor ttl: drop durable, or drop owner/ttl');
+  }
+  let owner: Owner | null;
+  const ownerOption = options.owner ?? !durable;
+  if (typeof ownerOption === 'boolean') owner = ownerOption ? ownerOf() : null;
+  else if (typeof ownerOption === 'number') {
+    if (!Number.isInteger(ownerOption) || ownerOption < 1) throw new RangeError(`owner must be a positive pid, got ${ownerOption}`);
+    if (!processExists(ownerOption)) throw new RangeError(`owner: no process with pid ${ownerOption}`);
+    owner = ownerOf(ownerOption);
+  } else throw new TypeError(`owner must be true, false or a pid, got ${describe(ownerOption)}`);
+  const { app, instance } = resolveScope({ app: options.app, instance: options.instance }, env);
+  return {
+    service,
+    app,
+    instance,
+    key: service === null ? undefined : leaseKey(app, instance, service),
+    label,
+    exact,
+    range,
+    exclude,
+    owner,
+    ttl,
+    claim,
+    exclusive,
+  };
+}
+
+function checkIterable(value: unknown): Iterable<unknown> {
+  if (typeof value === 'number') return [value];
+  if (value === null || typeof value !== 'object' || !(Symbol.iterator in value)) {
+    throw new TypeError(`exclude must be a list of ports, got ${describe(value)}`);
+  }
+  return value as Iterable<unknown>;
+}
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

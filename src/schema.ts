@@ -1,0 +1,110 @@
+/**
+ * The registry file's shape and its strict validation (pure). Entries are arrays, never
+ * objects keyed by user-chosen names, so no name can reach the prototype chain.
+ */
+import { SCHEMA_VERSION } from './defaults.js';
+import type { Lease, Owner } from './types.js';
+
+/** Last port a named key had, kept after release so the key gets it back. */
+export interface StickyPort {
+  key: string;
+  port: number;
+}
+
+/** The whole registry file. */
+export interface RegistryData {
+  schema: number;
+  /** Revision, +1 on every write: fences writes made by a holder that lost the lock. */
+  rev: number;
+  /** Next lease id (ids rise and are never reused). */
+  nextId: number;
+  leases: Lease[];
+  sticky: StickyPort[];
+}
+
+/** An empty registry. */
+export function emptyRegistry(): RegistryData {
+  return { schema: SCHEMA_VERSION, rev: 0, nextId: 1, leases: [], sticky: [] };
+}
+
+/** Why a parsed file is not a registry this build can use. */
+export type Invalid = { kind: 'corrupt'; reason: string } | { kind: 'future'; schema: number };
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+const isPort = (value: unknown): value is number =>
+  typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 65535;
+const isCount = (value: unknown): value is number => typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+const isNullableString = (value: unknown) => value === null || typeof value === 'string';
+const isTime = (value: unknown) => typeof value === 'string' && !Number.isNaN(Date.parse(value));
+
+function ownerProblem(value: unknown): string | null {
+  if (value === null) return null;
+  if (!isObject(value)) return 'owner is not an object';
+  const owner = value as Partial<Owner>;
+  if (!isCount(owner.pid) || owner.pid === 0) return 'owner.pid is not a pid';
+  if (!isNullableString(owner.start) || !isNullableString(owner.boot) || !isNullableString(owner.ns)) {
+    return 'owner identity fields have wrong types';
+  }
+  if (typeof owner.host !== 'string') return 'owner.host is not a string';
+  return null;
+}
+
+function leaseProblem(value: unknown): string | null {
+  if (!isObject(value)) return 'is not an object';
+  if (!isCount(value['id']) || value['id'] === 0) return 'has no valid id';
+  if (!isPort(value['port'])) return 'has a port outside 1-65535';
+  if (typeof value['app'] !== 'string' || typeof value['instance'] !== 'string') return 'has no app/instance';
+  if (!isNullableString(value['service'])) return 'has a service that is not a string';
+  if (value['label'] !== undefined && typeof value['label'] !== 'string') return 'has a label that is not a string';
+  const owner = ownerProblem(value['owner']);
+  if (owner) return `has a bad owner: ${owner}`;
+  if (value['expiresAt'] !== null && !isTime(value['expiresAt'])) return 'has a bad expiresAt';
+  if (value['ttl'] !== undefined && !isCount(value['ttl'])) return 'has a bad ttl';
+  if (!isTime(value['createdAt'])) return 'has a bad createdAt';
+  return null;
+}
+
+/** Validates parsed JSON as a registry. Returns the data or why it cannot be used. */
+export function validateRegistry(value: unknown): RegistryData | Invalid {
+  if (!isObject(value)) return { kind: 'corrupt', reason: 'the top level is not an object' };
+  const schema = value['schema'];
+  if (typeof schema === 'number' && Number.isInteger(schema) && schema > SCHEMA_VERSION) return { kind: 'future', schema };
+  if (schema !== SCHEMA_VERSION) return { kind: 'corrupt', reason: `schema is ${JSON.stringify(schema)}, expected ${SCHEMA_VERSION}` };
+  if (!isCount(value['rev'])) return { kind: 'corrupt', reason: 'rev is not a count' };
+  if (!isCount(value['nextId']) || value['nextId'] === 0) return { kind: 'corrupt', reason: 'nextId is not a positive count' };
+  const leases = value['leases'];
+  const sticky = value['sticky'];
+  if (!Array.isArray(leases)) return { kind: 'corrupt', reason: 'leases is not an array' };
+  if (!Array.isArray(sticky)) return { kind: 'corrupt', reason: 'sticky is not an array' };
+  const ids = new Set<number>();
+  const ports = new Set<number>();
+  const keys = new Set<string>();
+  const nextId = value['nextId'];
+  for (const [index, lease] of leases.entries()) {
+    const problem = leaseProblem(lease);
+    if (problem) return { kind: 'corrupt', reason: `lease #${index} ${problem}` };
+    const { id, port } = lease as Lease;
+    if (ids.has(id) || id >= nextId) return { kind: 'corrupt', reason: `lease id ${id} is repeated or not below nextId` };
+    if (ports.has(port)) return { kind: 'corrupt', reason: `port ${port} is leased twice` };
+    ids.add(id);
+    ports.add(port);
+    const { app, instance, service } = lease as Lease;
+    if (service !== null) {
+      const key = leaseKey(app, instance, service);
+      if (keys.has(key)) return { kind: 'corrupt', reason: `service ${key} is leased twice` };
+      keys.add(key);
+    }
+  }
+  for (const entry of sticky) {
+    if (!isObject(entry) || typeof entry['key'] !== 'string' || !isPort(entry['port'])) {
+      return { kind: 'corrupt', reason: 'a sticky entry is malformed' };
+    }
+  }
+  return value as unknown as RegistryData;
+}
+
+/** Key of a named lease: `app/instance/service`. */
+export function leaseKey(app: string, instance: string, service: string): string {
+  return `${app}/${instance}/${service}`;
+}

@@ -1,0 +1,216 @@
+/**
+ * The registry file on disk: strict reads, crash-safe writes, recovery from the last good
+ * copy. lowdb's stock JSONFile adapter is not safe here (one fixed temp name shared by
+ * every process, no fsync, mode reset to 0644), so lowdb runs over this adapter instead.
+ */
+import { constants, promises as fs } from 'node:fs';
+import { basename } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Low, type Adapter } from 'lowdb';
+import { PortleaseError, storageError } from './errors.js';
+import type { RegistryPaths } from './paths.js';
+import { emptyRegistry, validateRegistry, type RegistryData } from './schema.js';
+
+const FILE_MODE = 0o600;
+const DIR_MODE = 0o700;
+
+/** Outcome of reading one file. */
+type FileState =
+  | { state: 'missing' }
+  | { state: 'ok'; data: RegistryData }
+  | { state: 'corrupt'; reason: string }
+  | { state: 'future'; schema: number };
+
+async function readFileState(file: string): Promise<FileState> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { state: 'missing' };
+    throw storageError(error, file, 'read');
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    const what = text.trim() === '' ? 'it is empty' : `it is not JSON (${(error as Error).message})`;
+    return { state: 'corrupt', reason: what };
+  }
+  const result = validateRegistry(parsed);
+  if ('kind' in result) {
+    return result.kind === 'future' ? { state: 'future', schema: result.schema } : { state: 'corrupt', reason: result.reason };
+  }
+  return { state: 'ok', data: result };
+}
+
+function futureError(file: string, schema: number): PortleaseError {
+  return new PortleaseError(
+    'E_REGISTRY_VERSION',
+    `${file} has schema ${schema}, written by a newer portlease. Upgrade portlease (this build reads schema 1); the file was left untouched.`,
+    { file },
+  );
+}
+
+function corruptError(paths: RegistryPaths, reason: string, backupReason: string): PortleaseError {
+  return new PortleaseError(
+    'E_REGISTRY_CORRUPT',
+    `${paths.file} is unreadable (${reason}) and its last good copy ${paths.backup} ${backupReason}. ` +
+      `Move the file aside (mv ${paths.file} ${paths.file}.broken) to start an empty registry; leases in it are then forgotten.`,
+    { file: paths.file },
+  );
+}
+
+/**
+ * Reads the registry for a lock-free reader (`list`, `lookup`, HTTP GET). Never changes
+ * a file: a corrupt registry is read from its backup when that is good.
+ */
+export async function readRegistry(paths: RegistryPaths): Promise<RegistryData> {
+  const main = await readFileState(paths.file);
+  if (main.state === 'ok') return main.data;
+  if (main.state === 'missing') return emptyRegistry();
+  if (main.state === 'future') throw futureError(paths.file, main.schema);
+  const backup = await readFileState(paths.backup);
+  if (backup.state === 'ok') return backup.data;
+  throw corruptError(paths, main.reason, backup.state === 'missing' ? 'does not exist' : 'is unreadable too');
+}
+
+/** Creates the registry directory (0700) when missing and refuses a symlinked one. */
+export async function ensureDir(paths: RegistryPaths): Promise<void> {
+  try {
+    await fs.mkdir(paths.dir, { recursive: true, mode: DIR_MODE });
+    const stat = await fs.lstat(paths.dir);
+    if (!stat.isDirectory()) {
+      throw new PortleaseError('E_PERMISSION', `${paths.dir} is not a directory. Remove it or set PORTLEASE_HOME elsewhere.`, {
+        file: paths.dir,
+      });
+    }
+    // mkdir's mode is filtered by the umask, and an existing dir keeps its mode: fix it if ours.
+    if ((stat.mode & 0o777) !== DIR_MODE && stat.uid === process.getuid?.()) await fs.chmod(paths.dir, DIR_MODE);
+  } catch (error) {
+    if (error instanceof PortleaseError) throw error;
+    throw storageError(error, paths.dir, 'create');
+  }
+}
+
+/**
+ * lowdb adapter for a writer that holds the lock. `read` recovers a corrupt registry
+ * from its backup (keeping the bad file aside); `write` is crash-safe and fenced.
+ */
+export class RegistryAdapter implements Adapter<RegistryData> {
+  /** Set when `read` recovered from the backup: the warning to show. */
+  recovered: string | null = null;
+  /** What the file was when read: a write refuses to replace anything else. */
+  private seen: string | null = null;
+
+  constructor(
+    private readonly paths: RegistryPaths,
+    /** Called just before the rename; throws to refuse a write whose lock was lost. */
+    private readonly fence: () => Promise<void>,
+  ) {}
+
+  async read(): Promise<RegistryData> {
+    const { paths } = this;
+    this.seen = await fileVersion(paths.file);
+    const main = await readFileState(paths.file);
+    if (main.state === 'ok') return main.data;
+    if (main.state === 'missing') return emptyRegistry();
+    if (main.state === 'future') throw futureError(paths.file, main.schema);
+    const backup = await readFileState(paths.backup);
+    if (backup.state !== 'ok') {
+      throw corruptError(paths, main.reason, backup.state === 'missing' ? 'does not exist' : 'is unreadable too');
+    }
+    const aside = `${paths.file}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+    try {
+      await fs.rename(paths.file, aside);
+    } catch (error) {
+      throw storageError(error, paths.file, 'move aside');
+    }
+    this.seen = null;
+    this.recovered = `${paths.file} was unreadable (${main.reason}); it was moved to ${aside} and the registry recovered from ${paths.backup} (rev ${backup.data.rev}).`;
+    return backup.data;
+  }
+
+  async write(data: RegistryData): Promise<void> {
+    const { paths } = this;
+    const temp = `${paths.dir}/.${basename(paths.file)}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
+    const text = `${JSON.stringify(data)}\n`;
+    try {
+      // O_EXCL|O_NOFOLLOW: never write through a planted file or symlink.
+      const handle = await fs.open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, FILE_MODE);
+      try {
+        await handle.writeFile(text);
+        await handle.chmod(FILE_MODE); // the umask may have removed bits we rely on
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await this.fence();
+      // Fencing: a holder that lost its lock (stalled past the stale time) must not
+      // replace what the new holder wrote meanwhile.
+      if ((await fileVersion(paths.file)) !== this.seen) {
+        throw new PortleaseError('E_LOCK_COMPROMISED', `${paths.file} changed while this process held the lock; nothing was written. Try again.`, {
+          file: paths.file,
+        });
+      }
+      await keepBackup(paths);
+      await fs.rename(temp, paths.file);
+      await syncDir(paths.dir);
+    } catch (error) {
+      await fs.rm(temp, { force: true }).catch(() => {});
+      if (error instanceof PortleaseError) throw error;
+      throw storageError(error, paths.file, 'write');
+    }
+    await removeOrphanTemps(paths);
+  }
+}
+
+/** Hard-links the current file as the backup: the version read and validated by this writer. */
+async function keepBackup(paths: RegistryPaths): Promise<void> {
+  await fs.rm(paths.backup, { force: true });
+  try {
+    await fs.link(paths.file, paths.backup);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  let handle: fs.FileHandle | undefined;
+  try {
+    handle = await fs.open(dir, constants.O_RDONLY);
+    await handle.sync();
+  } catch (error) {
+    // Some platforms (Windows) cannot open or fsync a directory; the rename still happened.
+    if (!['EISDIR', 'EPERM', 'EINVAL', 'EBADF'].includes((error as NodeJS.ErrnoException).code ?? '')) throw error;
+  } finally {
+    await handle?.close();
+  }
+}
+
+/** Temp files left by writers killed between write and rename. Only a lock holder calls this. */
+async function removeOrphanTemps(paths: RegistryPaths): Promise<void> {
+  const prefix = `.${basename(paths.file)}.`;
+  const names = await fs.readdir(paths.dir).catch(() => [] as string[]);
+  await Promise.all(
+    names
+      .filter((name) => name.startsWith(prefix) && name.endsWith('.tmp'))
+      .map((name) => fs.rm(`${paths.dir}/${name}`, { force: true }).catch(() => {})),
+  );
+}
+
+/** A lowdb database over the registry file, for one locked transaction. */
+export function openDatabase(paths: RegistryPaths, fence: () => Promise<void>): { db: Low<RegistryData>; adapter: RegistryAdapter } {
+  const adapter = new RegistryAdapter(paths, fence);
+  return { db: new Low(adapter, emptyRegistry()), adapter };
+}
+
+/** Identity of the file's current version: every write renames a new inode into place. */
+async function fileVersion(file: string): Promise<string | null> {
+  try {
+    const stat = await fs.lstat(file, { bigint: true });
+    return `${stat.ino}:${stat.mtimeNs}:${stat.size}`;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+}

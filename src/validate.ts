@@ -1,0 +1,135 @@
+/**
+ * Pure input checks. Everything here throws `TypeError` (wrong kind of value) or
+ * `RangeError` (right kind, wrong value) before any I/O happens.
+ */
+import { BROWSER_UNSAFE_PORTS, DEFAULT_RANGE, WELL_KNOWN_PORTS } from './defaults.js';
+import type { PortRange } from './types.js';
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._:@+-]{0,127}$/;
+// Names that would reach the prototype chain if anyone ever keyed an object by them.
+const RESERVED_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** Checks a service, app or instance name: 1–128 of `A-Z a-z 0-9 . _ : @ + -`, starting alphanumeric. */
+export function checkName(value: unknown, what: string): string {
+  if (typeof value !== 'string') throw new TypeError(`${what} must be a string, got ${describe(value)}`);
+  if (!NAME.test(value) || RESERVED_NAMES.has(value)) {
+    throw new RangeError(
+      `${what} ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)} is not a valid name: use 1-128 letters, digits and . _ : @ + - (starting with a letter or digit)`,
+    );
+  }
+  return value;
+}
+
+/** Checks a free-text label (display only): a string of at most 200 characters without control characters. */
+export function checkLabel(value: unknown): string {
+  if (typeof value !== 'string') throw new TypeError(`label must be a string, got ${describe(value)}`);
+  // eslint-disable-next-line no-control-regex
+  if (value.length > 200 || /[\u0000-\u001f\u007f]/.test(value)) {
+    throw new RangeError('label must be at most 200 characters without control characters');
+  }
+  return value;
+}
+
+/** Checks a TCP port number: an integer 1–65535. */
+export function checkPort(value: unknown, what = 'port'): number {
+  if (typeof value !== 'number') throw new TypeError(`${what} must be a number, got ${describe(value)}`);
+  if (!Number.isInteger(value) || value < 1 || value > 65535) {
+    throw new RangeError(`${what} must be an integer from 1 to 65535, got ${value}`);
+  }
+  return value;
+}
+
+/**
+ * Parses a port range: `[from, to]` or `'from-to'`.
+ *
+ * @example
+ * parseRange('20000-20099'); // [20000, 20099]
+ */
+export function parseRange(value: unknown): PortRange {
+  let pair: unknown[];
+  if (typeof value === 'string') {
+    const match = /^\s*(\d{1,5})\s*-\s*(\d{1,5})\s*$/.exec(value);
+    if (!match) throw new RangeError(`range must look like 20000-29999, got ${JSON.stringify(value)}`);
+    pair = [Number(match[1]), Number(match[2])];
+  } else if (Array.isArray(value) && value.length === 2) {
+    pair = value;
+  } else {
+    throw new TypeError(`range must be [from, to] or 'from-to', got ${describe(value)}`);
+  }
+  const from = checkPort(pair[0], 'range start');
+  const to = checkPort(pair[1], 'range end');
+  if (from > to) throw new RangeError(`range ${from}-${to} is reversed: the start must not be above the end`);
+  return [from, to];
+}
+
+/** The range to use: the option, else `PORTLEASE_RANGE`, else the default. */
+export function resolveRange(option: unknown, env: Record<string, string | undefined>): PortRange {
+  if (option !== undefined) return parseRange(option);
+  const fromEnv = env['PORTLEASE_RANGE'];
+  return fromEnv ? parseRange(fromEnv) : DEFAULT_RANGE;
+}
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+// Longest ttl: ten years, far inside Date's range and JSON's safe integers.
+const MAX_TTL = 10 * 365 * UNITS['d']!;
+
+/**
+ * Parses a duration: milliseconds as a number, or a string such as `'500ms'`, `'30s'`,
+ * `'15m'`, `'2h'`, `'7d'`. A string without a unit (`'90'`) is refused as ambiguous.
+ *
+ * @example
+ * parseDuration('2h'); // 7_200_000
+ */
+export function parseDuration(value: unknown, what = 'ttl'): number {
+  let ms: number;
+  if (typeof value === 'number') {
+    ms = value;
+  } else if (typeof value === 'string') {
+    const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$/.exec(value);
+    if (!match) throw new RangeError(`${what} must look like 500ms, 30s, 15m, 2h or 7d, got ${JSON.stringify(value)}`);
+    ms = Number(match[1]) * UNITS[match[2]!]!;
+  } else {
+    throw new TypeError(`${what} must be milliseconds or a string like '2h', got ${describe(value)}`);
+  }
+  if (!Number.isFinite(ms) || ms < 1 || ms > MAX_TTL) {
+    throw new RangeError(`${what} must be from 1 ms to 10 years, got ${String(value)}`);
+  }
+  return Math.round(ms);
+}
+
+/**
+ * Formats milliseconds as the largest whole unit: `7200000` → `'2h'`.
+ *
+ * @example
+ * formatDuration(90_000); // '90s'
+ */
+export function formatDuration(ms: number): string {
+  for (const unit of ['d', 'h', 'm', 's'] as const) {
+    const size = UNITS[unit]!;
+    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
+}
+
+/** Ports never handed out unless asked for by number: well-known services and browser-unsafe ports. */
+export const SKIPPED_PORTS: ReadonlySet<number> = new Set([...WELL_KNOWN_PORTS, ...BROWSER_UNSAFE_PORTS]);
+
+/** Checks an iterable of ports (for `exclude`). */
+export function checkPortList(value: unknown, what: string): number[] {
+  if (typeof value === 'number') return [checkPort(value, what)];
+  if (value === null || typeof value !== 'object' || !(Symbol.iterator in value)) {
+    throw new TypeError(`${what} must be a port or a list of ports, got ${describe(value)}`);
+  }
+  const ports = [...(value as Iterable<unknown>)].map((port) => checkPort(port, what));
+  if (ports.length === 0) throw new RangeError(`${what} must not be empty`);
+  return ports;
+}
+
+/** Short description of a value for error messages. */
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'string') return `string ${JSON.stringify(value.slice(0, 40))}`;
+  if (typeof value === 'number') return `number ${value}`;
+  return typeof value;
+}
