@@ -1,0 +1,104 @@
+/** Shared test helpers: temp homes, real child processes, real sockets. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterEach } from 'vitest';
+
+export const ROOT = resolve(import.meta.dirname, '..');
+export const FIXTURES = join(ROOT, 'test', 'fixtures');
+
+const cleanups: Array<() => void | Promise<void>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** Registers something to undo after the current test. */
+export function onCleanup(fn: () => void | Promise<void>): void {
+  cleanups.push(fn);
+}
+
+/** A fresh registry home, removed after the test. Never the real ~/.portlease. */
+export function tempHome(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'portlease-test-'));
+  onCleanup(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Output of a finished child. */
+export interface Finished {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Starts `node <script> ...args` with extra env; killed after the test if still running. */
+export function startNode(script: string, args: string[] = [], env: Record<string, string> = {}): ChildProcess & { done: Promise<Finished> } {
+  const child = spawn(process.execPath, [script, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  }) as ChildProcess & { done: Promise<Finished> };
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  child.done = new Promise((done) => child.on('close', (code, signal) => done({ code, signal, stdout, stderr })));
+  onCleanup(async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await child.done;
+    }
+  });
+  return child;
+}
+
+/** Resolves with the first stdout line of `child` that matches. */
+export function waitForLine(child: ChildProcess, pattern: RegExp): Promise<string> {
+  return new Promise((resolveLine, reject) => {
+    let buffer = '';
+    const onData = (chunk: Buffer | string) => {
+      buffer += chunk.toString();
+      const line = buffer.split('\n').find((candidate) => pattern.test(candidate));
+      if (line !== undefined) {
+        child.stdout!.off('data', onData);
+        resolveLine(line);
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.once('close', (code) => reject(new Error(`child exited (${code}) before printing ${pattern}`)));
+  });
+}
+
+/** Listens on `host:port` (port 0 = any); closed after the test. Rejects with the bind error. */
+export function bindOn(port: number, host: string, options: { ipv6Only?: boolean } = {}): Promise<Server> {
+  return new Promise((resolveServer, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen({ port, host, exclusive: true, ...options }, () => {
+      onCleanup(() => new Promise<void>((closed) => server.close(() => closed())));
+      resolveServer(server);
+    });
+  });
+}
+
+/** The port a listening server is bound to. */
+export function portOf(server: Server): number {
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('not listening on TCP');
+  return address.port;
+}
+
+/** Whether this machine has IPv6 loopback. */
+export async function hasIpv6(): Promise<boolean> {
+  try {
+    const server = await bindOn(0, '::1');
+    server.close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));

@@ -1,0 +1,52 @@
+import { connect } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { getOsFreePort, openRegistry, probePort } from '../src/index.js';
+import { bindOn, hasIpv6, onCleanup, portOf, tempHome } from './helpers.js';
+
+const ipv6 = await hasIpv6();
+
+describe('a port bound by another process on any address is never handed out', () => {
+  const hosts: Array<[string, { ipv6Only?: boolean }]> = [
+    ['127.0.0.1', {}],
+    ['0.0.0.0', {}],
+    ['::1', {}],
+    ['::', {}],
+    ['::', { ipv6Only: true }],
+  ];
+  it.each(hosts)('bound on %s %j', async (host, options) => {
+    if (host.includes(':') && !ipv6) return expect.fail('this machine has no IPv6 loopback; the IPv6 rows cannot run');
+    const server = await bindOn(0, host, options);
+    const port = portOf(server);
+    const probe = await probePort(port);
+    expect(probe.free).toBe(false);
+    const registry = openRegistry({ home: tempHome() });
+    await expect(registry.reserve('svc', { app: 'a', instance: 'i', port })).rejects.toMatchObject({ code: 'E_PORT_BUSY' });
+    await expect(registry.reserve({ range: [port, port] })).rejects.toMatchObject({ code: 'E_NO_PORT' });
+    // Claiming is the explicit way to register a port that is bound on purpose.
+    expect((await registry.reserve('svc', { app: 'a', instance: 'i', port, claim: true })).port).toBe(port);
+  });
+
+  it('the source port of an outgoing connection', async () => {
+    const server = await bindOn(0, '127.0.0.1');
+    const socket = connect(portOf(server), '127.0.0.1');
+    await new Promise((done) => socket.once('connect', done));
+    onCleanup(() => void socket.destroy());
+    const probe = await probePort(socket.localPort!);
+    expect(probe.free).toBe(false);
+  });
+
+  it('a free port probes free, and an absent address does not count as busy', async () => {
+    const port = await getOsFreePort();
+    expect(await probePort(port)).toEqual({ port, free: true, busyOn: [] });
+  });
+});
+
+describe('getOsFreePort', () => {
+  it('returns distinct bindable OS ports, honouring exclude', async () => {
+    const first = await getOsFreePort();
+    const second = await getOsFreePort({ exclude: [first] });
+    expect(second).not.toBe(first);
+    const server = await bindOn(second, '0.0.0.0');
+    expect(portOf(server)).toBe(second);
+  });
+});

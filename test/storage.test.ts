@@ -1,0 +1,133 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { isPortleaseError, openRegistry, type Registry } from '../src/index.js';
+import { tempHome } from './helpers.js';
+
+const scope = { app: 'shop', instance: 'main' };
+
+/** A registry with two durable leases, written twice so that a good backup exists. */
+async function seeded(): Promise<{ registry: Registry; good: string }> {
+  const registry = openRegistry({ home: tempHome() });
+  await registry.reserve('db', { ...scope, durable: true });
+  await registry.reserve('cache', { ...scope, durable: true });
+  return { registry, good: readFileSync(registry.file, 'utf8') };
+}
+
+const lease = { id: 1, port: 21000, app: 'a', instance: 'i', service: 's', owner: null, expiresAt: null, createdAt: '2026-01-01T00:00:00.000Z' };
+const wrap = (leases: unknown[], extra: object = {}) => JSON.stringify({ schema: 1, rev: 3, nextId: 9, leases, sticky: [], ...extra });
+
+const corpus: Record<string, string | Buffer> = {
+  empty: '',
+  whitespace: ' \n\t ',
+  null: 'null',
+  array: '[]',
+  string: '"x"',
+  truncated: wrap([lease]).slice(0, 40),
+  bom: `\uFEFF${wrap([lease])}`,
+  'nul bytes': Buffer.from([0, 0, 0, 0]),
+  'random bytes': randomBytes(512),
+  'wrong field types': wrap([{ ...lease, port: '21000' }]),
+  'missing leases': JSON.stringify({ schema: 1, rev: 1, nextId: 1 }),
+  'duplicate ports': wrap([lease, { ...lease, id: 2, service: 't' }]),
+  'duplicate names': wrap([lease, { ...lease, id: 2, port: 21001 }]),
+  'port 0': wrap([{ ...lease, port: 0 }]),
+  'port 70000': wrap([{ ...lease, port: 70000 }]),
+  'id not below nextId': wrap([{ ...lease, id: 9 }]),
+  'bad owner': wrap([{ ...lease, owner: { pid: 'x' } }]),
+  'schema as string': wrap([], { schema: '1' }),
+  '10 MB of spaces then junk': `${' '.repeat(10 * 1024 * 1024)}{`,
+};
+
+describe('a corrupt registry', () => {
+  it.each(Object.keys(corpus))('%s: is moved aside and recovered from the last good copy', async (name) => {
+    const { registry, good } = await seeded();
+    writeFileSync(registry.file, corpus[name]!);
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.message);
+    process.on('warning', onWarning);
+    try {
+      // Lock-free readers fall back to the backup without touching anything.
+      expect((await registry.list()).map((entry) => entry.service)).toEqual(['db']);
+      const next = await registry.reserve('web', scope);
+      expect(next.id).toBeGreaterThan(1);
+      await new Promise((done) => setImmediate(done));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings.join('\n')).toMatch(/was unreadable .* moved to .*corrupt-.* recovered from/);
+    const aside = readdirSync(registry.home).filter((file) => file.includes('.corrupt-'));
+    expect(aside).toHaveLength(1);
+    expect(readFileSync(`${registry.home}/${aside[0]}`).equals(Buffer.from(corpus[name]!))).toBe(true);
+    // Never silently emptied: what the backup knew is still there.
+    expect((await registry.list()).map((entry) => entry.service).sort()).toEqual(['db', 'web']);
+    expect(JSON.parse(good).leases).toHaveLength(2);
+  });
+
+  it.each(Object.keys(corpus))('%s: without a good copy is refused with E_REGISTRY_CORRUPT and left as it is', async (name) => {
+    const registry = openRegistry({ home: tempHome() });
+    await registry.reserve('db', { ...scope, durable: true });
+    writeFileSync(registry.file, corpus[name]!);
+    writeFileSync(`${registry.file}.bak`, 'also broken');
+    const error = await registry.reserve('web', scope).catch((caught: unknown) => caught);
+    expect(isPortleaseError(error, 'E_REGISTRY_CORRUPT')).toBe(true);
+    expect((error as Error).message).toContain(registry.file);
+    expect((error as Error).message).toMatch(/Move the file aside \(mv /);
+    await expect(registry.list()).rejects.toMatchObject({ code: 'E_REGISTRY_CORRUPT' });
+    expect(readFileSync(registry.file).equals(Buffer.from(corpus[name]!))).toBe(true);
+  });
+
+  it('200 random byte flips never crash: a valid registry or a typed error', async () => {
+    const { registry, good } = await seeded();
+    for (let seed = 0; seed < 200; seed++) {
+      const bytes = Buffer.from(good);
+      const at = (seed * 7919) % bytes.length;
+      bytes[at] = bytes[at]! ^ (1 << (seed % 8));
+      writeFileSync(registry.file, bytes);
+      writeFileSync(`${registry.file}.bak`, good);
+      try {
+        const result = await registry.reserve({ label: 'flip' });
+        await result.release();
+      } catch (error) {
+        if (!isPortleaseError(error)) throw error;
+      }
+    }
+  });
+});
+
+describe('a registry from a newer portlease', () => {
+  it('is refused for writing and never overwritten, even with a backup', async () => {
+    const { registry } = await seeded();
+    const future = JSON.stringify({ schema: 2, rev: 1, leases: 'a new shape' });
+    writeFileSync(registry.file, future);
+    await expect(registry.reserve('web', scope)).rejects.toMatchObject({ code: 'E_REGISTRY_VERSION' });
+    await expect(registry.list()).rejects.toMatchObject({ code: 'E_REGISTRY_VERSION' });
+    expect(readFileSync(registry.file, 'utf8')).toBe(future);
+  });
+});
+
+describe('writes', () => {
+  it('leave no temp files and keep the previous version as backup', async () => {
+    const registry = openRegistry({ home: tempHome() });
+    const first = await registry.reserve('a', scope);
+    const afterFirst = readFileSync(registry.file, 'utf8');
+    await registry.reserve('b', scope);
+    expect(readFileSync(`${registry.file}.bak`, 'utf8')).toBe(afterFirst);
+    expect(readdirSync(registry.home).filter((file) => file.endsWith('.tmp'))).toEqual([]);
+    writeFileSync(`${registry.home}/.registry.json.999-dead.tmp`, 'orphan of a killed writer');
+    await first.release();
+    expect(existsSync(`${registry.home}/.registry.json.999-dead.tmp`)).toBe(false);
+  });
+
+  it('NODE_ENV=test changes nothing: the file is written', async () => {
+    const previous = process.env['NODE_ENV'];
+    process.env['NODE_ENV'] = 'test';
+    try {
+      const registry = openRegistry({ home: tempHome() });
+      const lease = await registry.reserve('x', scope);
+      expect(JSON.parse(readFileSync(registry.file, 'utf8')).leases[0].port).toBe(lease.port);
+    } finally {
+      process.env['NODE_ENV'] = previous;
+    }
+  });
+});
