@@ -43,7 +43,7 @@ export interface Registry {
  */
 export function openRegistry(options: ContextOptions = {}): Registry {
   const ctx = createContext(options);
-  const release = (target: ReleaseTarget, scope: ScopeOptions = {}) => releaseIn(ctx, toFilter(target, scope, ctx.env));
+  const release = async (target: ReleaseTarget, scope: ScopeOptions = {}) => releaseIn(ctx, toFilter(target, scope, ctx.env));
   const releaseLease = (lease: Lease) => releaseIn(ctx, { id: lease.id, port: lease.port });
   const reserve = ((first?: unknown, second?: unknown) => reserveIn(ctx, first, second, releaseLease)) as Registry['reserve'];
   return {

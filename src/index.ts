@@ -42,7 +42,7 @@ const registry = (options?: HomeOptions): Registry => openRegistry({ home: optio
  */
 export function reserve(service?: string, options?: ReserveInput): Promise<HeldLease>;
 export function reserve(options: ReserveInput): Promise<HeldLease>;
-export function reserve(first?: string | ReserveInput, second?: ReserveInput): Promise<HeldLease> {
+export async function reserve(first?: string | ReserveInput, second?: ReserveInput): Promise<HeldLease> {
   const options = typeof first === 'object' && first !== null ? first : second;
   return registry(options).reserve(first as string, second);
 }
@@ -57,7 +57,7 @@ export function reserve(first?: string | ReserveInput, second?: ReserveInput): P
  * await release('postgres');
  * await release({ app: 'shop', instance: 'feature-x' });
  */
-export function release(target: ReleaseTarget, options?: ScopeOptions): Promise<number> {
+export async function release(target: ReleaseTarget, options?: ScopeOptions): Promise<number> {
   return registry(options).release(target, options);
 }
 
@@ -69,7 +69,7 @@ export function release(target: ReleaseTarget, options?: ScopeOptions): Promise<
  * const lease = await reserve('preview', { owner: false, ttl: '1h' });
  * setInterval(() => renew(lease), 30 * 60_000).unref();
  */
-export function renew(target: Lease | number, ttl?: number | string, options?: HomeOptions): Promise<Lease> {
+export async function renew(target: Lease | number, ttl?: number | string, options?: HomeOptions): Promise<Lease> {
   return registry(options).renew(target, ttl);
 }
 
@@ -81,7 +81,7 @@ export function renew(target: Lease | number, ttl?: number | string, options?: H
  * const api = await lookup('api', { app: 'shop' });
  * if (api) fetch(`http://127.0.0.1:${api.port}/health`);
  */
-export function lookup(service: string, options?: ScopeOptions): Promise<Lease | undefined> {
+export async function lookup(service: string, options?: ScopeOptions): Promise<Lease | undefined> {
   return registry(options).lookup(service, options);
 }
 
@@ -92,7 +92,7 @@ export function lookup(service: string, options?: ScopeOptions): Promise<Lease |
  * @example
  * const { port } = await waitFor('api', { timeout: 30_000 });
  */
-export function waitFor(service: string, options?: WaitOptions): Promise<Lease> {
+export async function waitFor(service: string, options?: WaitOptions): Promise<Lease> {
   return registry(options).waitFor(service, options);
 }
 
@@ -102,7 +102,7 @@ export function waitFor(service: string, options?: WaitOptions): Promise<Lease> 
  * @example
  * for (const lease of await list({ app: 'shop' })) console.log(lease.service, lease.port);
  */
-export function list(filter?: LeaseFilter): Promise<Lease[]> {
+export async function list(filter?: LeaseFilter): Promise<Lease[]> {
   return registry(filter).list(filter);
 }
 
@@ -114,7 +114,7 @@ export function list(filter?: LeaseFilter): Promise<Lease[]> {
  * @example
  * const removed = await prune();
  */
-export function prune(options?: HomeOptions & { dryRun?: boolean }): Promise<Lease[]> {
+export async function prune(options?: HomeOptions & { dryRun?: boolean }): Promise<Lease[]> {
   return registry(options).prune(options);
 }
 
@@ -127,7 +127,7 @@ export function prune(options?: HomeOptions & { dryRun?: boolean }): Promise<Lea
  *   try { return await (await fetch(`http://127.0.0.1:${port}`)).text(); } finally { server.close(); }
  * });
  */
-export function withPort<T>(fn: (port: number, lease: Lease) => T | Promise<T>, options?: WithPortOptions): Promise<T> {
+export async function withPort<T>(fn: (port: number, lease: Lease) => T | Promise<T>, options?: WithPortOptions): Promise<T> {
   return registry(options).withPort(fn, options);
 }
 
@@ -140,7 +140,7 @@ export function withPort<T>(fn: (port: number, lease: Lease) => T | Promise<T>, 
  * const server = http.createServer(app);
  * const { port } = await listen(server, 'web');
  */
-export function listen(server: Server, service?: string, options?: ListenOptions): Promise<HeldLease> {
+export async function listen(server: Server, service?: string, options?: ListenOptions): Promise<HeldLease> {
   return registry(options).listen(server, service, options);
 }
 
@@ -150,7 +150,7 @@ export function listen(server: Server, service?: string, options?: ListenOptions
  * @example
  * const { free, holder } = await checkPort(24817);
  */
-export function checkPort(port: number, options?: HomeOptions): Promise<PortCheck> {
+export async function checkPort(port: number, options?: HomeOptions): Promise<PortCheck> {
   return registry(options).checkPort(port);
 }
 
@@ -161,7 +161,7 @@ export function checkPort(port: number, options?: HomeOptions): Promise<PortChec
  * @example
  * const { problems } = await inspect();
  */
-export function inspect(options?: HomeOptions): Promise<RegistryReport> {
+export async function inspect(options?: HomeOptions): Promise<RegistryReport> {
   return registry(options).inspect();
 }
 

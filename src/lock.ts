@@ -9,7 +9,7 @@
  * - Its default `onCompromised` throws from a timer (an uncaught exception). Ours only
  *   marks the transaction, which then refuses to write.
  */
-import { promises as fs } from 'node:fs';
+import { promises as fs, type BigIntStats } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import lockfile from 'proper-lockfile';
 import { LOCK_DEADLINE_MS, LOCK_STALE_MS } from './defaults.js';
@@ -61,28 +61,36 @@ export async function readLockOwner(paths: RegistryPaths): Promise<LockOwnerReco
 }
 
 /**
- * Removes a lock whose recorded holder is provably dead. The lock directory is renamed
- * away first (atomic) and only deleted when it is still the one the dead holder made.
+ * Removes a lock that cannot be live: its recorded holder is provably dead, or its mtime
+ * lies further in the future than the stale time (the clock was set back, and
+ * proper-lockfile would wait for it forever). The lock directory is renamed away first
+ * (atomic) and only deleted when it is still the one that was judged.
  */
-async function reclaimDeadHolder(paths: RegistryPaths): Promise<boolean> {
+async function reclaimDeadLock(paths: RegistryPaths, stale: number): Promise<boolean> {
+  let stat: BigIntStats;
+  try {
+    stat = await fs.lstat(paths.lock, { bigint: true });
+  } catch {
+    return false;
+  }
+  const ino = String(stat.ino);
   const record = await readLockOwner(paths);
-  if (!record || !isLocal(record.owner) || isAlive(record.owner)) return false;
-  if ((await lockIno(paths)) !== record.lockIno) return false;
+  const deadHolder = record !== null && record.lockIno === ino && isLocal(record.owner) && !isAlive(record.owner);
+  const fromTheFuture = Number(stat.mtimeMs) > Date.now() + stale;
+  if (!deadHolder && !fromTheFuture) return false;
   const aside = `${paths.lock}.dead-${randomBytes(4).toString('hex')}`;
   try {
     await fs.rename(paths.lock, aside);
   } catch {
     return false; // someone else reclaimed it first
   }
-  const renamed = String((await fs.lstat(aside, { bigint: true })).ino);
-  if (renamed !== record.lockIno) {
+  if (String((await fs.lstat(aside, { bigint: true })).ino) !== ino) {
     // We raced and moved a live holder's fresh lock: put it back.
     await fs.rename(aside, paths.lock).catch(() => {});
     return false;
   }
   await fs.rm(aside, { recursive: true, force: true });
-  const still = await readLockOwner(paths);
-  if (still?.token === record.token) await fs.rm(paths.lockOwner, { force: true });
+  if (record !== null && (await readLockOwner(paths))?.token === record.token) await fs.rm(paths.lockOwner, { force: true });
   return true;
 }
 
@@ -113,7 +121,7 @@ export async function withLock<T>(paths: RegistryPaths, fn: (guard: LockGuard) =
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code !== 'ELOCKED' && code !== 'ENOTEMPTY' && code !== 'ENOENT') throw storageError(error, paths.lock, 'lock');
-      if (await reclaimDeadHolder(paths)) continue;
+      if (await reclaimDeadLock(paths, stale)) continue;
       if (Date.now() >= deadline) {
         const holder = await readLockOwner(paths);
         throw new PortleaseError(
