@@ -29,12 +29,19 @@ function liveByKey(data: RegistryData, key: string, now: number): Lease | undefi
 }
 
 /**
- * Whether asking again for a key returns its live lease ("ensure"): when it is durable,
- * ttl-only, or owned by the calling process.
+ * Whether asking again for a key returns its lease ("ensure"): when it is durable,
+ * ttl-only, or owned by the calling process. A lease whose owner died but whose port is
+ * still bound (kept by the prune) is in the way too: the port is not ours to serve on.
  */
 function returnable(existing: Lease, request: ReserveRequest): Lease {
-  if (request.exclusive || (existing.owner !== null && !isSelf(existing.owner) && isAlive(existing.owner))) {
-    const who = existing.owner ? `process ${existing.owner.pid}` : 'a durable lease';
+  const owner = existing.owner;
+  if (request.exclusive || (owner !== null && !isSelf(owner))) {
+    const who =
+      owner === null
+        ? 'a lease without owner'
+        : isAlive(owner)
+          ? `process ${owner.pid}`
+          : `process ${owner.pid}, which died while something it started still listens there`;
     throw new PortleaseError(
       'E_SERVICE_LEASED',
       `${request.key} is already leased on port ${existing.port} by ${who} (lease ${existing.id}). Release it first, or use another service name or instance.`,
@@ -132,7 +139,7 @@ export async function reserveIn(
   // Ensure without a write: the key is already live and ours to return.
   if (request.key !== undefined && !request.exclusive) {
     const existing = liveByKey(view, request.key, now);
-    if (existing) return hold(returnable(existing, request), release);
+    if (existing && (existing.owner === null || isSelf(existing.owner))) return hold(returnable(existing, request), release);
   }
   const busy = new Set<number>();
   const leasedBy = new Map<number, Lease>();
@@ -159,7 +166,8 @@ export async function reserveIn(
     const port = chosen;
     const outcome = await transaction<Outcome | Lease>(ctx, (data, at) => {
       if (request.key !== undefined) {
-        const existing = liveByKey(data, request.key, at);
+        // After the prune, any lease left with this key is in force (or kept for its bound port).
+        const existing = data.leases.find((lease) => keyOf(lease) === request.key);
         if (existing) return { value: returnable(existing, request), changed: false };
       }
       const holder = data.leases.find((lease) => lease.port === port);

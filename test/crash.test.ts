@@ -31,8 +31,12 @@ describe('a process holding leases is SIGKILLed (tagged: crash)', () => {
       expect(await registry.prune()).toEqual([]);
       const report = await registry.inspect();
       expect(report.dead.map((entry) => entry.id)).toEqual([lease!.id]);
-      // Nobody else is handed the port the orphan still serves on.
+      // Nobody else is handed the port the orphan still serves on, nor the name.
       await expect(registry.reserve('other', { ...scope, port: lease!.port })).rejects.toMatchObject({ code: 'E_PORT_BUSY' });
+      await expect(registry.reserve('api', scope)).rejects.toMatchObject({
+        code: 'E_SERVICE_LEASED',
+        message: expect.stringContaining('died while something it started still listens'),
+      });
       process.kill(grandchild, 'SIGKILL');
       await sleep(100);
       expect((await registry.prune()).map((entry) => entry.id)).toEqual([lease!.id]);
