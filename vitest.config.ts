@@ -7,5 +7,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // HOME points at a trap directory for the whole run: the real ~/.portlease is never touched.
+    globalSetup: ['test/setup/home-trap.ts'],
   },
 });

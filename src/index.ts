@@ -12,7 +12,7 @@ import type { ListenOptions } from './listen.js';
 import type { ReserveInput } from './request.js';
 import type { HeldLease, HomeOptions, Lease, LeaseFilter, ScopeOptions } from './types.js';
 
-const registry = (options?: HomeOptions): Registry => openRegistry({ home: options?.home });
+const registry = (options?: { home?: string | undefined }): Registry => openRegistry({ home: options?.home });
 
 /**
  * Reserves a port: a named lease (`reserve('postgres')`) or an anonymous one
@@ -58,7 +58,9 @@ export async function reserve(first?: string | ReserveInput, second?: ReserveInp
  * await release({ app: 'shop', instance: 'feature-x' });
  */
 export async function release(target: ReleaseTarget, options?: ScopeOptions): Promise<number> {
-  return registry(options).release(target, options);
+  // A filter may name its registry itself: release({ app: 'shop', home }).
+  const home = options?.home ?? (typeof target === 'object' && target !== null && 'home' in target ? target.home : undefined);
+  return registry({ home }).release(target, options);
 }
 
 /**

@@ -39,7 +39,7 @@ export function toFilter(target: ReleaseTarget, options: ScopeOptions, env: Reco
   }
   if (target === null || typeof target !== 'object') throw new TypeError(`release() takes a lease, an id, a service name or a filter, got ${describe(target)}`);
   if ('createdAt' in target && typeof (target as Lease).id === 'number') return { id: (target as Lease).id, port: (target as Lease).port };
-  const filter = target as LeaseFilter;
+  const { home: _home, ...filter } = target as LeaseFilter;
   if (!FILTER_FIELDS.some((field) => filter[field] !== undefined)) {
     throw new TypeError('release() needs at least one of id, port, app, instance or service: an empty filter would release everything');
   }
