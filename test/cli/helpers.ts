@@ -2,13 +2,13 @@
  * Test helpers for the CLI: fake streams for in-process `main(argv, io)`, temp homes and
  * work folders, and spawning the built bin with a temp home.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { copyFile, cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach } from 'vitest';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import type { Io, SignalSource } from '../../src/cli/command.js';
 import { main } from '../../src/cli/main.js';
 
@@ -20,6 +20,20 @@ const cleanup: string[] = [];
 afterEach(async () => {
   await Promise.all(cleanup.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
 });
+
+/**
+ * A trap: the library falls back to process.env.PORTLEASE_HOME when a command forgets to
+ * pass the home from `io.env`. Point it at a folder that must stay untouched (and so never
+ * at the real ~/.portlease).
+ */
+const TRAP_HOME = mkdtempSync(join(tmpdir(), 'portlease-trap-'));
+process.env.PORTLEASE_HOME = TRAP_HOME;
+afterEach(() => {
+  if (readdirSync(TRAP_HOME).length > 0) {
+    throw new Error(`a command used process.env.PORTLEASE_HOME instead of io.env: ${TRAP_HOME} was written`);
+  }
+});
+afterAll(() => rmSync(TRAP_HOME, { recursive: true, force: true }));
 
 /** A fresh temporary directory, removed after the test. */
 export async function tempDir(prefix = 'portlease-cli-'): Promise<string> {
@@ -91,9 +105,47 @@ export async function cli(argv: string[], options: CliOptions): Promise<Result> 
   return { code, stdout: stdout.text, stderr: stderr.text };
 }
 
-/** Fails early, with the fix, when the bin has not been built. */
-export function assertBuilt(): void {
-  if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run \`npm run build\` first (npm test does).`);
+let snapshotBin: string | undefined;
+
+/**
+ * Spawned tests run a private copy of dist/ (under node_modules/.cache, so bare imports
+ * still resolve): a concurrent `npm run build` (tsup cleans dist/) cannot pull the bin away
+ * mid-test. Waits out a build in progress; fails with the fix when nothing was built.
+ * Call once at the top of a test file; `bin()` is the path to spawn.
+ */
+export function useBuiltBin(): () => string {
+  let target: string | undefined;
+  beforeAll(async () => {
+    target = join(ROOT, 'node_modules', '.cache', 'portlease-cli-test', String(process.pid));
+    for (let attempt = 0; ; attempt++) {
+      try {
+        if (!existsSync(BIN)) throw new Error(`${BIN} is missing`);
+        await rm(target, { recursive: true, force: true });
+        await mkdir(target, { recursive: true });
+        await cp(join(ROOT, 'dist'), join(target, 'dist'), { recursive: true });
+        await copyFile(join(ROOT, 'package.json'), join(target, 'package.json'));
+        const bin = join(target, 'dist', 'cli', 'bin.js');
+        // --help loads every command module: proves the copy is whole.
+        const check = spawnSync(process.execPath, [bin, '--help'], { encoding: 'utf8' });
+        if (check.status !== 0) throw new Error(`the copied bin fails: ${check.stderr}`);
+        snapshotBin = bin;
+        return;
+      } catch (error) {
+        if (attempt >= 30) {
+          throw new Error(`Cannot use dist/cli/bin.js (${(error as Error).message}): run \`npm run build\` first (npm test does).`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 2000)); // a build may be rewriting dist/
+      }
+    }
+  }, 120_000);
+  afterAll(async () => {
+    snapshotBin = undefined;
+    if (target !== undefined) await rm(target, { recursive: true, force: true });
+  });
+  return () => {
+    if (snapshotBin === undefined) throw new Error('useBuiltBin(): beforeAll has not run');
+    return snapshotBin;
+  };
 }
 
 /** Environment for spawned bins: a temp home, a fixed app, no colours. */
@@ -156,9 +208,9 @@ function signalNumber(signal: NodeJS.Signals): number {
   return { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 }[signal as string] ?? 0;
 }
 
-/** Runs the built bin to completion. */
+/** Runs the built bin (the private copy when {@link useBuiltBin} is in use) to completion. */
 export async function runBin(args: string[], options: { env: NodeJS.ProcessEnv; cwd?: string }): Promise<Result> {
-  const spawned = spawnCollect(process.execPath, [BIN, ...args], options);
+  const spawned = spawnCollect(process.execPath, [snapshotBin ?? BIN, ...args], options);
   const code = await spawned.exited;
   return { code, stdout: spawned.stdout(), stderr: spawned.stderr() };
 }

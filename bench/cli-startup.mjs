@@ -1,0 +1,72 @@
+/**
+ * Start-up cost of the CLI: cold wall time of `portlease --version`, `portlease reserve x`
+ * and friends, each a fresh `node` process, against `node -e 0` measured in the same run
+ * (interleaved, so that machine noise hits every command alike). Target: median ≤ 2×
+ * `node -e 0` for `--version` and `reserve`.
+ *
+ * "Cold" here means a new process per call, as in `PORT=$(npx portlease reserve web)`;
+ * the OS file cache is warm (a few warm-up calls are not counted), and `npx` itself is not
+ * measured (it resolves the package and adds its own, much larger, start-up).
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { ms, ratio, summarize, table } from './lib/stats.mjs';
+
+const WARMUP = 3;
+
+/** @param {{ home: string, root: string, dist?: string, runs: number }} ctx */
+export async function run(ctx) {
+  const dist = ctx.dist ?? join(ctx.root, 'dist');
+  const bin = join(dist, 'cli', 'bin.js');
+  if (!existsSync(bin)) throw new Error(`${bin} is missing: run \`npm run build\` first`);
+  const env = { ...process.env, PORTLEASE_HOME: ctx.home, PORTLEASE_APP: 'bench', NO_COLOR: '1' };
+  let fresh = 0;
+
+  /** label → argv factory (called per run, so `reserve (new service)` gets a new name each time). */
+  const cases = [
+    ['`node -e 0` (baseline)', () => ['-e', '0']],
+    ['`portlease --version`', () => [bin, '--version']],
+    ['`portlease reserve x` (same service again)', () => [bin, 'reserve', 'x']],
+    ['`portlease reserve x<n>` (new lease)', () => [bin, 'reserve', `x${fresh++}`]],
+    ['`portlease get x`', () => [bin, 'get', 'x']],
+    ['`portlease --help`', () => [bin, '--help']],
+  ];
+
+  const time = (args) => {
+    const start = performance.now();
+    const result = spawnSync(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+    const elapsed = performance.now() - start;
+    if (result.status !== 0) throw new Error(`node ${args.join(' ')} exited ${result.status}: ${result.stderr}`);
+    return elapsed;
+  };
+
+  for (let i = 0; i < WARMUP; i++) for (const [, argv] of cases) time(argv());
+  const samples = cases.map(() => []);
+  for (let i = 0; i < ctx.runs; i++) {
+    cases.forEach(([, argv], index) => samples[index].push(time(argv())));
+  }
+
+  const stats = samples.map(summarize);
+  const baseline = stats[0].median;
+  const rows = cases.map(([label], index) => [
+    label,
+    ms(stats[index].median),
+    ms(stats[index].p99),
+    ms(stats[index].min),
+    index === 0 ? '1.00×' : ratio(stats[index].median, baseline),
+  ]);
+  const verdict = (index) => (stats[index].median <= 2 * baseline ? 'meets' : 'misses');
+
+  return [
+    '## CLI start-up',
+    '',
+    `Cold wall time of one \`node dist/cli/bin.js …\` process per call (spawnSync, ${ctx.runs} runs per command, interleaved, ${WARMUP} warm-up rounds not counted), temp registry home. Ratio = median / median of \`node -e 0\` in the same run.`,
+    '',
+    table(['command', 'median ms', 'p99 ms', 'min ms', 'ratio to node -e 0'], rows),
+    '',
+    `Target median ≤ 2× \`node -e 0\`: \`--version\` ${verdict(1)} it (${ratio(stats[1].median, baseline)}), \`reserve x\` ${verdict(2)} it (${ratio(stats[2].median, baseline)}). \`--version\` loads only the bin, the dispatcher and package.json; each command module and the library load on demand. \`--help\` loads every command module for its summary line.`,
+    '',
+  ].join('\n');
+}

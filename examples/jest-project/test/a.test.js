@@ -1,0 +1,3 @@
+const { serverSuite } = require('./suite.cjs');
+
+serverSuite('a');

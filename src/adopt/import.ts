@@ -1,0 +1,129 @@
+/**
+ * `importPorts()`: the effectful half of adopting a project. Reads its compose, `.env` and
+ * package.json files (never writes them), asks the registry and the OS what holds each
+ * port now, and registers the ports as durable named leases through the public API.
+ */
+import { resolve } from 'node:path';
+import { isPortleaseError, openRegistry, probePort, resolveScope } from '../index.js';
+import type { Lease, ScopeOptions } from '../types.js';
+import { describeHolder, planImport, type ImportRow } from './plan.js';
+import { definedOnly, scanProjects } from './scan.js';
+
+/** Options of {@link importPorts}. */
+export interface ImportOptions extends ScopeOptions {
+  /**
+   * Project directories or single files (compose, `.env*`, package.json) to scan, relative
+   * to `cwd`. The first one's git repository names the app.
+   * @default [cwd]
+   */
+  paths?: readonly string[];
+  /** @default process.cwd() */
+  cwd?: string;
+  /** Plan only: read the registry and probe the ports, register nothing. @default false */
+  dryRun?: boolean;
+  /**
+   * Shell variables for compose interpolation; like `docker compose`, they win over the
+   * project's `.env`.
+   * @default process.env
+   */
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+/** What {@link importPorts} found and did. */
+export interface ImportResult {
+  app: string;
+  instance: string;
+  dryRun: boolean;
+  /** The files scanned, relative to `cwd`. */
+  files: string[];
+  /** One row per port (and per entry skipped), in the order found. */
+  rows: ImportRow[];
+}
+
+/**
+ * Finds the host ports a project hard-codes and registers each as a durable named lease
+ * of its app: `claim`ed when the port is bound right now (the service itself runs),
+ * reported as a `conflict` when another lease holds it. Every file is parsed before the
+ * registry is touched, so a malformed file (a `SyntaxError` naming file and line) leaves
+ * the registry as it was. Importing twice changes nothing the second time.
+ *
+ * @example
+ * const { rows } = await importPorts({ cwd: '/work/shop', dryRun: true });
+ * for (const row of rows) console.log(row.action, row.service, row.port);
+ */
+export async function importPorts(options: ImportOptions = {}): Promise<ImportResult> {
+  const cwd = resolve(options.cwd ?? process.cwd());
+  const paths = options.paths === undefined || options.paths.length === 0 ? ['.'] : options.paths;
+  for (const path of paths) {
+    if (typeof path !== 'string' || path === '') throw new TypeError(`paths must be non-empty strings, got ${JSON.stringify(path)}`);
+  }
+  const env = options.env ?? process.env;
+  // Scan everything first: a malformed file fails the import before any registry I/O.
+  const { found, files, roots } = await scanProjects({ paths, cwd, env });
+  const { app, instance } = resolveScope(
+    { app: options.app, instance: options.instance, cwd: roots[0] ?? cwd },
+    definedOnly(env),
+  );
+  const registry = openRegistry({ home: options.home });
+  const leases = await registry.list();
+  const held = new Set(leases.map((lease) => lease.port));
+  const ports = [...new Set(found.flatMap((item) => (item.port === null || held.has(item.port) ? [] : [item.port])))];
+  const bound = new Set<number>();
+  for (const port of ports) {
+    // Any failure to bind (EADDRINUSE, or EACCES on a privileged port) means the probe in
+    // reserve() would refuse the port: such a port can only be claimed.
+    if (!(await probePort(port)).free) bound.add(port);
+  }
+  const rows = planImport(found, { app, instance, leases, bound });
+  const result: ImportResult = { app, instance, dryRun: options.dryRun === true, files, rows };
+  if (options.dryRun === true) return result;
+
+  for (const [index, row] of rows.entries()) {
+    if ((row.action !== 'register' && row.action !== 'claim') || row.port === null) continue;
+    rows[index] = await register(registry, row, app, instance);
+  }
+  return result;
+}
+
+type Registry = ReturnType<typeof openRegistry>;
+
+/** Registers one planned row, turning races (the port got taken meanwhile) into conflicts. */
+async function register(registry: Registry, row: ImportRow, app: string, instance: string): Promise<ImportRow> {
+  const attempt = (claim: boolean) =>
+    registry.reserve(row.service, { app, instance, port: row.port ?? 0, durable: true, claim });
+  try {
+    let lease: Lease;
+    try {
+      lease = await attempt(row.action === 'claim');
+    } catch (error) {
+      // Bound between our probe and reserve's: the service started meanwhile. Claim it.
+      if (!isPortleaseError(error, 'E_PORT_BUSY')) throw error;
+      lease = await attempt(true);
+      row = { ...row, action: 'claim', reason: 'bound now: claimed as its own' };
+    }
+    const plain = { ...lease } as Lease;
+    if (lease.port !== row.port) {
+      return { ...row, action: 'conflict', reason: `${row.service} is already leased on port ${lease.port} (id ${lease.id})`, holder: plain };
+    }
+    return { ...row, lease: plain };
+  } catch (error) {
+    if (isPortleaseError(error, 'E_PORT_LEASED') || isPortleaseError(error, 'E_SERVICE_LEASED')) {
+      const holder = error.holder as Lease | undefined;
+      return {
+        ...row,
+        action: 'conflict',
+        reason:
+          holder === undefined
+            ? error.message
+            : error.code === 'E_SERVICE_LEASED'
+              ? `${row.service} is held by ${describeHolder(holder)} on port ${holder.port}`
+              : `port ${row.port} is leased by ${describeHolder(holder)}`,
+        ...(holder === undefined ? {} : { holder }),
+      };
+    }
+    if (error instanceof RangeError || error instanceof TypeError) {
+      return { ...row, action: 'skip', reason: error.message };
+    }
+    throw error;
+  }
+}

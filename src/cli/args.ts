@@ -1,0 +1,201 @@
+/**
+ * Flag parsing shared by every command: a thin wrapper over `node:util.parseArgs` that adds
+ * `--json`, `--home` and `--help` to each command, turns parser errors into short
+ * {@link UsageError}s (exit code 2), and validates numbers before any I/O.
+ */
+import { parseArgs } from 'node:util';
+
+/**
+ * A mistake on the command line: unknown flag, missing value, bad number. The dispatcher
+ * prints it with a pointer to `--help` and exits with code 2.
+ *
+ * @example
+ * throw new UsageError('release needs a target: a service, --id, --port or --app');
+ */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+  /** Stable code, for `--json` error output. */
+  readonly code = 'E_USAGE';
+}
+
+/** One flag of a command, as `node:util.parseArgs` understands it. */
+export interface FlagSpec {
+  type: 'string' | 'boolean';
+  short?: string;
+  multiple?: boolean;
+}
+
+/** The flags every command accepts. */
+export const COMMON_FLAGS = {
+  json: { type: 'boolean' },
+  home: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies Record<string, FlagSpec>;
+
+type Specs = Record<string, FlagSpec>;
+type ValueOf<S extends FlagSpec> = S['type'] extends 'boolean'
+  ? S['multiple'] extends true
+    ? boolean[]
+    : boolean
+  : S['multiple'] extends true
+    ? string[]
+    : string;
+
+/** Parsed flags: each present flag with its value, absent ones `undefined`. */
+export type Flags<S extends Specs> = {
+  [K in keyof S | keyof typeof COMMON_FLAGS]?: K extends keyof S
+    ? ValueOf<S[K]>
+    : K extends keyof typeof COMMON_FLAGS
+      ? ValueOf<(typeof COMMON_FLAGS)[K]>
+      : never;
+};
+
+/** The result of {@link parseFlags}. */
+export interface Parsed<S extends Specs> {
+  flags: Flags<S>;
+  positionals: string[];
+}
+
+/**
+ * Parses a command's arguments strictly: unknown flags, missing values and (unless
+ * `maxPositionals` allows them) stray arguments throw a {@link UsageError}.
+ *
+ * @example
+ * const { flags, positionals } = parseFlags(argv, { ttl: { type: 'string' } }, { maxPositionals: 1 });
+ */
+export function parseFlags<S extends Specs>(
+  argv: readonly string[],
+  specs: S,
+  options: { maxPositionals?: number } = {},
+): Parsed<S> {
+  const max = options.maxPositionals ?? 0;
+  let result;
+  try {
+    result = parseArgs({
+      args: [...argv],
+      options: { ...COMMON_FLAGS, ...specs },
+      strict: true,
+      allowPositionals: true,
+    });
+  } catch (error) {
+    throw new UsageError(shortParseError(error));
+  }
+  const positionals = result.positionals;
+  if (positionals.length > max) {
+    const extra = positionals[max];
+    throw new UsageError(
+      max === 0 ? `Unexpected argument '${extra}'` : `Too many arguments (unexpected '${extra}')`,
+    );
+  }
+  return { flags: result.values as Flags<S>, positionals };
+}
+
+/** node's messages are long and mention `--` escapes that do not apply here; keep the gist. */
+function shortParseError(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const unknown = /^Unknown option '([^']+)'/.exec(message);
+  if (unknown) return `Unknown option '${unknown[1]}'`;
+  const missing = /^Option '([^' ]+)[^']*' argument missing/.exec(message);
+  if (missing) return `Option '${missing[1]}' needs a value`;
+  return message.split('. ')[0] ?? message;
+}
+
+/**
+ * Splits `argv` at the first `--`: flags and services before it, the command after it
+ * (for `portlease run web -- next dev`). `rest` is `undefined` when there is no `--`.
+ *
+ * @example
+ * splitAtDashDash(['web', '--', 'node', 'server.js']); // { head: ['web'], rest: ['node', 'server.js'] }
+ */
+export function splitAtDashDash(argv: readonly string[]): { head: string[]; rest: string[] | undefined } {
+  const index = argv.indexOf('--');
+  if (index === -1) return { head: [...argv], rest: undefined };
+  return { head: argv.slice(0, index), rest: argv.slice(index + 1) };
+}
+
+/**
+ * Parses an integer flag value in `[min, max]`, or throws a {@link UsageError} naming the flag.
+ *
+ * @example
+ * parseInteger('--count', '3', 1, 1000); // 3
+ */
+export function parseInteger(name: string, value: string, min: number, max: number): number {
+  const trimmed = value.trim();
+  const number = /^\d+$/.test(trimmed) ? Number(trimmed) : Number.NaN;
+  if (!Number.isSafeInteger(number) || number < min || number > max) {
+    throw new UsageError(`${name} must be an integer from ${min} to ${max}, got '${value}'`);
+  }
+  return number;
+}
+
+/**
+ * Parses a port number (1-65535).
+ *
+ * @example
+ * parsePort('--port', '20001'); // 20001
+ */
+export function parsePort(name: string, value: string): number {
+  return parseInteger(name, value, 1, 65_535);
+}
+
+/**
+ * Parses `--port 3000` or `--port 3000,3001` (ports in order of preference).
+ *
+ * @example
+ * parsePortList('--port', '3000,3001'); // [3000, 3001]
+ */
+export function parsePortList(name: string, value: string): number[] {
+  const parts = value.split(',').filter((part) => part.trim() !== '');
+  if (parts.length === 0) throw new UsageError(`${name} needs a port number`);
+  return parts.map((part) => parsePort(name, part));
+}
+
+/** Registry and scope options taken from flags, falling back to the injected environment. */
+export interface ScopeFlags {
+  home?: string;
+  app?: string;
+  instance?: string;
+}
+
+/**
+ * The registry home and app/instance for a command: flags first, then `PORTLEASE_HOME`,
+ * `PORTLEASE_APP`, `PORTLEASE_INSTANCE` from `io.env`. Resolving them here (rather than
+ * letting the library read `process.env`) makes in-process tests with a fake env honest.
+ *
+ * @example
+ * scopeOf({ home: '/tmp/x' }, { PORTLEASE_APP: 'shop' }); // { home: '/tmp/x', app: 'shop' }
+ */
+export function scopeOf(
+  flags: { home?: string | undefined; app?: string | undefined; instance?: string | undefined },
+  env: Record<string, string | undefined>,
+): ScopeFlags {
+  const scope: ScopeFlags = {};
+  const home = flags.home ?? nonEmpty(env.PORTLEASE_HOME);
+  const app = flags.app ?? nonEmpty(env.PORTLEASE_APP);
+  const instance = flags.instance ?? nonEmpty(env.PORTLEASE_INSTANCE);
+  if (home !== undefined) scope.home = home;
+  if (app !== undefined) scope.app = app;
+  if (instance !== undefined) scope.instance = instance;
+  return scope;
+}
+
+/** The registry home only (for commands that do not take --app/--instance). */
+export function homeOf(flags: { home?: string | undefined }, env: Record<string, string | undefined>): { home?: string } {
+  const home = flags.home ?? nonEmpty(env.PORTLEASE_HOME);
+  return home === undefined ? {} : { home };
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value;
+}
+
+/** True when `--json` appears among the flags (before any `--`), for error formatting. */
+export function wantsJson(argv: readonly string[]): boolean {
+  return splitAtDashDash(argv).head.includes('--json');
+}
+
+/** True when `--help`/`-h` appears among the flags (before any `--`). */
+export function wantsHelp(argv: readonly string[]): boolean {
+  const { head } = splitAtDashDash(argv);
+  return head.includes('--help') || head.includes('-h');
+}

@@ -1,0 +1,43 @@
+#!/usr/bin/env node
+/**
+ * The `portlease` executable: the only file that touches `process.argv`, `process.exitCode`
+ * and process signals. Everything else runs through `main(argv, io)`.
+ */
+import type { SignalSource } from './command.js';
+import { main } from './main.js';
+
+const FORWARDED: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+/**
+ * Signals reach a command only while it listens (`run`, `serve`); while nobody listens,
+ * node's default applies and the signal ends the process as usual.
+ */
+const signals: SignalSource = (listener) => {
+  for (const signal of FORWARDED) process.on(signal, listener);
+  return () => {
+    for (const signal of FORWARDED) process.off(signal, listener);
+  };
+};
+
+// `portlease list | head -1` closes the pipe early: that is not an error worth a stack trace.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw error;
+});
+
+main(process.argv.slice(2), {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  env: process.env,
+  cwd: process.cwd(),
+  signals,
+}).then(
+  (code) => {
+    // exitCode rather than exit(): pending stdout writes to a pipe still flush.
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`portlease: E_UNEXPECTED: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,77 @@
+/**
+ * `portlease doctor`: everything worth knowing about the registry in one screen, and exit 1
+ * when something is wrong (permissions, lock held too long, corrupt file, a range that
+ * overlaps the OS's ephemeral ports).
+ */
+import { hostname } from 'node:os';
+import { DEFAULT_RANGE, parseRange } from '../../index.js';
+import type { Command } from '../command.js';
+import { parseFlags } from '../args.js';
+import { registryFor } from '../scope.js';
+import { ephemeralRange } from '../ephemeral.js';
+import { describeLease, formatJson, formatSpan, styleFor } from '../output.js';
+
+/** `portlease doctor`. */
+export const command: Command = {
+  name: 'doctor',
+  summary: 'Check the registry: path, permissions, lock, leases, ranges (exit 1 on problems)',
+  help: `Usage: portlease doctor [--json] [--home DIR]
+
+Shows the registry file and its permissions, the lock (and who holds it), lease counts,
+dead or expired leases waiting to be pruned, the port range in use and the OS's ephemeral
+range, and lists anything wrong. Reads only: it changes nothing.
+
+Options:
+  --json       print the report as JSON (with "problems" and "ok")
+  --home DIR   registry directory (default: $PORTLEASE_HOME, else ~/.portlease)
+
+Exit codes: 0 healthy, 1 something is wrong (listed under "problems"), 2 usage.
+`,
+  async run(argv, io) {
+    const { flags } = parseFlags(argv, {});
+    const report = await registryFor(flags, io).inspect();
+    const ephemeral = await ephemeralRange();
+    const rangeText = io.env.PORTLEASE_RANGE || undefined;
+    const problems = [...report.problems];
+    let range: readonly [number, number] = DEFAULT_RANGE;
+    let rangeSource = 'default';
+    if (rangeText !== undefined) {
+      try {
+        range = parseRange(rangeText);
+        rangeSource = 'PORTLEASE_RANGE';
+      } catch (error) {
+        problems.push(`PORTLEASE_RANGE=${rangeText} is invalid (${error instanceof Error ? error.message : String(error)}); the default is used`);
+      }
+    }
+    if (range[0] <= ephemeral.to && ephemeral.from <= range[1]) {
+      problems.push(
+        `The port range ${range[0]}-${range[1]} overlaps the OS's ephemeral range ${ephemeral.from}-${ephemeral.to}: outgoing connections may take its ports at any time`,
+      );
+    }
+    const ok = problems.length === 0;
+
+    if (flags.json === true) {
+      io.stdout.write(formatJson({ ...report, range: { from: range[0], to: range[1], source: rangeSource }, ephemeral, problems, ok }));
+      return ok ? 0 : 1;
+    }
+    const style = styleFor(io.stdout, io.env);
+    const mode = (value: number | null) => (value === null ? '?' : `0${(value & 0o777).toString(8)}`);
+    const host = hostname();
+    const lines = [
+      `registry   ${report.file}${report.exists ? '' : ' (not created yet)'}`,
+      `           dir ${mode(report.dirMode)}, file ${mode(report.fileMode)}, schema ${report.schema ?? '-'}, rev ${report.rev}`,
+      `lock       ${report.lock.held ? `held${report.lock.holder === null ? '' : ` by pid ${report.lock.holder.pid}@${report.lock.holder.host}`}${report.lock.ageMs === null ? '' : ` for ${formatSpan(report.lock.ageMs)}`}` : 'free'}`,
+      `leases     ${report.live.length} live, ${report.dead.length} dead, ${report.expired.length} expired (${report.leases} in the file)`,
+      ...[...report.dead, ...report.expired].map(
+        (lease) => `           ${report.dead.includes(lease) ? 'dead   ' : 'expired'} ${describeLease(lease, host)}`,
+      ),
+      ...(report.dead.length + report.expired.length > 0 ? ['           (harmless: the next write or `portlease prune` removes them)'] : []),
+      `range      ${range[0]}-${range[1]} (${rangeSource})`,
+      `ephemeral  ${ephemeral.from}-${ephemeral.to} (${ephemeral.source})`,
+      ok ? `problems   ${style.green('none')}` : `problems   ${style.red(String(problems.length))}`,
+      ...problems.map((problem) => `  - ${problem}`),
+    ];
+    io.stdout.write(`${lines.join('\n')}\n`);
+    return ok ? 0 : 1;
+  },
+};

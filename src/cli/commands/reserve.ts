@@ -1,0 +1,95 @@
+/**
+ * `portlease reserve <service>`: reserves a port and prints only the number, so that
+ * `PORT=$(npx portlease reserve web)` works. The CLI exits at once, so its own pid cannot
+ * own the lease: leases are durable unless `--ttl` or `--owner-pid` ties them to something.
+ */
+import type { ReserveOptions } from '../../index.js';
+import type { Command } from '../command.js';
+import { parseFlags, parseInteger, parsePortList, UsageError } from '../args.js';
+import { registryFor, resolvedScope } from '../scope.js';
+import { formatJson } from '../output.js';
+
+const FLAGS = {
+  port: { type: 'string' },
+  range: { type: 'string' },
+  ttl: { type: 'string' },
+  'owner-pid': { type: 'string' },
+  app: { type: 'string' },
+  instance: { type: 'string' },
+  label: { type: 'string' },
+  claim: { type: 'boolean' },
+} as const;
+
+/** `portlease reserve`. */
+export const command: Command = {
+  name: 'reserve',
+  summary: 'Reserve a port for a service and print it (durable unless --ttl/--owner-pid)',
+  help: `Usage: portlease reserve <service> [--port N[,M…] | --range A-B] [--ttl 2h] [--owner-pid PID]
+                         [--app A] [--instance I] [--claim] [--json] [--home DIR]
+       portlease reserve --ttl 2h | --owner-pid PID [--label L]     (anonymous)
+
+Reserves a port for <service> in the current app/instance and prints only the port number.
+Asking again for the same service prints the same port; a released service gets its old
+port back whenever it is free (sticky).
+
+The CLI exits at once, so the lease cannot belong to its process: it is durable (lives until
+\`portlease release\`) unless --ttl or --owner-pid ties it to a time or a process.
+
+Options:
+  --port N[,M…]    exactly this port (or the first free of these); fails if taken
+  --range A-B      choose from this range (default: $PORTLEASE_RANGE, else 20000-29999)
+  --ttl DURATION   expire after 30s, 15m, 2h, 7d… (renewed by reserving again)
+  --owner-pid PID  released once process PID exits (e.g. --owner-pid $$ for this shell)
+  --app A          app name (default: $PORTLEASE_APP, the git repository's name, the folder)
+  --instance I     instance (default: $PORTLEASE_INSTANCE, the worktree's folder, 'default')
+  --label L        display label of an anonymous lease
+  --claim          register a port the service already has bound (needs --port; no OS check)
+  --json           print the lease as JSON
+  --home DIR       registry directory (default: $PORTLEASE_HOME, else ~/.portlease)
+
+Examples:
+  PORT=$(npx portlease reserve web)
+  npx portlease reserve api --ttl 8h
+  npx portlease reserve db --port 5432 --claim
+  npx portlease reserve --owner-pid $$ --label scratch
+
+Exit codes: 0 reserved, 1 taken / no free port / registry failure, 2 usage.
+`,
+  async run(argv, io) {
+    const { flags, positionals } = parseFlags(argv, FLAGS, { maxPositionals: 1 });
+    const service = positionals[0];
+    if (flags.port !== undefined && flags.range !== undefined) {
+      throw new UsageError('Give either --port or --range, not both');
+    }
+    if (flags.claim === true && flags.port === undefined) throw new UsageError('--claim needs --port');
+    const ownerPid = flags['owner-pid'] === undefined ? undefined : parseInteger('--owner-pid', flags['owner-pid'], 1, 2 ** 31 - 1);
+    if (service === undefined && flags.ttl === undefined && ownerPid === undefined) {
+      throw new UsageError(
+        'reserve needs a service name, or --ttl / --owner-pid for an anonymous lease (for a throwaway port, use `portlease free`)',
+      );
+    }
+    if (service !== undefined && flags.label !== undefined) {
+      throw new UsageError('--label is for anonymous leases; a named lease is known by its service');
+    }
+
+    const options: ReserveOptions = { ...resolvedScope(flags, io) };
+    if (flags.port !== undefined) {
+      const ports = parsePortList('--port', flags.port);
+      options.port = ports.length === 1 ? (ports[0] as number) : ports;
+    }
+    if (flags.range !== undefined) options.range = flags.range;
+    if (flags.label !== undefined) options.label = flags.label;
+    if (flags.claim === true) options.claim = true;
+    if (flags.ttl !== undefined || ownerPid !== undefined) {
+      options.owner = ownerPid ?? false;
+      if (flags.ttl !== undefined) options.ttl = flags.ttl;
+    } else {
+      options.durable = true;
+    }
+
+    const registry = registryFor(flags, io);
+    const lease = service === undefined ? await registry.reserve(options) : await registry.reserve(service, options);
+    io.stdout.write(flags.json === true ? formatJson(lease) : `${lease.port}\n`);
+    return 0;
+  },
+};

@@ -1,0 +1,159 @@
+/**
+ * `portlease run [<service>…] -- <command…>`: reserves ports owned by this process, runs the
+ * command with PORT and <SERVICE>_PORT set, forwards termination signals, releases when the
+ * command exits and exits with its code. Named leases are sticky: the same URL every day.
+ */
+import { spawn, type StdioOptions } from 'node:child_process';
+import { constants } from 'node:os';
+import { basename, resolve } from 'node:path';
+import { rm } from 'node:fs/promises';
+import type { HeldLease, ReserveOptions } from '../../index.js';
+import type { Command, Io, TextSink } from '../command.js';
+import { parseFlags, splitAtDashDash, UsageError } from '../args.js';
+import { writeFileAtomic } from '../files.js';
+import { errorReport, formatErrorLine, portVariable, styleFor } from '../output.js';
+import { registryFor, resolvedScope } from '../scope.js';
+
+const FLAGS = {
+  'port-file': { type: 'string' },
+  range: { type: 'string' },
+  app: { type: 'string' },
+  instance: { type: 'string' },
+} as const;
+
+/** `portlease run`. */
+export const command: Command = {
+  name: 'run',
+  summary: 'Run a command with PORT / <SERVICE>_PORT set; release when it exits',
+  help: `Usage: portlease run [<service>…] [--port-file F] [--range A-B] [--app A] [--instance I]
+                     [--home DIR] -- <command> [args…]
+
+Reserves a port for each service (owned by this process, sticky: the same port as last
+time whenever it is free), runs <command> with PORT set to the first port and
+<SERVICE>_PORT to each (upper case, other characters as _: api-gw → API_GW_PORT), forwards
+SIGINT, SIGTERM and SIGHUP to it, releases the ports when it exits and exits with its code.
+Without a service, an anonymous port is reserved for PORT alone.
+
+A second \`run\` of the same service while the first is alive fails at once and names the
+holder. A service that already has a durable or ttl lease (\`portlease reserve\`, \`env\`)
+runs on that lease's port, and keeps the lease afterwards. If portlease itself is killed with SIGKILL, the next writer reclaims its leases.
+
+Options:
+  --port-file F  also write the first port to file F (removed on exit)
+  --range A-B    choose from this range (default: $PORTLEASE_RANGE, else 20000-29999)
+  --app A        app (default: $PORTLEASE_APP, the git repository's name, the folder)
+  --instance I   instance (default: $PORTLEASE_INSTANCE, the worktree's folder, 'default')
+  --home DIR     registry directory (default: $PORTLEASE_HOME, else ~/.portlease)
+
+Examples:
+  npx portlease run web -- next dev
+  npx portlease run api worker -- node server.js      # PORT, API_PORT, WORKER_PORT
+  npx portlease run web -- sh -c 'vite --port "$PORT"'   # a shell expands $PORT
+
+Exit codes: the command's own code (128+n when it died of signal n), 127 when it cannot be
+found, 126 when it cannot be run, 1 when no port could be reserved, 2 usage.
+`,
+  async run(argv, io) {
+    const { head, rest } = splitAtDashDash(argv);
+    const { flags, positionals: services } = parseFlags(head, FLAGS, { maxPositionals: Number.POSITIVE_INFINITY });
+    if (rest === undefined || rest.length === 0) {
+      throw new UsageError('run needs a command after `--`, e.g. `portlease run web -- npm start`');
+    }
+    const duplicate = services.find((service, index) => services.indexOf(service) !== index);
+    if (duplicate !== undefined) throw new UsageError(`Service '${duplicate}' is given twice`);
+    const variables = services.map(portVariable);
+    const clash = variables.find((name, index) => variables.indexOf(name) !== index);
+    if (clash !== undefined) throw new UsageError(`Two services map to the same variable ${clash}`);
+    const [file, ...args] = rest as [string, ...string[]];
+
+    const options: ReserveOptions = { ...resolvedScope(flags, io) };
+    if (flags.range !== undefined) options.range = flags.range;
+    const registry = registryFor(flags, io);
+
+    const leases: HeldLease[] = [];
+    try {
+      if (services.length === 0) leases.push(await registry.reserve({ ...options, label: basename(file) }));
+      for (const service of services) leases.push(await registry.reserve(service, options));
+    } catch (error) {
+      await releaseAll(
+        leases.filter((lease) => lease.owner !== null),
+        io,
+      );
+      throw error;
+    }
+
+    const portFile = flags['port-file'] === undefined ? undefined : resolve(io.cwd, flags['port-file']);
+    try {
+      if (portFile !== undefined) await writeFileAtomic(portFile, `${leases[0]?.port}\n`);
+      const env: Record<string, string | undefined> = { ...io.env, PORT: String(leases[0]?.port) };
+      services.forEach((service, index) => {
+        env[portVariable(service)] = String(leases[index]?.port);
+      });
+      // The command (and any `portlease` it runs) sees the same registry.
+      env.PORTLEASE_HOME = registry.home;
+      if (io.stderr.isTTY === true) {
+        const style = styleFor(io.stderr, io.env);
+        const described = leases.map((lease) => `${lease.service ?? 'PORT'}=${lease.port}`).join(' ');
+        io.stderr.write(style.dim(`portlease: ${described}\n`));
+      }
+      return await runChild(file, args, env, io);
+    } finally {
+      if (portFile !== undefined) await rm(portFile, { force: true }).catch(() => {});
+      // Only what this run created: a durable or ttl lease that already existed (from
+      // `portlease reserve` or `env --write`) was lent to us and stays.
+      await releaseAll(
+        leases.filter((lease) => lease.owner !== null),
+        io,
+      );
+    }
+  },
+};
+
+/** Where the child's output goes: straight to our fd when the sink has one, else piped through. */
+function stdioFor(sink: TextSink): number | 'pipe' {
+  const fd = (sink as { fd?: unknown }).fd;
+  return typeof fd === 'number' ? fd : 'pipe';
+}
+
+async function runChild(file: string, args: string[], env: Record<string, string | undefined>, io: Io): Promise<number> {
+  const stdio: StdioOptions = ['inherit', stdioFor(io.stdout), stdioFor(io.stderr)];
+  const child = spawn(file, args, { cwd: io.cwd, env, stdio });
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => io.stdout.write(chunk));
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => io.stderr.write(chunk));
+  // Forward, never swallow: the child decides how to stop; we wait for it and clean up.
+  const unsubscribe = io.signals?.((signal) => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+  });
+  try {
+    return await new Promise<number>((resolvePromise) => {
+      child.once('error', (error: NodeJS.ErrnoException) => {
+        const code = error.code === 'ENOENT' ? 127 : 126;
+        const why = error.code === 'ENOENT' ? 'not found' : (error.code ?? error.message);
+        io.stderr.write(
+          formatErrorLine(
+            { code: 'E_SPAWN', message: `Cannot run '${file}' (${why})` },
+            styleFor(io.stderr, io.env),
+            code === 127 ? 'Check the command name and PATH.' : 'Check that it is executable.',
+          ),
+        );
+        resolvePromise(code);
+      });
+      child.once('close', (code, signal) => {
+        resolvePromise(code ?? 128 + (signal === null ? 0 : (constants.signals[signal] ?? 0)));
+      });
+    });
+  } finally {
+    unsubscribe?.();
+  }
+}
+
+async function releaseAll(leases: readonly HeldLease[], io: Io): Promise<void> {
+  for (const lease of leases) {
+    try {
+      await lease.release();
+    } catch (error) {
+      // The child's exit code matters more; a lease left behind is reclaimed once we are gone.
+      io.stderr.write(formatErrorLine(errorReport(error), styleFor(io.stderr, io.env), 'It is reclaimed once this process exits.'));
+    }
+  }
+}

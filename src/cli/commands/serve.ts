@@ -1,0 +1,165 @@
+/**
+ * `portlease serve`: the port-registry `/v1` HTTP API over the registry, in the foreground
+ * until a signal, or in the background with `--detach` (managed by `--stop` / `--status`).
+ */
+import { openRegistry } from '../../index.js';
+import { DEFAULT_SERVE_HOST, DEFAULT_SERVE_PORT, serve } from '../../http/server.js';
+import { removePidFile, serverStatus, startDetached, stopServer, writePidFile, type PidInfo } from '../../http/daemon.js';
+import type { Command, Io } from '../command.js';
+import { homeOf, parseFlags, parseInteger, UsageError } from '../args.js';
+import { formatJson } from '../output.js';
+
+const FLAGS = {
+  port: { type: 'string' },
+  host: { type: 'string' },
+  detach: { type: 'boolean' },
+  stop: { type: 'boolean' },
+  status: { type: 'boolean' },
+} as const;
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
+
+/** `portlease serve`. */
+export const command: Command = {
+  name: 'serve',
+  summary: 'Serve the port-registry /v1 HTTP API on 127.0.0.1:51234 (--detach, --stop, --status)',
+  help: `Usage: portlease serve [--port 51234] [--host 127.0.0.1] [--json] [--home DIR]
+       portlease serve --detach [--port 51234] [--host 127.0.0.1]
+       portlease serve --stop | --status
+
+Serves the port-registry /v1 API (POST/GET/DELETE /v1/allocations, GET /v1/ports/{port},
+GET /healthz) over the portlease registry, so that port-registry's portctl, its agent skill
+and any HTTP client share ports with the library and the CLI. An allocation is a durable
+named lease; its id is the lease id.
+
+Runs in the foreground until Ctrl-C. --detach starts it in the background (pid file
+serve.pid and log serve.log in the registry directory); --stop and --status manage it.
+
+Loopback only by default. The server refuses requests whose Host is not 127.0.0.1, localhost
+or [::1] with its port, requests from web pages of other sites, POST bodies that are not
+application/json, and bodies over 64 KiB. It has no authentication: every local user can
+reach 127.0.0.1.
+
+Options:
+  --port N      port to listen on (default 51234, port-registry's; 0 lets the OS choose)
+  --host ADDR   address to listen on (default 127.0.0.1; anything else exposes the registry)
+  --detach      start in the background and return once it answers
+  --stop        stop the background server (SIGTERM)
+  --status      tell whether the background server runs (a stale pid file is removed)
+  --json        print one JSON document
+  --home DIR    registry directory (default: $PORTLEASE_HOME, else ~/.portlease)
+
+Examples:
+  npx portlease serve --detach
+  curl -s 127.0.0.1:51234/v1/allocations
+  PORT_REGISTRY_ADDR=127.0.0.1:51234 portctl allocate --service db
+
+Exit codes: 0 ok (--status: running), 1 failure (--status: not running), 2 usage.
+`,
+  async run(argv, io) {
+    const { flags } = parseFlags(argv, FLAGS);
+    const modes = [flags.detach, flags.stop, flags.status].filter((flag) => flag === true).length;
+    if (modes > 1) throw new UsageError('Give only one of --detach, --stop and --status');
+    if ((flags.stop === true || flags.status === true) && (flags.port !== undefined || flags.host !== undefined)) {
+      throw new UsageError('--stop and --status take no --port or --host: the pid file says where the server runs');
+    }
+    const port = flags.port === undefined ? DEFAULT_SERVE_PORT : parseInteger('--port', flags.port, 0, 65_535);
+    const host = flags.host ?? DEFAULT_SERVE_HOST;
+    if (host.trim() === '') throw new UsageError('--host needs an address');
+    const json = flags.json === true;
+    const dir = openRegistry({ ...homeOf(flags, io.env), env: io.env }).home;
+
+    if (flags.status === true) return status(dir, io, json);
+    if (flags.stop === true) return stop(dir, io, json);
+    if (!LOOPBACK.has(host.toLowerCase())) {
+      io.stderr.write(`portlease: warning: listening on ${host} exposes the registry to other machines; it has no authentication.\n`);
+    }
+    if (flags.detach === true) return detach(dir, port, host, io, json);
+    return foreground(dir, port, host, io, json);
+  },
+};
+
+async function foreground(dir: string, port: number, host: string, io: Io, json: boolean): Promise<number> {
+  const current = await serverStatus(dir);
+  if (current.state === 'running') return alreadyRunning(current.info, io, json);
+
+  const server = await serve({
+    port,
+    host,
+    home: dir,
+    env: io.env,
+    onError: (error) => io.stderr.write(`portlease serve: ${error instanceof Error ? error.message : String(error)}\n`),
+  });
+  const info: PidInfo = { pid: process.pid, port: server.port, host: server.host, url: server.url, startedAt: new Date().toISOString() };
+  try {
+    await writePidFile(dir, info);
+    io.stdout.write(json ? formatJson({ state: 'running', ...info, home: dir }) : `${server.url}\n`);
+    io.stderr.write(`portlease serve: port-registry /v1 API for ${dir} on ${server.url} (pid ${process.pid}); Ctrl-C stops it.\n`);
+    const signal = await new Promise<NodeJS.Signals>((resolve) => {
+      const unsubscribe = io.signals?.((received) => {
+        unsubscribe?.();
+        resolve(received);
+      });
+    });
+    io.stderr.write(`portlease serve: ${signal}, stopping.\n`);
+  } finally {
+    await server.close();
+    await removePidFile(dir, process.pid);
+  }
+  return 0;
+}
+
+async function detach(dir: string, port: number, host: string, io: Io, json: boolean): Promise<number> {
+  const result = await startDetached({ dir, port, host, env: io.env, cwd: io.cwd });
+  if (result.ok) {
+    const { info } = result;
+    io.stdout.write(
+      json ? formatJson({ state: 'running', ...info, log: result.log }) : `portlease serve running on ${info.url} (pid ${info.pid}); log: ${result.log}\n`,
+    );
+    return 0;
+  }
+  if (result.running) return alreadyRunning(result.running, io, json);
+  if (json) io.stdout.write(formatJson({ state: 'failed', error: result.reason, log: result.log }));
+  else io.stderr.write(`portlease: serve --detach failed: ${result.reason}\n`);
+  return 1;
+}
+
+async function stop(dir: string, io: Io, json: boolean): Promise<number> {
+  const result = await stopServer(dir);
+  if (json) {
+    const details = result.state === 'not running' ? { staleRemoved: result.stale !== undefined } : result.info;
+    io.stdout.write(formatJson({ state: result.state, ...details }));
+  } else if (result.state === 'stopped') {
+    io.stdout.write(`stopped portlease serve (pid ${result.info.pid}) on ${result.info.url}\n`);
+  } else if (result.state === 'still running') {
+    io.stderr.write(`portlease: serve (pid ${result.info.pid}) did not stop within 5 s\n`);
+  } else {
+    io.stderr.write(`portlease: serve is not running${staleNote(result.stale)}\n`);
+  }
+  return result.state === 'stopped' ? 0 : 1;
+}
+
+async function status(dir: string, io: Io, json: boolean): Promise<number> {
+  const result = await serverStatus(dir);
+  if (json) {
+    if (result.state === 'running') io.stdout.write(formatJson({ state: 'running', healthy: result.healthy, ...result.info }));
+    else io.stdout.write(formatJson({ state: 'not running', staleRemoved: result.state === 'stale' }));
+  } else if (result.state === 'running') {
+    const health = result.healthy ? 'healthy' : 'not answering /healthz';
+    io.stdout.write(`running (pid ${result.info.pid}) on ${result.info.url}, ${health}\n`);
+  } else {
+    io.stdout.write(`not running${staleNote(result.state === 'stale' ? (result.info ?? null) : undefined)}\n`);
+  }
+  return result.state === 'running' ? 0 : 1;
+}
+
+function alreadyRunning(info: PidInfo, io: Io, json: boolean): number {
+  if (json) io.stdout.write(formatJson({ state: 'running', started: false, ...info }));
+  else io.stderr.write(`portlease: serve is already running for this registry (pid ${info.pid}) on ${info.url}; stop it with \`portlease serve --stop\`\n`);
+  return 1;
+}
+
+function staleNote(stale: PidInfo | null | undefined): string {
+  if (stale === undefined) return '';
+  return stale === null ? ' (removed an unreadable pid file)' : ` (removed the stale pid file of pid ${stale.pid})`;
+}

@@ -1,0 +1,62 @@
+/**
+ * Atomic file replacement for files the CLI writes for the user (`env --write`,
+ * `run --port-file`): a reader sees the old content or the new, never half of it, and an
+ * existing file keeps its permissions.
+ */
+import { randomBytes } from 'node:crypto';
+import { open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+
+/**
+ * Writes `text` to `file` through a uniquely named temp file in the same directory, fsync,
+ * rename, then fsyncs the directory (best effort where that is unsupported).
+ *
+ * @example
+ * await writeFileAtomic('.env', 'POSTGRES_PORT=20001\n');
+ */
+export async function writeFileAtomic(file: string, text: string): Promise<void> {
+  const mode = await stat(file).then(
+    (stats) => stats.mode & 0o7777,
+    () => 0o666, // new file: the umask decides, like any editor would
+  );
+  const temp = join(dirname(file), `.${basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    const handle = await open(temp, 'wx', mode);
+    try {
+      await handle.writeFile(text, 'utf8');
+      if (mode !== 0o666) await handle.chmod(mode); // the umask must not narrow an existing file's mode
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, file);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
+  try {
+    const directory = await open(dirname(file), 'r');
+    try {
+      await directory.sync();
+    } finally {
+      await directory.close();
+    }
+  } catch {
+    // Directories cannot be opened or fsynced on every platform (Windows); the rename stands.
+  }
+}
+
+/**
+ * Reads a text file, or `undefined` when it does not exist.
+ *
+ * @example
+ * const text = (await readTextIfExists('.env')) ?? '';
+ */
+export async function readTextIfExists(file: string): Promise<string | undefined> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}

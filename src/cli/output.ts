@@ -1,0 +1,269 @@
+/**
+ * Pure formatting for the CLI: tables, JSON, errors and colours. Nothing here does I/O or
+ * imports the library at run time, so the dispatcher can load it without slowing
+ * `portlease --version`.
+ */
+import type { Lease, Owner } from '../types.js';
+import type { Io, TextSink } from './command.js';
+
+/** Styling functions; identity functions when colours are off. */
+export interface Style {
+  bold(text: string): string;
+  dim(text: string): string;
+  red(text: string): string;
+  green(text: string): string;
+  yellow(text: string): string;
+}
+
+const plain = (text: string): string => text;
+const sgr = (open: number, close: number) => (text: string) => `\u001B[${open}m${text}\u001B[${close}m`;
+
+/**
+ * Colours for one sink: on only when it is a TTY, `NO_COLOR` is unset or empty
+ * (https://no-color.org) and `TERM` is not `dumb`.
+ *
+ * @example
+ * const style = styleFor(io.stderr, io.env);
+ * io.stderr.write(style.red('failed') + '\n');
+ */
+export function styleFor(sink: TextSink, env: Io['env']): Style {
+  const on = sink.isTTY === true && (env.NO_COLOR ?? '') === '' && env.TERM !== 'dumb';
+  if (!on) return { bold: plain, dim: plain, red: plain, green: plain, yellow: plain };
+  return { bold: sgr(1, 22), dim: sgr(2, 22), red: sgr(31, 39), green: sgr(32, 39), yellow: sgr(33, 39) };
+}
+
+const ANSI = /\u001B\[[0-9;]*m/g;
+
+/** Visible width of a string (ANSI colour codes excluded). */
+function width(text: string): number {
+  return text.replace(ANSI, '').length;
+}
+
+/**
+ * Formats rows as a left-aligned table with two spaces between columns and a header line.
+ * The last column is not padded, so lines carry no trailing spaces.
+ *
+ * @example
+ * formatTable(['ID', 'PORT'], [['1', '20001']]); // 'ID  PORT\n1   20001\n'
+ */
+export function formatTable(headers: readonly string[], rows: readonly (readonly string[])[], style: Style = noStyle): string {
+  const widths = headers.map((header, column) =>
+    Math.max(width(header), ...rows.map((row) => width(row[column] ?? ''))),
+  );
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((cell, column) =>
+        column === cells.length - 1 ? cell : cell + ' '.repeat((widths[column] ?? 0) - width(cell)),
+      )
+      .join('  ');
+  const head = line(headers).trimEnd();
+  return [style.bold(head), ...rows.map((row) => line(row).trimEnd())].join('\n') + '\n';
+}
+
+const noStyle: Style = { bold: plain, dim: plain, red: plain, green: plain, yellow: plain };
+
+/** Columns of `portlease list`. */
+export const LEASE_COLUMNS = ['ID', 'APP', 'INSTANCE', 'SERVICE', 'PORT', 'OWNER', 'EXPIRES', 'CREATED'] as const;
+
+/** Facts a lease table needs besides the leases: the clock and this host's name. */
+export interface TableContext {
+  now: number;
+  hostname: string;
+}
+
+/**
+ * Formats leases as the `portlease list` table.
+ *
+ * @example
+ * io.stdout.write(formatLeaseTable(leases, { now: Date.now(), hostname: os.hostname() }));
+ */
+export function formatLeaseTable(leases: readonly Lease[], context: TableContext, style: Style = noStyle): string {
+  const rows = leases.map((lease) => [
+    String(lease.id),
+    lease.app,
+    lease.instance,
+    lease.service ?? (lease.label === undefined ? '-' : `(${lease.label})`),
+    String(lease.port),
+    formatOwner(lease.owner, context.hostname),
+    lease.expiresAt === null ? 'never' : formatRelative(Date.parse(lease.expiresAt) - context.now),
+    formatRelative(Date.parse(lease.createdAt) - context.now),
+  ]);
+  return formatTable(LEASE_COLUMNS, rows, style);
+}
+
+/**
+ * Describes an owner in a few characters: `pid 1234`, or `pid 1234@other-host` when the
+ * process lives elsewhere (its liveness is then judged by ttl only), `-` for none.
+ *
+ * @example
+ * formatOwner(null, 'box'); // '-'
+ */
+export function formatOwner(owner: Owner | null, hostname: string): string {
+  if (owner === null) return '-';
+  return owner.host === hostname ? `pid ${owner.pid}` : `pid ${owner.pid}@${owner.host}`;
+}
+
+/**
+ * A time offset as `in 1h59m` (future) or `5m ago` (past), two units at most.
+ *
+ * @example
+ * formatRelative(-90_000); // '1m30s ago'
+ */
+export function formatRelative(offsetMs: number): string {
+  if (!Number.isFinite(offsetMs)) return '?';
+  const text = formatSpan(Math.abs(offsetMs));
+  if (text === 'now') return text;
+  return offsetMs >= 0 ? `in ${text}` : `${text} ago`;
+}
+
+/**
+ * A span of time as `2h`, `1h59m`, `3d4h`, `12s`; `now` under one second.
+ *
+ * @example
+ * formatSpan(7_200_000); // '2h'
+ */
+export function formatSpan(ms: number): string {
+  const units: [string, number][] = [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1000],
+  ];
+  const rest = Math.floor(ms);
+  const parts: string[] = [];
+  for (const [index, [unit, size]] of units.entries()) {
+    const count = Math.floor(rest / size);
+    if (count === 0) continue;
+    parts.push(`${count}${unit}`);
+    // A second, smaller unit only when it is directly below: `1h59m`, never `1h12s`.
+    const next = units[index + 1];
+    if (next !== undefined) {
+      const smaller = Math.floor((rest - count * size) / next[1]);
+      if (smaller > 0) parts.push(`${smaller}${next[0]}`);
+    }
+    break;
+  }
+  return parts.length === 0 ? 'now' : parts.join('');
+}
+
+/** Describes a lease for messages: `shop/default/web (id 3, port 20001, pid 1234)`. */
+export function describeLease(lease: Lease, hostname: string): string {
+  const key = lease.service === null ? `anonymous${lease.label === undefined ? '' : ` (${lease.label})`}` : `${lease.app}/${lease.instance}/${lease.service}`;
+  const life =
+    lease.owner !== null
+      ? formatOwner(lease.owner, hostname)
+      : lease.expiresAt !== null
+        ? `expires ${lease.expiresAt}`
+        : 'durable';
+  return `${key} (id ${lease.id}, port ${lease.port}, ${life})`;
+}
+
+/** One JSON document and a newline: what `--json` prints on stdout. */
+export function formatJson(value: unknown): string {
+  return JSON.stringify(value, null, 2) + '\n';
+}
+
+/**
+ * What to do next, per error code: the second half of every error line. The library's
+ * messages already say what was tried and what would fix it in library terms; these add
+ * the CLI command that helps.
+ */
+function hintFor(report: ErrorReport): string | undefined {
+  switch (report.code) {
+    case 'E_USAGE':
+      return 'See `portlease --help`.';
+    case 'E_PORT_LEASED':
+    case 'E_SERVICE_LEASED':
+      return '(`portlease list --all` shows every lease.)';
+    case 'E_PORT_BUSY':
+      return `(\`portlease check ${report.port ?? '<port>'}\` shows what listens there.)`;
+    case 'E_NO_PORT':
+      return 'Widen --range (or PORTLEASE_RANGE), or free ports with `portlease prune` / `portlease release`.';
+    case 'E_NOT_FOUND':
+      return '(`portlease list --all` shows the live leases.)';
+    case 'E_LOCK_TIMEOUT':
+      return 'Another process holds the registry lock; try again (`portlease doctor` shows the holder).';
+    case 'E_LOCK_COMPROMISED':
+      return 'Nothing was written; try again.';
+    case 'E_REGISTRY_CORRUPT':
+    case 'E_REGISTRY_VERSION':
+    case 'E_PERMISSION':
+    case 'E_STORAGE':
+      return '(`portlease doctor` checks the registry.)';
+    default:
+      return undefined;
+  }
+}
+
+/** The error of a failed command, reduced to what the user sees. */
+export interface ErrorReport {
+  code: string;
+  message: string;
+  /** The port concerned, when the error names one. */
+  port?: number;
+}
+
+/**
+ * The code and one-line message of any thrown value: `PortleaseError`s and `UsageError`s
+ * keep their code; `TypeError`/`RangeError` (misuse caught by the library before any I/O)
+ * become `E_USAGE`; anything else is `E_UNEXPECTED`. Duck-typed so that this file need not
+ * import the library.
+ *
+ * @example
+ * errorReport(new TypeError('ttl must be a duration')); // { code: 'E_USAGE', message: 'ttl must be a duration' }
+ */
+export function errorReport(error: unknown): ErrorReport {
+  const message = oneLine(error instanceof Error ? error.message : String(error));
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    if ((error.name === 'PortleaseError' || error.name === 'UsageError') && typeof code === 'string') {
+      const port = (error as { port?: unknown }).port;
+      return typeof port === 'number' ? { code, message, port } : { code, message };
+    }
+    if (error instanceof TypeError || error instanceof RangeError) return { code: 'E_USAGE', message };
+  }
+  return { code: 'E_UNEXPECTED', message };
+}
+
+/**
+ * Exit code for an error report: 2 for usage, 1 for everything else.
+ *
+ * @example
+ * exitCodeOf({ code: 'E_NO_PORT', message: '' }); // 1
+ */
+export function exitCodeOf(report: ErrorReport): number {
+  return report.code === 'E_USAGE' ? 2 : 1;
+}
+
+/**
+ * The line printed on stderr: `portlease: E_NO_PORT: No free port in 20000-20010. Widen --range…`.
+ *
+ * @example
+ * formatErrorLine({ code: 'E_NOT_FOUND', message: 'No live lease for web' });
+ */
+export function formatErrorLine(report: ErrorReport, style: Style = noStyle, hint?: string): string {
+  const next = hint ?? hintFor(report);
+  const message = /[.!?]$/.test(report.message) ? report.message : `${report.message}.`;
+  return `${style.red('portlease:')} ${style.bold(report.code)}: ${message}${next === undefined ? '' : ` ${next}`}\n`;
+}
+
+/** The `--json` error document: `{"error":{"code","message"}}`. */
+export function formatJsonError(report: ErrorReport): string {
+  return JSON.stringify({ error: { code: report.code, message: report.message } }) + '\n';
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ').trim();
+}
+
+/**
+ * The environment variable name for a service's port: upper case, every character that is
+ * not a letter or digit becomes `_`, and a leading digit gets a `_` prefix.
+ *
+ * @example
+ * portVariable('api-gateway'); // 'API_GATEWAY_PORT'
+ */
+export function portVariable(service: string): string {
+  const base = service.toUpperCase().replace(/[^A-Z0-9]/g, '_');
+  return `${/^[0-9]/.test(base) ? '_' : ''}${base}_PORT`;
+}

@@ -1,0 +1,307 @@
+/**
+ * `portlease serve --detach | --stop | --status`: a background server known by a pid file
+ * (`serve.pid`, JSON) in the registry directory, its output appended to `serve.log` there.
+ * The server writes the pid file itself once it listens and removes it when it stops, so
+ * the file means "a server was listening"; a pid file whose process is gone (SIGKILL, a
+ * reboot) is stale and cleaned up by whoever finds it.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
+import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { bracket } from './guard.js';
+
+/** File name of the pid file inside the registry directory. */
+export const PID_FILE = 'serve.pid';
+/** File name of the detached server's log inside the registry directory. */
+export const LOG_FILE = 'serve.log';
+
+/** What the pid file records. */
+export interface PidInfo {
+  pid: number;
+  port: number;
+  host: string;
+  url: string;
+  /** ISO time the server started listening. */
+  startedAt: string;
+}
+
+/** The state of the background server of one registry. */
+export type ServerState =
+  | { state: 'running'; info: PidInfo; healthy: boolean }
+  | { state: 'stopped' }
+  /** The pid file named a process that is gone; the file has been removed. */
+  | { state: 'stale'; info: PidInfo | undefined };
+
+/**
+ * Writes the pid file atomically (temp file, rename), readable by the user only.
+ *
+ * @example
+ * await writePidFile(registry.home, { pid: process.pid, port: 51234, host: '127.0.0.1', url, startedAt: new Date().toISOString() });
+ */
+export async function writePidFile(dir: string, info: PidInfo): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const file = join(dir, PID_FILE);
+  const temp = `${file}.${process.pid}.${Date.now()}.tmp`;
+  await writeFile(temp, `${JSON.stringify(info)}\n`, { mode: 0o600 });
+  await rename(temp, file);
+}
+
+/**
+ * Reads the pid file: its contents, `undefined` when there is none, or `null` when it is
+ * unreadable or not ours (treated as stale).
+ *
+ * @example
+ * const info = await readPidFile(registry.home);
+ */
+export async function readPidFile(dir: string): Promise<PidInfo | undefined | null> {
+  let text: string;
+  try {
+    text = await readFile(join(dir, PID_FILE), 'utf8');
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOENT' ? undefined : null;
+  }
+  try {
+    const value = JSON.parse(text) as Partial<PidInfo>;
+    const valid =
+      Number.isSafeInteger(value.pid) &&
+      (value.pid as number) > 0 &&
+      Number.isInteger(value.port) &&
+      typeof value.host === 'string' &&
+      typeof value.url === 'string' &&
+      typeof value.startedAt === 'string';
+    return valid ? (value as PidInfo) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Removes the pid file when it names `pid` (or always, without `pid`): a server never
+ * removes the file of another one that took over.
+ *
+ * @example
+ * await removePidFile(registry.home, process.pid);
+ */
+export async function removePidFile(dir: string, pid?: number): Promise<void> {
+  if (pid !== undefined) {
+    const info = await readPidFile(dir);
+    if (info?.pid !== pid) return;
+  }
+  await rm(join(dir, PID_FILE), { force: true });
+}
+
+/**
+ * True when a process with this pid exists (EPERM: it exists but belongs to someone else).
+ *
+ * @example
+ * isProcessAlive(info.pid); // false after a crash or a reboot
+ */
+export function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * True unless the process is provably not a portlease server. Pids are reused, and
+ * `--stop` must never signal an unrelated process that got the old one: its command line
+ * must name `serve` (Linux: /proc; macOS and BSD: ps). Where neither exists (Windows),
+ * liveness is all we can tell.
+ */
+function looksLikeServer(pid: number): boolean {
+  let words: string[];
+  try {
+    words = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+  } catch {
+    if (existsSync('/proc/self/cmdline')) return false; // Linux, and the process is gone
+    try {
+      words = execFileSync('ps', ['-p', String(pid), '-o', 'command='], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split(/\s+/);
+    } catch (error) {
+      // ps exits 1 for a pid it does not know; no ps at all (ENOENT) tells nothing.
+      return (error as NodeJS.ErrnoException).code === 'ENOENT';
+    }
+  }
+  return words.includes('serve');
+}
+
+/**
+ * Asks `GET /healthz` of the server at `host:port`; true on `200`.
+ *
+ * @example
+ * await checkHealth('127.0.0.1', 51234); // true
+ */
+export function checkHealth(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
+  const target = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  return new Promise((resolve) => {
+    const req = request(
+      { host: target, port, path: '/healthz', method: 'GET', agent: false, timeout: timeoutMs, headers: { host: `${bracket(target)}:${port}` } },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode === 200);
+      },
+    );
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
+    req.end();
+  });
+}
+
+/**
+ * The state of the background server; removes a stale pid file on the way.
+ *
+ * @example
+ * const status = await serverStatus(registry.home); // { state: 'running', info, healthy: true }
+ */
+export async function serverStatus(dir: string): Promise<ServerState> {
+  const info = await readPidFile(dir);
+  if (info === undefined) return { state: 'stopped' };
+  if (info !== null && isProcessAlive(info.pid) && looksLikeServer(info.pid)) {
+    return { state: 'running', info, healthy: await checkHealth(info.host, info.port) };
+  }
+  await removePidFile(dir);
+  return { state: 'stale', info: info ?? undefined };
+}
+
+/** Options of {@link startDetached}. */
+export interface DetachOptions {
+  /** Registry directory (for the pid file and the log). */
+  dir: string;
+  port: number;
+  host: string;
+  /** Path of the CLI's `bin.js`. @default dist/cli/bin.js of this package */
+  bin?: string;
+  /** Environment of the server process. */
+  env: Record<string, string | undefined>;
+  /** Working directory of the server process. */
+  cwd: string;
+  /** How long to wait for the server to answer `/healthz`. @default 10000 */
+  timeoutMs?: number;
+}
+
+/** Result of {@link startDetached}. */
+export type DetachResult =
+  | { ok: true; info: PidInfo; log: string }
+  | { ok: false; reason: string; running?: PidInfo; log: string };
+
+/**
+ * Starts `portlease serve` as a detached background process and waits until it answers
+ * `/healthz` and has written its pid file.
+ *
+ * @example
+ * const result = await startDetached({ dir: registry.home, port: 51234, host: '127.0.0.1', env: process.env, cwd: process.cwd() });
+ */
+export async function startDetached(options: DetachOptions): Promise<DetachResult> {
+  const log = join(options.dir, LOG_FILE);
+  const current = await serverStatus(options.dir);
+  if (current.state === 'running') return { ok: false, reason: 'already running', running: current.info, log };
+  const bin = options.bin ?? packageBin();
+  if (bin === undefined || !existsSync(bin)) {
+    return { ok: false, reason: `cannot find the portlease CLI (${bin ?? 'dist/cli/bin.js'}); run \`npm run build\``, log };
+  }
+
+  await mkdir(options.dir, { recursive: true, mode: 0o700 });
+  const fd = openSync(log, 'a', 0o600);
+  let exited: string | undefined;
+  let child;
+  try {
+    child = spawn(
+      process.execPath,
+      [bin, 'serve', '--port', String(options.port), '--host', options.host, '--home', options.dir],
+      { detached: true, stdio: ['ignore', fd, fd], env: options.env, cwd: options.cwd, windowsHide: true },
+    );
+  } finally {
+    closeSync(fd);
+  }
+  child.once('error', (error) => (exited = error.message));
+  child.once('exit', (code, signal) => (exited = signal ? `killed by ${signal}` : `exited with code ${code}`));
+
+  const deadline = Date.now() + (options.timeoutMs ?? 10_000);
+  while (Date.now() < deadline) {
+    if (exited !== undefined) return { ok: false, reason: `the server ${exited}: ${lastLines(log)}`, log };
+    const info = await readPidFile(options.dir);
+    if (info && info.pid === child.pid && (await checkHealth(info.host, info.port))) {
+      child.unref();
+      return { ok: true, info, log };
+    }
+    await sleep(100);
+  }
+  child.kill('SIGTERM');
+  return { ok: false, reason: `the server did not answer within ${options.timeoutMs ?? 10_000} ms: ${lastLines(log)}`, log };
+}
+
+/** Result of {@link stopServer}. */
+export type StopResult =
+  | { state: 'stopped'; info: PidInfo }
+  | { state: 'not running'; stale: PidInfo | undefined | null }
+  | { state: 'still running'; info: PidInfo };
+
+/**
+ * Stops the background server: SIGTERM, then waits for the process to exit (it closes its
+ * connections and removes its pid file).
+ *
+ * @example
+ * const result = await stopServer(registry.home); // { state: 'stopped', info }
+ */
+export async function stopServer(dir: string, timeoutMs = 5000): Promise<StopResult> {
+  const status = await serverStatus(dir);
+  if (status.state === 'stopped') return { state: 'not running', stale: undefined };
+  if (status.state === 'stale') return { state: 'not running', stale: status.info ?? null };
+  const { info } = status;
+  try {
+    process.kill(info.pid, 'SIGTERM');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+  }
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!isProcessAlive(info.pid)) {
+      await removePidFile(dir, info.pid);
+      return { state: 'stopped', info };
+    }
+    await sleep(50);
+  }
+  return { state: 'still running', info };
+}
+
+/**
+ * `dist/cli/bin.js` of the package this file belongs to, found by walking up to its
+ * package.json: bundling moves this code into chunks, so no fixed relative path holds.
+ *
+ * @example
+ * spawn(process.execPath, [packageBin()!, 'serve']);
+ */
+export function packageBin(): string | undefined {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let depth = 0; depth < 6; depth++) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest)) {
+      try {
+        if ((JSON.parse(readFileSync(manifest, 'utf8')) as { name?: unknown }).name === 'portlease') {
+          return join(dir, 'dist', 'cli', 'bin.js');
+        }
+      } catch {
+        // not ours; keep walking
+      }
+    }
+    const parent = dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+  }
+  return undefined;
+}
+
+function lastLines(file: string, count = 5): string {
+  try {
+    const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
+    return lines.slice(-count).join(' | ') || '(no output)';
+  } catch {
+    return '(no log)';
+  }
+}

@@ -1,0 +1,287 @@
+/**
+ * The HTTP server: `node:http` only, wire-compatible with port-registry's `/v1` API, and
+ * hardened the way a server on 127.0.0.1 must be, since every web page the user opens and
+ * every local user can reach it: Host allowlist (DNS rebinding), no cross-site requests,
+ * `application/json` only (CSRF), a 64 KiB body cap, short timeouts, no CORS headers, and
+ * JSON errors without stacks. Routing itself is pure and lives in `routes.ts`.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { networkInterfaces } from 'node:os';
+import { openRegistry, probePort, PortleaseError, type HomeOptions, type PortRange } from '../index.js';
+import { ABORTED, declaresTooLarge, readBody, TOO_LARGE } from './body.js';
+import { allowedHosts, BODY_LIMIT, bracket, checkContentType, checkRequest } from './guard.js';
+import { route, takesBody, type RouteApi, type RouteOptions } from './routes.js';
+import type { Reply } from './wire.js';
+
+/** Default port: port-registry's, so that its clients find us without configuration. */
+export const DEFAULT_SERVE_PORT = 51234;
+/** Default address: loopback only. */
+export const DEFAULT_SERVE_HOST = '127.0.0.1';
+
+/** Options of {@link serve}. */
+export interface ServeOptions extends HomeOptions {
+  /**
+   * Port to listen on; `0` lets the OS choose (read it from the result).
+   * @default 51234
+   */
+  port?: number;
+  /**
+   * Address to listen on. Anything but loopback exposes the registry to the network:
+   * only do it on purpose.
+   * @default '127.0.0.1'
+   */
+  host?: string;
+  /** Range auto-assigned ports come from. @default PORTLEASE_RANGE, else 20000-29999 */
+  range?: PortRange | string;
+  /**
+   * Milliseconds a client has to send a whole request (headers within the lesser of this
+   * and 5 s); slower connections are closed.
+   * @default 10000
+   */
+  timeout?: number;
+  /** Called with unexpected failures (answered 500) and server errors, for logging. */
+  onError?: (error: unknown) => void;
+  /** Environment to read `PORTLEASE_*` from. @default process.env */
+  env?: Record<string, string | undefined>;
+}
+
+/** A running server. */
+export interface PortleaseServer {
+  /** Base URL, such as `http://127.0.0.1:51234`. */
+  url: string;
+  /** The port listened on (the real one when `port: 0` was asked). */
+  port: number;
+  /** The address listened on. */
+  host: string;
+  /** Stops listening and closes every connection. */
+  close(): Promise<void>;
+}
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1']);
+const WILDCARD_HOSTS = new Set(['0.0.0.0', '::']);
+
+/**
+ * Serves the port-registry `/v1` API over the portlease registry. Leases made through it
+ * are durable named leases, visible to the library and the CLI at once, and the other way
+ * round.
+ *
+ * @example
+ * import { serve } from 'portlease/http';
+ * const server = await serve({ port: 0 });
+ * await fetch(`${server.url}/v1/allocations`, {
+ *   method: 'POST',
+ *   headers: { 'content-type': 'application/json' },
+ *   body: JSON.stringify({ app: 'shop', instance: 'main', service: 'db' }),
+ * });
+ * await server.close();
+ */
+export async function serve(options: ServeOptions = {}): Promise<PortleaseServer> {
+  const port = options.port ?? DEFAULT_SERVE_PORT;
+  const host = options.host ?? DEFAULT_SERVE_HOST;
+  const timeout = options.timeout ?? 10_000;
+  if (typeof port !== 'number') throw new TypeError(`port must be a number, got ${typeof port}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`port must be an integer from 0 to 65535, got ${port}`);
+  if (typeof host !== 'string' || host === '') throw new TypeError('host must be a non-empty string');
+  if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout < 100) {
+    throw new RangeError(`timeout must be at least 100 ms, got ${String(timeout)}`);
+  }
+
+  const registry = openRegistry({
+    ...(options.home === undefined ? {} : { home: options.home }),
+    ...(options.env === undefined ? {} : { env: options.env }),
+  });
+  // Writes from this server queue up here instead of contending for the registry lock
+  // among themselves; other processes still take turns through the lock.
+  const serial = serialQueue();
+  const api: RouteApi = {
+    reserve: (service, reserveOptions) => serial(() => registry.reserve(service, reserveOptions)),
+    release: (target) => serial(() => registry.release(target)),
+    list: (filter) => registry.list(filter),
+    probePort: (candidate) => probePort(candidate),
+    checkPort: (candidate) => registry.checkPort(candidate),
+  };
+  const routeOptions: RouteOptions = {};
+  if (options.range !== undefined) routeOptions.range = options.range;
+  if (options.onError !== undefined) routeOptions.onError = options.onError;
+
+  let hosts: string[] = [];
+  const context: HandlerContext = { api, routeOptions, hosts: () => hosts, onError: options.onError };
+  const server = createServer(
+    {
+      requestTimeout: timeout,
+      headersTimeout: Math.min(5000, timeout),
+      keepAliveTimeout: 5000,
+      // Node checks the two timeouts above only this often (default 30 s).
+      connectionsCheckingInterval: Math.min(1000, timeout),
+      maxHeaderSize: 16 * 1024,
+    },
+    (req, res) => void handle(req, res, context, false),
+  );
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => void handle(req, res, context, true));
+  server.maxConnections = 256;
+  server.maxRequestsPerSocket = 1000;
+  // Node's headersTimeout only starts with the first byte: a socket that connects and
+  // sends nothing would stay open for ever. Until its first request arrives (see handle),
+  // a quiet socket times out, and Node destroys it (the server has no 'timeout' listener).
+  server.on('connection', (socket: Socket) => socket.setTimeout(Math.min(5000, timeout)));
+  server.on('clientError', clientError);
+
+  await listen(server, port, host);
+  server.on('error', (error) => options.onError?.(error));
+  const actualPort = (server.address() as AddressInfo).port;
+  hosts = allowedHosts(actualPort, extraHosts(host));
+  const urlHost = WILDCARD_HOSTS.has(host) ? DEFAULT_SERVE_HOST : host;
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${bracket(urlHost)}:${actualPort}`,
+    port: actualPort,
+    host,
+    close() {
+      closing ??= new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      return closing;
+    },
+  };
+}
+
+interface HandlerContext {
+  api: RouteApi;
+  routeOptions: RouteOptions;
+  hosts: () => readonly string[];
+  onError: ((error: unknown) => void) | undefined;
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, context: HandlerContext, expectsContinue: boolean): Promise<void> {
+  // Without listeners these would be thrown; a client that hangs up is not our failure.
+  req.on('error', noop);
+  res.on('error', noop);
+  // The request is here: from now on requestTimeout and keepAliveTimeout govern the socket,
+  // and a reply that waits for the registry lock must not be cut off as "idle".
+  req.socket.setTimeout(0);
+  try {
+    const refusal = checkRequest(req.headersDistinct, context.hosts());
+    if (refusal) return send(res, refusal, true);
+    const target = splitTarget(req.url ?? '');
+    if (!target) return send(res, { status: 400, body: { error: 'bad request' } }, true);
+    const method = req.method ?? '';
+    let body = '';
+    if (takesBody(method, target.path)) {
+      const wrongType = checkContentType(method, req.headersDistinct);
+      if (wrongType) return send(res, wrongType, true);
+      if (expectsContinue && !declaresTooLarge(req)) res.writeContinue();
+      const read = await readBody(req, BODY_LIMIT);
+      if (read === ABORTED) return;
+      if (read === TOO_LARGE) return send(res, { status: 413, body: { error: 'request body too large (limit 64 KiB)' } }, true);
+      body = read;
+    }
+    const reply = await route({ method, path: target.path, query: target.query, body }, context.api, context.routeOptions);
+    send(res, reply, false);
+  } catch (error) {
+    context.onError?.(error);
+    if (!res.headersSent) send(res, { status: 500, body: { error: 'internal error' } }, true);
+    else res.destroy();
+  }
+}
+
+/** Writes a JSON reply: `application/json`, a trailing newline, no CORS headers. */
+function send(res: ServerResponse, reply: Reply, close: boolean): void {
+  if (res.headersSent || res.destroyed) return;
+  const text = `${JSON.stringify(reply.body)}\n`;
+  const headers: Record<string, string> = {
+    'Content-Type': 'application/json',
+    'Content-Length': String(Buffer.byteLength(text)),
+    'Cache-Control': 'no-store',
+    'X-Content-Type-Options': 'nosniff',
+    ...reply.headers,
+  };
+  // After a refusal the body (if any) stays unread: close rather than parse what follows.
+  if (close) headers['Connection'] = 'close';
+  res.writeHead(reply.status, headers);
+  res.end(text);
+}
+
+/** Splits the request target into path and query; `undefined` when it is not a path. */
+function splitTarget(target: string): { path: string; query: URLSearchParams } | undefined {
+  let rest = target;
+  // Absolute form (`GET http://host/path`), which proxies send: keep its path and query.
+  if (/^https?:\/\//i.test(rest)) {
+    try {
+      const url = new URL(rest);
+      rest = url.pathname + url.search;
+    } catch {
+      return undefined;
+    }
+  }
+  if (!rest.startsWith('/')) return undefined;
+  const mark = rest.indexOf('?');
+  const path = mark === -1 ? rest : rest.slice(0, mark);
+  return { path, query: new URLSearchParams(mark === -1 ? '' : rest.slice(mark + 1)) };
+}
+
+/** Malformed requests, oversized headers and timeouts, answered in JSON before closing. */
+function clientError(error: NodeJS.ErrnoException, socket: Socket): void {
+  // A response already on the wire (pipelining) must not be interleaved with another.
+  const busy = (socket as Socket & { _httpMessage?: unknown })._httpMessage;
+  if (error.code === 'ECONNRESET' || !socket.writable || busy) {
+    socket.destroy();
+    return;
+  }
+  const [status, reason, message] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request Header Fields Too Large', 'request headers too large']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'Request Timeout', 'request timeout']
+        : [400, 'Bad Request', 'bad request'];
+  const body = `${JSON.stringify({ error: message })}\n`;
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+  socket.destroySoon();
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE') {
+        reject(
+          new PortleaseError(
+            'E_PORT_BUSY',
+            `Cannot listen on ${bracket(host)}:${port}: the port is in use (another portlease serve or port-registry?). Stop it or pick another --port.`,
+            { cause: error, port },
+          ),
+        );
+      } else {
+        reject(error);
+      }
+    };
+    server.once('error', onError);
+    server.listen({ port, host, exclusive: true }, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+/** Host names besides loopback that reach this server: the bound address, or every interface's for a wildcard. */
+function extraHosts(host: string): string[] {
+  if (LOOPBACK_HOSTS.has(host.toLowerCase())) return [];
+  if (!WILDCARD_HOSTS.has(host)) return [host];
+  const addresses = Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((entry) => entry.address));
+  return [...addresses, host];
+}
+
+/** Runs async tasks one at a time, in order; a failure does not stop the ones after it. */
+function serialQueue(): <T>(task: () => Promise<T>) => Promise<T> {
+  let tail: Promise<unknown> = Promise.resolve();
+  return (task) => {
+    const run = tail.then(task, task);
+    tail = run.catch(noop);
+    return run;
+  };
+}
+
+function noop(): void {}

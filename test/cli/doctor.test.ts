@@ -1,0 +1,48 @@
+import { chmod } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { cli, tempDir } from './helpers.js';
+
+describe('portlease doctor', () => {
+  test('a healthy registry: exit 0, path, lock, counts, ranges', async () => {
+    const home = await tempDir();
+    await cli(['reserve', 'web'], { home });
+    const result = await cli(['doctor'], { home });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`registry   ${join(home, 'registry.json')}`);
+    expect(result.stdout).toContain('dir 0700, file 0600');
+    expect(result.stdout).toContain('lock       free');
+    expect(result.stdout).toContain('leases     1 live, 0 dead, 0 expired');
+    expect(result.stdout).toContain('range      20000-29999 (default)');
+    expect(result.stdout).toMatch(/ephemeral {2}\d+-\d+ \(/);
+    expect(result.stdout).toContain('problems   none');
+  });
+
+  test('a home that does not exist yet is fine', async () => {
+    const home = join(await tempDir(), 'not-yet');
+    const result = await cli(['doctor'], { home });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('(not created yet)');
+  });
+
+  test('wrong permissions: exit 1 with the problem listed', async () => {
+    const home = await tempDir();
+    await cli(['reserve', 'web'], { home });
+    await chmod(join(home, 'registry.json'), 0o644);
+    const result = await cli(['doctor'], { home });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/problems {3}1\n {2}- .*registry\.json has mode 644/);
+    const json = JSON.parse((await cli(['doctor', '--json'], { home })).stdout) as { ok: boolean; problems: string[] };
+    expect(json.ok).toBe(false);
+    expect(json.problems).toHaveLength(1);
+  });
+
+  test('a PORTLEASE_RANGE inside the ephemeral range is a problem', async () => {
+    const home = await tempDir();
+    const result = await cli(['doctor', '--json'], { home, env: { PORTLEASE_RANGE: '50000-50100' } });
+    expect(result.code).toBe(1);
+    const json = JSON.parse(result.stdout) as { range: unknown; problems: string[] };
+    expect(json.range).toEqual({ from: 50_000, to: 50_100, source: 'PORTLEASE_RANGE' });
+    expect(json.problems.join('\n')).toContain("overlaps the OS's ephemeral range");
+  });
+});

@@ -1,0 +1,148 @@
+import { existsSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import { afterEach, describe, expect, test } from 'vitest';
+import type { Lease } from '../../src/index.js';
+import { cli, tempDir } from './helpers.js';
+
+const servers: Server[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((server) => new Promise((resolve) => server.close(resolve))));
+});
+
+/** Binds a real server on an OS-chosen port. */
+async function bound(): Promise<number> {
+  const server = createServer();
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, resolve));
+  return (server.address() as { port: number }).port;
+}
+
+async function leases(home: string): Promise<Lease[]> {
+  return JSON.parse((await cli(['list', '--all', '--json'], { home })).stdout) as Lease[];
+}
+
+describe('portlease reserve', () => {
+  test('prints only the port; asking again prints the same port', async () => {
+    const home = await tempDir();
+    const first = await cli(['reserve', 'web'], { home });
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/^\d+\n$/);
+    expect(first.stderr).toBe('');
+    expect((await cli(['reserve', 'web'], { home })).stdout).toBe(first.stdout);
+    const port = Number(first.stdout);
+    expect(port).toBeGreaterThanOrEqual(20_000);
+    expect(port).toBeLessThanOrEqual(29_999);
+  });
+
+  test('durable by default: no owner, no expiry, in the current app', async () => {
+    const home = await tempDir();
+    await cli(['reserve', 'web'], { home });
+    const [lease] = await leases(home);
+    expect(lease).toMatchObject({ service: 'web', app: 'testapp', instance: 'default', owner: null, expiresAt: null });
+  });
+
+  test('--ttl sets an expiry; --owner-pid an owner', async () => {
+    const home = await tempDir();
+    await cli(['reserve', 'a', '--ttl', '2h'], { home });
+    await cli(['reserve', 'b', '--owner-pid', String(process.pid)], { home });
+    const [a, b] = await leases(home);
+    expect(a?.owner).toBeNull();
+    expect(Date.parse(a?.expiresAt ?? '') - Date.now()).toBeGreaterThan(3_600_000);
+    expect(b?.owner?.pid).toBe(process.pid);
+    expect(b?.expiresAt).toBeNull();
+  });
+
+  test('--app, --instance and PORTLEASE_INSTANCE name the lease', async () => {
+    const home = await tempDir();
+    await cli(['reserve', 'web', '--app', 'shop', '--instance', 'feature-x'], { home });
+    await cli(['reserve', 'web'], { home, env: { PORTLEASE_INSTANCE: 'ci' } });
+    const all = await leases(home);
+    expect(all.map((lease) => `${lease.app}/${lease.instance}/${lease.service}`)).toEqual([
+      'shop/feature-x/web',
+      'testapp/ci/web',
+    ]);
+  });
+
+  test('--home DIR overrides PORTLEASE_HOME, relative to the working directory', async () => {
+    const home = await tempDir();
+    const result = await cli(['reserve', 'web', '--home', 'elsewhere'], { home, cwd: home });
+    expect(result.code).toBe(0);
+    expect(existsSync(join(home, 'elsewhere', 'registry.json'))).toBe(true);
+    expect(existsSync(join(home, 'registry.json'))).toBe(false);
+  });
+
+  test('--json prints the lease', async () => {
+    const home = await tempDir();
+    const result = await cli(['reserve', 'web', '--json'], { home });
+    const lease = JSON.parse(result.stdout) as Lease;
+    expect(lease).toMatchObject({ id: 1, service: 'web', app: 'testapp' });
+  });
+
+  test('--range chooses inside the range; PORTLEASE_RANGE is the default', async () => {
+    const home = await tempDir();
+    const a = Number((await cli(['reserve', 'a', '--range', '21000-21099'], { home })).stdout);
+    expect(a).toBeGreaterThanOrEqual(21_000);
+    expect(a).toBeLessThanOrEqual(21_099);
+    const b = Number((await cli(['reserve', 'b'], { home, env: { PORTLEASE_RANGE: '22000-22099' } })).stdout);
+    expect(b).toBeGreaterThanOrEqual(22_000);
+    expect(b).toBeLessThanOrEqual(22_099);
+  });
+
+  test('--port on a port the OS has bound fails with E_PORT_BUSY (exit 1)', async () => {
+    const home = await tempDir();
+    const port = await bound();
+    const result = await cli(['reserve', 'web', '--port', String(port)], { home });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(/^portlease: E_PORT_BUSY: /);
+    expect(result.stderr).toContain(`portlease check ${port}`);
+  });
+
+  test('--port --claim registers a port its service already has bound', async () => {
+    const home = await tempDir();
+    const port = await bound();
+    const result = await cli(['reserve', 'db', '--port', String(port), '--claim'], { home });
+    expect(result).toEqual({ code: 0, stdout: `${port}\n`, stderr: '' });
+    const [lease] = await leases(home);
+    expect(lease?.claimed).toBe(true);
+  });
+
+  test('--port held by another lease fails with E_PORT_LEASED naming it', async () => {
+    const home = await tempDir();
+    const port = (await cli(['reserve', 'web'], { home })).stdout.trim();
+    const result = await cli(['reserve', 'api', '--port', port], { home });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^portlease: E_PORT_LEASED: .*testapp\/default\/web/);
+  });
+
+  test('anonymous leases need --ttl or --owner-pid', async () => {
+    const home = await tempDir();
+    const refused = await cli(['reserve'], { home });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('portlease free');
+    const result = await cli(['reserve', '--ttl', '10m', '--label', 'scratch'], { home });
+    expect(result.code).toBe(0);
+    const [lease] = await leases(home);
+    expect(lease).toMatchObject({ service: null, label: 'scratch' });
+  });
+
+  test.each([
+    [['reserve', 'web', '--port', '3000', '--range', '20000-20010'], 'not both'],
+    [['reserve', 'web', '--port', '70000'], '--port must be an integer from 1 to 65535'],
+    [['reserve', 'web', '--port', 'abc'], '--port must be an integer'],
+    [['reserve', 'web', '--claim'], '--claim needs --port'],
+    [['reserve', 'web', '--owner-pid', 'me'], '--owner-pid must be an integer'],
+    [['reserve', 'web', 'api'], "unexpected 'api'"],
+    [['reserve', 'web', '--ttl'], "Option '--ttl' needs a value"],
+    [['reserve', 'bad name!'], 'service'],
+  ])('usage error %j → exit 2', async (argv, message) => {
+    const home = await tempDir();
+    const result = await cli(argv, { home });
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(/^portlease: E_USAGE: /);
+    expect(result.stderr).toContain(message);
+    expect(await leases(home)).toEqual([]);
+  });
+});

@@ -1,0 +1,87 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, test } from 'vitest';
+import { list } from '../../src/index.js';
+import { holdPorts } from '../../src/testing/global-ports.js';
+
+const tempHome = (): string => mkdtempSync(join(tmpdir(), 'portlease-global-'));
+const saved = { ...process.env };
+
+afterEach(() => {
+  for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+  Object.assign(process.env, saved);
+});
+
+describe('holdPorts', () => {
+  test('reserves distinct anonymous leases owned by this process, publishes and restores env', async () => {
+    const home = tempHome();
+    process.env['PORTLEASE_PORT_DB'] = 'before';
+    const held = await holdPorts(['db', 'api'], { home }, 'vitest');
+    expect(held.ports.db).not.toBe(held.ports.api);
+    expect(held.leases.db).toMatchObject({ port: held.ports.db, service: null, label: 'vitest db' });
+    expect(held.leases.db?.owner?.pid).toBe(process.pid);
+    expect(structuredClone(held.leases)).toEqual(held.leases); // provide() needs this
+    expect(process.env['PORTLEASE_PORT_DB']).toBe(String(held.ports.db));
+    expect(JSON.parse(process.env['PORTLEASE_PORTS']!)).toEqual(held.ports);
+    expect(process.env['PORTLEASE_HOME']).toBe(home);
+    expect((await list({ home })).map((lease) => lease.port).sort()).toEqual(Object.values(held.ports).sort());
+
+    await held.close();
+    expect(await list({ home })).toEqual([]);
+    expect(process.env['PORTLEASE_PORT_DB']).toBe('before');
+    expect(process.env['PORTLEASE_PORTS']).toBeUndefined();
+    expect(process.env['PORTLEASE_HOME']).toBe(saved['PORTLEASE_HOME']);
+  });
+
+  test('a second setup in the same process (jest projects) adds to what the first published', async () => {
+    const home = tempHome();
+    const first = await holdPorts(['db'], { home }, 'jest');
+    const second = await holdPorts(['api'], { home }, 'jest');
+    expect(JSON.parse(process.env['PORTLEASE_PORTS']!)).toEqual({ db: first.ports.db, api: second.ports.api });
+    await second.close();
+    expect(JSON.parse(process.env['PORTLEASE_PORTS']!)).toEqual({ db: first.ports.db });
+    await first.close();
+    expect(process.env['PORTLEASE_PORTS']).toBeUndefined();
+  });
+
+  test('runs onReady with the ports, and its teardown before the release', async () => {
+    const home = tempHome();
+    const seen: string[] = [];
+    const held = await holdPorts(
+      ['web'],
+      {
+        home,
+        env: false,
+        async onReady(ports, leases) {
+          seen.push(`ready ${ports['web'] === leases['web']?.port}`);
+          return async () => {
+            seen.push(`teardown with ${(await list({ home })).length} lease`);
+          };
+        },
+      },
+      'jest',
+    );
+    expect(process.env['PORTLEASE_PORTS']).toBeUndefined();
+    await held.close();
+    expect(seen).toEqual(['ready true', 'teardown with 1 lease']);
+    expect(await list({ home })).toEqual([]);
+  });
+
+  test('a failing onReady releases what was reserved', async () => {
+    const home = tempHome();
+    await expect(
+      holdPorts(['a', 'b'], { home, onReady: () => Promise.reject(new Error('server did not start')) }, 'vitest'),
+    ).rejects.toThrow('server did not start');
+    expect(await list({ home })).toEqual([]);
+    expect(process.env['PORTLEASE_PORTS']).toBeUndefined();
+  });
+
+  test('bad input fails before any I/O', async () => {
+    const home = join(tempHome(), 'never-created');
+    await expect(holdPorts(['ok', 'not ok'], { home }, 'vitest')).rejects.toThrow(RangeError);
+    await expect(holdPorts(['a'], { home, onReady: 1 as never }, 'vitest')).rejects.toThrow(TypeError);
+    const { existsSync } = await import('node:fs');
+    expect(existsSync(home)).toBe(false);
+  });
+});
