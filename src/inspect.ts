@@ -63,7 +63,7 @@ export async function inspectIn(ctx: RegistryContext): Promise<RegistryReport> {
     const now = Date.now();
     const alive = cachedLiveness();
     Object.assign(report, { schema: data.schema, rev: data.rev, leases: data.leases.length });
-    for (const lease of data.leases) {
+    for (const lease of structuredClone(data.leases)) {
       const reason = deadReason(lease, now, alive);
       (reason === null ? report.live : reason === 'expired' ? report.expired : report.dead).push(lease);
     }
@@ -91,6 +91,7 @@ export async function checkPortIn(ctx: RegistryContext, port: number): Promise<P
   checkPort(port);
   const now = Date.now();
   const [data, probe] = await Promise.all([snapshot(ctx), probePort(port)]);
-  const holder = data.leases.find((lease) => lease.port === port && deadReason(lease, now) === null) ?? null;
+  const found = data.leases.find((lease) => lease.port === port && deadReason(lease, now) === null);
+  const holder = found === undefined ? null : structuredClone(found);
   return { port, free: holder === null && probe.free, bound: !probe.free, busyOn: probe.busyOn, holder };
 }

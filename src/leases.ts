@@ -78,7 +78,8 @@ export async function listIn(ctx: RegistryContext, filter: LeaseFilter = {}): Pr
   const matches = toPredicate(filter);
   const now = Date.now();
   const data = await snapshot(ctx);
-  return data.leases.filter((lease) => deadReason(lease, now) === null && matches(lease)).sort((a, b) => a.id - b.id);
+  // Copies: the registry's own objects stay cached for the next read.
+  return structuredClone(data.leases.filter((lease) => deadReason(lease, now) === null && matches(lease)).sort((a, b) => a.id - b.id));
 }
 
 /** The live lease of a service in the current (or given) app and instance. */

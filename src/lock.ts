@@ -40,6 +40,9 @@ export interface LockGuard {
   check(): Promise<void>;
 }
 
+// Longest pause between two attempts to take the lock.
+const MAX_WAIT_MS = 12;
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function lockIno(paths: RegistryPaths): Promise<string | null> {
@@ -121,7 +124,8 @@ export async function withLock<T>(paths: RegistryPaths, fn: (guard: LockGuard) =
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code !== 'ELOCKED' && code !== 'ENOTEMPTY' && code !== 'ENOENT') throw storageError(error, paths.lock, 'lock');
-      if (await reclaimDeadLock(paths, stale)) continue;
+      // Checking the holder costs a few syscalls: do it at once, then every few attempts.
+      if (attempt % 4 === 0 && (await reclaimDeadLock(paths, stale))) continue;
       if (Date.now() >= deadline) {
         const holder = await readLockOwner(paths);
         throw new PortleaseError(
@@ -132,9 +136,9 @@ export async function withLock<T>(paths: RegistryPaths, fn: (guard: LockGuard) =
           { cause: error, file: paths.file },
         );
       }
-      // Short first waits (a transaction takes about a millisecond), jittered so that
-      // contenders spread out, capped so nobody sleeps for long.
-      await sleep(1 + Math.random() * Math.min(50, 2 * 1.5 ** attempt));
+      // Short first waits (a transaction takes a few milliseconds), jittered so that
+      // contenders spread out, capped low so that a long waiter is not starved by newcomers.
+      await sleep(1 + Math.random() * Math.min(MAX_WAIT_MS, 2 * 1.5 ** attempt));
     }
   }
 

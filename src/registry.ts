@@ -100,6 +100,8 @@ export async function transaction<T>(ctx: RegistryContext, decide: (data: Regist
         data.rev += 1;
         await db.write();
         if (before) audit(ctx, data, before);
+      } else {
+        adapter.retain(data);
       }
       return value;
     },

@@ -111,7 +111,8 @@ function noPort(request: ReserveRequest, leased: Lease[], busy: number[]): Portl
 
 /** Attaches the non-enumerable `release()` and `Symbol.asyncDispose` to a lease. */
 export function hold(lease: Lease, release: (lease: Lease) => Promise<number>): HeldLease {
-  const held = { ...lease } as HeldLease;
+  // A copy: the registry's own objects stay cached for the next read.
+  const held = structuredClone(lease) as HeldLease;
   const releaseOnce = async () => (await release(held)) > 0;
   Object.defineProperty(held, 'release', { value: releaseOnce, enumerable: false });
   Object.defineProperty(held, Symbol.asyncDispose, {

@@ -36,7 +36,10 @@ const isPort = (value: unknown): value is number =>
   typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 65535;
 const isCount = (value: unknown): value is number => typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 const isNullableString = (value: unknown) => value === null || typeof value === 'string';
-const isTime = (value: unknown) => typeof value === 'string' && !Number.isNaN(Date.parse(value));
+// What toISOString() writes. A regular expression: Date.parse on every lease was most of
+// the validation time of a large registry.
+const ISO_TIME = /^\d{4}-[01]\d-[0-3]\dT[0-2]\d:[0-5]\d:[0-5]\d(?:\.\d{1,9})?Z$/;
+const isTime = (value: unknown) => typeof value === 'string' && ISO_TIME.test(value);
 
 function ownerProblem(value: unknown): string | null {
   if (value === null) return null;

@@ -14,6 +14,15 @@ import { emptyRegistry, validateRegistry, type RegistryData } from './schema.js'
 const FILE_MODE = 0o600;
 const DIR_MODE = 0o700;
 
+/**
+ * The last registry this process read or wrote, per file, with the version (inode, mtime,
+ * size) it had on disk. When the file is still that version, parsing and validating it
+ * again (most of a reserve's CPU on a large registry) is skipped. A transaction takes the
+ * entry out while it mutates the data and puts it back only after a successful write;
+ * readers treat cached data as read-only and copy what they hand out.
+ */
+const cache = new Map<string, { version: string; data: RegistryData }>();
+
 /** Outcome of reading one file. */
 type FileState =
   | { state: 'missing' }
@@ -65,8 +74,14 @@ function corruptError(paths: RegistryPaths, reason: string, backupReason: string
  * a file: a corrupt registry is read from its backup when that is good.
  */
 export async function readRegistry(paths: RegistryPaths): Promise<RegistryData> {
+  const version = await fileVersion(paths.file);
+  const cached = cache.get(paths.file);
+  if (version !== null && cached?.version === version) return cached.data;
   const main = await readFileState(paths.file);
-  if (main.state === 'ok') return main.data;
+  if (main.state === 'ok') {
+    if (version !== null) cache.set(paths.file, { version, data: main.data });
+    return main.data;
+  }
   if (main.state === 'missing') return emptyRegistry();
   if (main.state === 'future') throw futureError(paths.file, main.schema);
   const backup = await readFileState(paths.backup);
@@ -111,6 +126,9 @@ export class RegistryAdapter implements Adapter<RegistryData> {
   async read(): Promise<RegistryData> {
     const { paths } = this;
     this.seen = await fileVersion(paths.file);
+    const cached = cache.get(paths.file);
+    cache.delete(paths.file);
+    if (this.seen !== null && cached?.version === this.seen) return cached.data;
     const main = await readFileState(paths.file);
     if (main.state === 'ok') return main.data;
     if (main.state === 'missing') return emptyRegistry();
@@ -128,6 +146,11 @@ export class RegistryAdapter implements Adapter<RegistryData> {
     this.seen = null;
     this.recovered = `${paths.file} was unreadable (${main.reason}); it was moved to ${aside} and the registry recovered from ${paths.backup} (rev ${backup.data.rev}).`;
     return backup.data;
+  }
+
+  /** Puts data that was read and left unchanged back into the cache. */
+  retain(data: RegistryData): void {
+    if (this.seen !== null && this.recovered === null) cache.set(this.paths.file, { version: this.seen, data });
   }
 
   async write(data: RegistryData): Promise<void> {
@@ -155,6 +178,8 @@ export class RegistryAdapter implements Adapter<RegistryData> {
       await keepBackup(paths);
       await fs.rename(temp, paths.file);
       await syncDir(paths.dir);
+      const version = await fileVersion(paths.file);
+      if (version !== null) cache.set(paths.file, { version, data });
     } catch (error) {
       await fs.rm(temp, { force: true }).catch(() => {});
       if (error instanceof PortleaseError) throw error;
