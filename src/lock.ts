@@ -166,13 +166,15 @@ export async function withLock<T>(paths: RegistryPaths, fn: (guard: LockGuard) =
     },
   };
   try {
+    // Renamed into place, so that a holder killed mid-write never leaves a half record
+    // (which would make the others wait out the stale time).
     const temp = `${paths.lockOwner}.${token}`;
     await fs.writeFile(temp, JSON.stringify(record), { mode: 0o600 });
     await fs.rename(temp, paths.lockOwner);
     return await fn(guard);
   } finally {
-    const current = await readLockOwner(paths);
-    if (current?.token === token) await fs.rm(paths.lockOwner, { force: true }).catch(() => {});
+    // Remove our record unless the lock was lost: then the record may be the new holder's.
+    if (!compromised) await fs.unlink(paths.lockOwner).catch(() => {});
     // After a compromise proper-lockfile rejects with ERELEASED: the lock is not ours to remove.
     await release().catch(() => {});
   }

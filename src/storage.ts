@@ -191,7 +191,7 @@ export class RegistryAdapter implements Adapter<RegistryData> {
 
 /** Hard-links the current file as the backup: the version read and validated by this writer. */
 async function keepBackup(paths: RegistryPaths): Promise<void> {
-  await fs.rm(paths.backup, { force: true });
+  await fs.unlink(paths.backup).catch(() => {});
   try {
     await fs.link(paths.file, paths.backup);
   } catch (error) {
@@ -212,13 +212,17 @@ async function syncDir(dir: string): Promise<void> {
   }
 }
 
-/** Temp files left by writers killed between write and rename. Only a lock holder calls this. */
+/**
+ * Temp files left by writers killed between write and rename (registry and lock holder
+ * record). Only a lock holder calls this, so no live writer's temp file is among them.
+ */
 async function removeOrphanTemps(paths: RegistryPaths): Promise<void> {
-  const prefix = `.${basename(paths.file)}.`;
+  const registryTemp = `.${basename(paths.file)}.`;
+  const ownerTemp = `${basename(paths.lockOwner)}.`;
   const names = await fs.readdir(paths.dir).catch(() => [] as string[]);
   await Promise.all(
     names
-      .filter((name) => name.startsWith(prefix) && name.endsWith('.tmp'))
+      .filter((name) => (name.startsWith(registryTemp) && name.endsWith('.tmp')) || name.startsWith(ownerTemp))
       .map((name) => fs.rm(`${paths.dir}/${name}`, { force: true }).catch(() => {})),
   );
 }

@@ -115,8 +115,10 @@ describe('writes', () => {
     expect(readFileSync(`${registry.file}.bak`, 'utf8')).toBe(afterFirst);
     expect(readdirSync(registry.home).filter((file) => file.endsWith('.tmp'))).toEqual([]);
     writeFileSync(`${registry.home}/.registry.json.999-dead.tmp`, 'orphan of a killed writer');
+    writeFileSync(`${registry.home}/registry.lock.owner.0123abcd`, 'orphan of a killed lock holder');
     await first.release();
     expect(existsSync(`${registry.home}/.registry.json.999-dead.tmp`)).toBe(false);
+    expect(existsSync(`${registry.home}/registry.lock.owner.0123abcd`)).toBe(false);
   });
 
   it('NODE_ENV=test changes nothing: the file is written', async () => {
