@@ -3,6 +3,7 @@ import { promises as fs } from 'node:fs';
 import { lockState } from './lock.js';
 import { cachedLiveness, deadReason, snapshot, type RegistryContext } from './registry.js';
 import { probePort } from './probe.js';
+import { copyLease } from './schema.js';
 import type { Lease, Owner } from './types.js';
 import { checkPort } from './validate.js';
 
@@ -63,7 +64,7 @@ export async function inspectIn(ctx: RegistryContext): Promise<RegistryReport> {
     const now = Date.now();
     const alive = cachedLiveness();
     Object.assign(report, { schema: data.schema, rev: data.rev, leases: data.leases.length });
-    for (const lease of structuredClone(data.leases)) {
+    for (const lease of data.leases.map(copyLease)) {
       const reason = deadReason(lease, now, alive);
       (reason === null ? report.live : reason === 'expired' ? report.expired : report.dead).push(lease);
     }
@@ -92,6 +93,6 @@ export async function checkPortIn(ctx: RegistryContext, port: number): Promise<P
   const now = Date.now();
   const [data, probe] = await Promise.all([snapshot(ctx), probePort(port)]);
   const found = data.leases.find((lease) => lease.port === port && deadReason(lease, now) === null);
-  const holder = found === undefined ? null : structuredClone(found);
+  const holder = found === undefined ? null : copyLease(found);
   return { port, free: holder === null && probe.free, bound: !probe.free, busyOn: probe.busyOn, holder };
 }

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { PortleaseError } from './errors.js';
 import { resolveScope } from './identity.js';
 import { deadReason, reclaimable, snapshot, transaction, type RegistryContext } from './registry.js';
-import { leaseKey } from './schema.js';
+import { copyLease, leaseKey } from './schema.js';
 import type { Lease, LeaseFilter, ScopeOptions } from './types.js';
 import { checkName, checkPort, describe, parseDuration } from './validate.js';
 
@@ -69,7 +69,7 @@ export async function renewIn(ctx: RegistryContext, target: Lease | number, ttl:
     if (duration === undefined) throw new TypeError(`lease ${id} has no ttl to renew: pass one, e.g. renew(lease, '1h')`);
     lease.ttl = duration;
     lease.expiresAt = new Date(now + duration).toISOString();
-    return { value: structuredClone(lease), changed: true };
+    return { value: copyLease(lease), changed: true };
   });
 }
 
@@ -78,8 +78,10 @@ export async function listIn(ctx: RegistryContext, filter: LeaseFilter = {}): Pr
   const matches = toPredicate(filter);
   const now = Date.now();
   const data = await snapshot(ctx);
-  // Copies: the registry's own objects stay cached for the next read.
-  return structuredClone(data.leases.filter((lease) => deadReason(lease, now) === null && matches(lease)).sort((a, b) => a.id - b.id));
+  return data.leases
+    .filter((lease) => deadReason(lease, now) === null && matches(lease))
+    .sort((a, b) => a.id - b.id)
+    .map(copyLease);
 }
 
 /** The live lease of a service in the current (or given) app and instance. */

@@ -8,7 +8,7 @@ import { isAlive, isSelf } from './owner.js';
 import { probePort } from './probe.js';
 import { deadReason, snapshot, transaction, type RegistryContext } from './registry.js';
 import { splitArgs, toRequest, type ReserveInput, type ReserveRequest } from './request.js';
-import { leaseKey, type RegistryData } from './schema.js';
+import { copyLease, leaseKey, type RegistryData } from './schema.js';
 import type { HeldLease, Lease } from './types.js';
 
 // Keep the sticky memory bounded: the oldest keys are forgotten first.
@@ -45,14 +45,14 @@ function returnable(existing: Lease, request: ReserveRequest): Lease {
     throw new PortleaseError(
       'E_SERVICE_LEASED',
       `${request.key} is already leased on port ${existing.port} by ${who} (lease ${existing.id}). Release it first, or use another service name or instance.`,
-      { holder: existing, port: existing.port },
+      { holder: copyLease(existing), port: existing.port },
     );
   }
   if (request.exact && !request.exact.includes(existing.port)) {
     throw new PortleaseError(
       'E_SERVICE_LEASED',
       `${request.key} already holds port ${existing.port}, not ${request.exact.join(', ')}. Release it first to move it.`,
-      { holder: existing, port: existing.port },
+      { holder: copyLease(existing), port: existing.port },
     );
   }
   return existing;
@@ -111,8 +111,7 @@ function noPort(request: ReserveRequest, leased: Lease[], busy: number[]): Portl
 
 /** Attaches the non-enumerable `release()` and `Symbol.asyncDispose` to a lease. */
 export function hold(lease: Lease, release: (lease: Lease) => Promise<number>): HeldLease {
-  // A copy: the registry's own objects stay cached for the next read.
-  const held = structuredClone(lease) as HeldLease;
+  const held = copyLease(lease) as HeldLease;
   const releaseOnce = async () => (await release(held)) > 0;
   Object.defineProperty(held, 'release', { value: releaseOnce, enumerable: false });
   Object.defineProperty(held, Symbol.asyncDispose, {
@@ -174,7 +173,7 @@ export async function reserveIn(
       const holder = data.leases.find((lease) => lease.port === port);
       if (holder) {
         view = data;
-        return { value: { kind: 'taken', holder: structuredClone(holder) }, changed: false };
+        return { value: { kind: 'taken', holder: copyLease(holder) }, changed: false };
       }
       return { value: { kind: 'granted', lease: newLease(data, request, port, at) }, changed: true };
     });

@@ -15,13 +15,14 @@ const FILE_MODE = 0o600;
 const DIR_MODE = 0o700;
 
 /**
- * The last registry this process read or wrote, per file, with the version (inode, mtime,
- * size) it had on disk. When the file is still that version, parsing and validating it
- * again (most of a reserve's CPU on a large registry) is skipped. A transaction takes the
- * entry out while it mutates the data and puts it back only after a successful write;
+ * The last registry this process read or wrote, per file, with its exact text. When the
+ * file still holds that text, parsing and validating it again (most of a reserve's CPU on
+ * a large registry) is skipped; comparing the text costs a read, but unlike inode, mtime
+ * and size it cannot be fooled by inode reuse or coarse timestamps. A transaction takes
+ * the entry out while it mutates the data and puts it back only after a successful write;
  * readers treat cached data as read-only and copy what they hand out.
  */
-const cache = new Map<string, { version: string; data: RegistryData }>();
+const cache = new Map<string, { text: string; data: RegistryData }>();
 
 /** Outcome of reading one file. */
 type FileState =
@@ -30,14 +31,21 @@ type FileState =
   | { state: 'corrupt'; reason: string }
   | { state: 'future'; schema: number };
 
-async function readFileState(file: string): Promise<FileState> {
-  let text: string;
+/** The file's text, or `null` when it does not exist. */
+async function readText(file: string): Promise<string | null> {
   try {
-    text = await fs.readFile(file, 'utf8');
+    return await fs.readFile(file, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { state: 'missing' };
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw storageError(error, file, 'read');
   }
+}
+
+/** Parses and validates a file's text, reusing the cached data when the text is the same. */
+function parseText(file: string, text: string | null): FileState {
+  if (text === null) return { state: 'missing' };
+  const cached = cache.get(file);
+  if (cached?.text === text) return { state: 'ok', data: cached.data };
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -50,6 +58,10 @@ async function readFileState(file: string): Promise<FileState> {
     return result.kind === 'future' ? { state: 'future', schema: result.schema } : { state: 'corrupt', reason: result.reason };
   }
   return { state: 'ok', data: result };
+}
+
+async function readFileState(file: string): Promise<FileState> {
+  return parseText(file, await readText(file));
 }
 
 function futureError(file: string, schema: number): PortleaseError {
@@ -74,12 +86,10 @@ function corruptError(paths: RegistryPaths, reason: string, backupReason: string
  * a file: a corrupt registry is read from its backup when that is good.
  */
 export async function readRegistry(paths: RegistryPaths): Promise<RegistryData> {
-  const version = await fileVersion(paths.file);
-  const cached = cache.get(paths.file);
-  if (version !== null && cached?.version === version) return cached.data;
-  const main = await readFileState(paths.file);
+  const text = await readText(paths.file);
+  const main = parseText(paths.file, text);
   if (main.state === 'ok') {
-    if (version !== null) cache.set(paths.file, { version, data: main.data });
+    if (text !== null) cache.set(paths.file, { text, data: main.data });
     return main.data;
   }
   if (main.state === 'missing') return emptyRegistry();
@@ -114,8 +124,9 @@ export async function ensureDir(paths: RegistryPaths): Promise<void> {
 export class RegistryAdapter implements Adapter<RegistryData> {
   /** Set when `read` recovered from the backup: the warning to show. */
   recovered: string | null = null;
-  /** What the file was when read: a write refuses to replace anything else. */
-  private seen: string | null = null;
+  /** The revision read (`null`: no file): a write refuses to replace any other. */
+  private seenRev: number | null = null;
+  private seenText: string | null = null;
 
   constructor(
     private readonly paths: RegistryPaths,
@@ -125,11 +136,12 @@ export class RegistryAdapter implements Adapter<RegistryData> {
 
   async read(): Promise<RegistryData> {
     const { paths } = this;
-    this.seen = await fileVersion(paths.file);
-    const cached = cache.get(paths.file);
+    const text = await readText(paths.file);
+    const main = parseText(paths.file, text);
+    // The transaction mutates what it gets: out of the cache until it is written.
     cache.delete(paths.file);
-    if (this.seen !== null && cached?.version === this.seen) return cached.data;
-    const main = await readFileState(paths.file);
+    this.seenText = text;
+    this.seenRev = main.state === 'ok' ? main.data.rev : null;
     if (main.state === 'ok') return main.data;
     if (main.state === 'missing') return emptyRegistry();
     if (main.state === 'future') throw futureError(paths.file, main.schema);
@@ -143,20 +155,23 @@ export class RegistryAdapter implements Adapter<RegistryData> {
     } catch (error) {
       throw storageError(error, paths.file, 'move aside');
     }
-    this.seen = null;
+    this.seenText = null;
+    this.seenRev = null;
     this.recovered = `${paths.file} was unreadable (${main.reason}); it was moved to ${aside} and the registry recovered from ${paths.backup} (rev ${backup.data.rev}).`;
     return backup.data;
   }
 
   /** Puts data that was read and left unchanged back into the cache. */
   retain(data: RegistryData): void {
-    if (this.seen !== null && this.recovered === null) cache.set(this.paths.file, { version: this.seen, data });
+    if (this.seenText !== null && this.recovered === null) cache.set(this.paths.file, { text: this.seenText, data });
   }
 
   async write(data: RegistryData): Promise<void> {
     const { paths } = this;
     const temp = `${paths.dir}/.${basename(paths.file)}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
-    const text = `${JSON.stringify(data)}\n`;
+    // Key order fixed, so that readRevision finds the revision in the first bytes.
+    const { schema, rev, nextId, leases, sticky } = data;
+    const text = `${JSON.stringify({ schema, rev, nextId, leases, sticky })}\n`;
     try {
       // O_EXCL|O_NOFOLLOW: never write through a planted file or symlink.
       const handle = await fs.open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, FILE_MODE);
@@ -170,7 +185,7 @@ export class RegistryAdapter implements Adapter<RegistryData> {
       await this.fence();
       // Fencing: a holder that lost its lock (stalled past the stale time) must not
       // replace what the new holder wrote meanwhile.
-      if ((await fileVersion(paths.file)) !== this.seen) {
+      if ((await readRevision(paths.file)) !== this.seenRev) {
         throw new PortleaseError('E_LOCK_COMPROMISED', `${paths.file} changed while this process held the lock; nothing was written. Try again.`, {
           file: paths.file,
         });
@@ -178,8 +193,7 @@ export class RegistryAdapter implements Adapter<RegistryData> {
       await keepBackup(paths);
       await fs.rename(temp, paths.file);
       await syncDir(paths.dir);
-      const version = await fileVersion(paths.file);
-      if (version !== null) cache.set(paths.file, { version, data });
+      cache.set(paths.file, { text, data });
     } catch (error) {
       await fs.rm(temp, { force: true }).catch(() => {});
       if (error instanceof PortleaseError) throw error;
@@ -233,13 +247,32 @@ export function openDatabase(paths: RegistryPaths, fence: () => Promise<void>): 
   return { db: new Low(adapter, emptyRegistry()), adapter };
 }
 
-/** Identity of the file's current version: every write renames a new inode into place. */
-async function fileVersion(file: string): Promise<string | null> {
+/**
+ * The revision on disk, read from the first bytes of the file: every write raises it and
+ * writes it near the start (`{"schema":1,"rev":N,…`), so this is the fence's cheap check.
+ * `null` when there is no file; `-1` when it holds no revision (a corrupt file).
+ */
+async function readRevision(file: string): Promise<number | null> {
+  let handle: fs.FileHandle;
   try {
-    const stat = await fs.lstat(file, { bigint: true });
-    return `${stat.ino}:${stat.mtimeNs}:${stat.size}`;
+    handle = await fs.open(file, constants.O_RDONLY);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw error;
+  }
+  try {
+    const head = Buffer.alloc(64);
+    const { bytesRead } = await handle.read(head, 0, head.length, 0);
+    const match = /^\{"schema":\d+,"rev":(\d+),/.exec(head.toString('utf8', 0, bytesRead));
+    if (match) return Number(match[1]);
+    // Not written by us (edited by hand?): read it whole.
+    try {
+      const parsed = JSON.parse(await handle.readFile('utf8')) as { rev?: unknown } | null;
+      return typeof parsed?.rev === 'number' ? parsed.rev : -1;
+    } catch {
+      return -1;
+    }
+  } finally {
+    await handle.close();
   }
 }

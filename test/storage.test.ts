@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { isPortleaseError, openRegistry, type Registry } from '../src/index.js';
 import { tempHome } from './helpers.js';
@@ -131,5 +131,33 @@ describe('writes', () => {
     } finally {
       process.env['NODE_ENV'] = previous;
     }
+  });
+});
+
+describe('the in-process cache of the registry', () => {
+  it('is never fooled by a change that keeps inode, size and mtime', async () => {
+    const registry = openRegistry({ home: tempHome() });
+    const lease = await registry.reserve('a', { ...scope, range: [21000, 21099] });
+    const tick = new Date(Math.floor(Date.now() / 1000) * 1000);
+    utimesSync(registry.file, tick, tick);
+    expect(await registry.list()).toHaveLength(1); // read and remembered at this mtime
+    const before = statSync(registry.file);
+    const other = lease.port === 21000 ? 21001 : 21000;
+    // Same length, same inode (written in place), mtime put back: as another process's
+    // write looks on a file system with coarse timestamps.
+    writeFileSync(registry.file, readFileSync(registry.file, 'utf8').replace(`"port":${lease.port}`, `"port":${other}`));
+    utimesSync(registry.file, tick, tick);
+    expect([statSync(registry.file).ino, statSync(registry.file).size, statSync(registry.file).mtimeMs]).toEqual([before.ino, before.size, before.mtimeMs]);
+    expect((await registry.list()).map((entry) => entry.port)).toEqual([other]);
+    await registry.reserve('b', scope);
+    expect((await registry.list()).map((entry) => entry.port)[0]).toBe(other);
+  });
+
+  it('hands out copies: changing a returned lease changes nothing', async () => {
+    const registry = openRegistry({ home: tempHome() });
+    const lease = await registry.reserve('a', scope);
+    (await registry.list())[0]!.port = 1;
+    lease.owner!.pid = 1;
+    expect((await registry.list())[0]).toMatchObject({ port: lease.port, owner: { pid: process.pid } });
   });
 });
