@@ -1,0 +1,297 @@
+/**
+ * Formatting of the core benchmark's section (bench/core.mjs measures, this file writes).
+ */
+import { int, ms, ratio, table } from './stats.mjs';
+
+/** Sum of calls and ms over labels that match `test` (a prefix string or a RegExp). */
+function pick(calls, test) {
+  const match = typeof test === 'string' ? (label) => label.startsWith(test) : (label) => test.test(label);
+  return Object.entries(calls).filter(([label]) => match(label)).reduce((acc, [, entry]) => ({ calls: acc.calls + entry.calls, ms: acc.ms + entry.ms }), { calls: 0, ms: 0 });
+}
+
+const LOCK_ATTEMPT = /^mkdir registry\.lock \(proper-lockfile\)$/;
+const FLOOR_ATTEMPT = /^mkdir floor\.lock$/;
+const REGISTRY_READ = /^readFile registry\.json$/;
+
+function status(ok) {
+  return ok ? '**met**' : '**missed**';
+}
+
+/**
+ * The core section of RESULTS.md from the measurements of core.mjs: targets first, each
+ * with where the time goes, then the tables behind them.
+ */
+export function report({ plan, quick, single, concurrent, getPort, breakdown, contention, collisions, collide: [COLLIDE_FROM, COLLIDE_TO], wait }) {
+  const base = single.find((row) => row.size === 10);
+  const big = single.find((row) => row.size === 10_000);
+  const eight = concurrent.find((row) => row.n === 8);
+  const pl = collisions.find((row) => row.lib === 'portlease');
+  const reserveMedian = base.pl.reserve.median;
+  const out = [];
+  out.push('## Core: reserve/release, the floor, get-port, collisions');
+  out.push('');
+  out.push(
+    [
+      'Definitions. **Reserve** = `openRegistry({home}).reserve({ range: [20000, 29999] })` (anonymous, owned by the calling',
+      'process, the test-helper case): a lock-free read, an OS probe of the candidate port on `::`, `0.0.0.0`, `127.0.0.1`,',
+      '`::1`, then one locked transaction (proper-lockfile mkdir lock + holder record, read + validate, durable write:',
+      'temp file + fsync + backup hard link + rename + directory fsync, unlock). **Release** = `lease.release()`, one locked',
+      'transaction without a probe. **Floor write** = `mkdir` lock, `readFile` + `JSON.parse`, change, `JSON.stringify` +',
+      'write, `rmdir`, on a copy of the same registry file, waiting for the lock the way portlease does (1 ms + jitter growing',
+      `×1.5 per attempt, capped at ${wait.cap} ms as in ${wait.from}).`,
+      'Two floors: *plain* (`writeFile` in place, not crash-safe) and *durable* (temp file + fsync +',
+      'rename, the least that satisfies portlease\'s "durably written" guarantee). A floor cycle is one write that adds a',
+      'lease and one that removes it, mirroring reserve + release. Filler leases are durable named leases (with their',
+      'sticky entries) on ports 30000+, outside the reserve range. Measurements run in fresh child processes, each kind on its',
+      'own copy of the registry, after a warm-up; portlease and both floors run in the same processes, interleaved in rounds',
+      '(the order rotating), so that load from elsewhere on the machine hits all three alike. Percentiles are nearest-rank.',
+    ].join(' '),
+  );
+  out.push('');
+  out.push('### Targets');
+  out.push('');
+  const single2x = reserveMedian <= 2 * base.durable.write.median;
+  const tput = eight.pl.opsPerSec >= 0.5 * eight.durable.opsPerSec;
+  const small = breakdown.find((row) => row.size === 10);
+  const large = breakdown.find((row) => row.size === 10_000);
+  const fsyncs = small ? pick(small.calls, 'fsync').calls : 0;
+  const plAttempts = pick(contention.portlease.calls, LOCK_ATTEMPT).calls / contention.portlease.ops;
+  const floorAttempts = pick(contention.durable.calls, FLOOR_ATTEMPT).calls / contention.durable.ops;
+  out.push(
+    table(
+      ['Target', 'Result', '', 'Where the time goes'],
+      [
+        [
+          'single-process reserve median ≤ 2× floor write (10 leases)',
+          `${ms(reserveMedian)} ms = ${ratio(reserveMedian, base.durable.write.median)} durable floor (${ms(base.durable.write.median)} ms); ${ratio(reserveMedian, base.plain.write.median)} plain floor (${ms(base.plain.write.median)} ms)`,
+          `${status(single2x)} vs durable; ${status(reserveMedian <= 2 * base.plain.write.median)} vs plain`,
+          small ? `filesystem calls: ~${Math.round(small.fsCalls / 2)} per write (${fsyncs / 2} fsyncs: file + directory) against the floor's 8 (1 fsync); probe ${ms(small.probe.median)} ms and lock ${ms(small.lock.median)} ms are small` : '',
+        ],
+        [
+          '8-process throughput ≥ 50% of floor',
+          `${int(eight.pl.opsPerSec)} writes/s = ${pct(eight.pl.opsPerSec, eight.durable.opsPerSec)} of durable floor (${int(eight.durable.opsPerSec)}/s); ${pct(eight.pl.opsPerSec, eight.plain.opsPerSec)} of plain floor (${int(eight.plain.opsPerSec)}/s)`,
+          `${status(tput)} vs durable; ${status(eight.pl.opsPerSec >= 0.5 * eight.plain.opsPerSec)} vs plain`,
+          `a write holds the lock longer (a release, one write without a probe, takes ${ms(base.pl.release.median)} ms alone against the floor's ${ms(base.durable.write.median)} ms), and it needs ${plAttempts.toFixed(1)} lock attempts per write against ${floorAttempts.toFixed(1)}, each failed one ~${attemptCost(contention, small)} filesystem calls against 1 mkdir`,
+        ],
+        [
+          '8-process reserve p99 ≤ 100 ms',
+          `${ms(eight.pl.reserve.p99)} ms (release p99 ${ms(eight.pl.release.p99)} ms)`,
+          status(eight.pl.reserve.p99 <= 100),
+          `lock wait: polling with jittered sleeps (up to ${wait.cap + 1} ms) is not fair, and 8 nonstop writers share 2 cores; the durable floor, waiting the same way, has p99 ${ms(eight.durable.write.p99)} ms`,
+        ],
+        [
+          '10,000-lease reserve median ≤ 20 ms',
+          `${ms(big.pl.reserve.median)} ms in one process; ${ms(big.cold.reserve.median)} ms cold (the file changed before each reserve, as when other processes write it); durable floor write ${ms(big.durable.write.median)} ms`,
+          `${status(big.pl.reserve.median <= 20)} in one process; ${status(big.cold.reserve.median <= 20)} cold`,
+          large
+            ? `CPU on a ${kb(large.bytes)} file: a cold read + parse + validate costs ${ms(large.read.median)} ms (\`JSON.parse\` alone ${ms(large.parse.median)} ms); in one process the file was read ${pick(large.calls, REGISTRY_READ).calls} times per reserve + release (what this process wrote last is reused while the file is unchanged); each write stringifies it (${ms(large.stringify.median)} ms) and rewrites it whole`
+            : '',
+        ],
+        ['0 duplicates for portlease (8 × 20 ports)', `${pl.duplicates} duplicates, ${pl.errors.length} errors`, status(pl.duplicates === 0 && pl.errors.length === 0), ''],
+      ],
+    ),
+  );
+  out.push('');
+  out.push(`Against get-port (per call, preferred range): reserve median is ${ratio(reserveMedian, getPort.range.median)} get-port's ${ms(getPort.range.median)} ms (${ratio(reserveMedian, getPort.os.median)} its ${ms(getPort.os.median)} ms without a preference) — get-port writes nothing and coordinates nothing across processes.`);
+  out.push('');
+
+  out.push('### (a) One process, by registry size');
+  out.push('');
+  out.push('*Cold*: the registry file\'s mtime is changed (untimed) before each reserve, as happens when other processes write the registry between two calls of this one, so nothing this process remembers about the file can be reused.');
+  out.push('');
+  out.push(
+    table(
+      ['leases', 'file', 'cycles', 'reserve median / p99', 'release median / p99', 'reserve+release median / p99', 'cold reserve median / p99', 'floor plain write median', 'floor durable write median', 'reserve ÷ durable floor', 'reserve ÷ plain floor'],
+      single.map((row) => {
+        return [
+          int(row.size),
+          kb(row.bytes),
+          row.count,
+          `${ms(row.pl.reserve.median)} / ${ms(row.pl.reserve.p99)} ms`,
+          `${ms(row.pl.release.median)} / ${ms(row.pl.release.p99)} ms`,
+          `${ms(row.pl.cycle.median)} / ${ms(row.pl.cycle.p99)} ms`,
+          `${ms(row.cold.reserve.median)} / ${ms(row.cold.reserve.p99)} ms`,
+          `${ms(row.plain.write.median)} ms`,
+          `${ms(row.durable.write.median)} ms`,
+          ratio(row.pl.reserve.median, row.durable.write.median),
+          ratio(row.pl.reserve.median, row.plain.write.median),
+        ];
+      }),
+    ),
+  );
+  out.push('');
+
+  out.push('### (b) N processes at once (10-lease registry)');
+  out.push('');
+  out.push(`Each process runs ${concurrent[0]?.count} reserve + release cycles (${2 * plan.perProcess} locked writes) as fast as it can; all processes start each phase together (portlease and the floors interleaved in rounds, as above). Throughput = all writes ÷ the summed wall time of the phases (first start to last end). p99 over every write of every process.`);
+  out.push('');
+  out.push(
+    table(
+      ['processes', 'portlease writes/s', 'reserve median / p99', 'release p99', 'floor durable writes/s', 'durable p99', 'floor plain writes/s', 'plain p99', 'portlease ÷ durable floor', 'portlease ÷ plain floor'],
+      concurrent.map((row) => [
+        row.n,
+        int(row.pl.opsPerSec),
+        `${ms(row.pl.reserve.median)} / ${ms(row.pl.reserve.p99)} ms`,
+        `${ms(row.pl.release.p99)} ms`,
+        int(row.durable.opsPerSec),
+        `${ms(row.durable.write.p99)} ms`,
+        int(row.plain.opsPerSec),
+        `${ms(row.plain.write.p99)} ms`,
+        pct(row.pl.opsPerSec, row.durable.opsPerSec),
+        pct(row.pl.opsPerSec, row.plain.opsPerSec),
+      ]),
+    ),
+  );
+  out.push('');
+
+  out.push('### (c) get-port per call');
+  out.push('');
+  out.push(
+    table(
+      ['call', 'calls', 'median', 'p99', 'portlease reserve median ÷ this'],
+      [
+        ['`getPort()` (OS-assigned)', getPort.os.n, `${ms(getPort.os.median)} ms`, `${ms(getPort.os.p99)} ms`, ratio(reserveMedian, getPort.os.median)],
+        ['`getPort({ port: portNumbers(20000, 29999) })`', getPort.range.n, `${ms(getPort.range.median)} ms`, `${ms(getPort.range.p99)} ms`, ratio(reserveMedian, getPort.range.median)],
+      ],
+    ),
+  );
+  out.push('');
+
+  out.push('### Where the time goes');
+  out.push('');
+  out.push(breakdownSection(breakdown));
+  out.push('');
+  out.push(contentionSection(contention, breakdown, wait));
+  out.push('');
+
+  out.push('### (d) Collision test');
+  out.push('');
+  out.push(
+    `${plan.collide.processes} processes start together; each asks its library ${plan.collide.ports} times in a row for a port in the preferred range ${COLLIDE_FROM}-${COLLIDE_TO} and keeps the answers without binding them (as a user does between "get a port" and "start the server"); nobody exits until all have asked. portlease: \`reserve({ range: [${COLLIDE_FROM}, ${COLLIDE_TO}], owner: true })\`, leases kept until the end. get-port: \`getPort({ port: portNumbers(${COLLIDE_FROM}, ${COLLIDE_TO}) })\`; portfinder: \`getPortPromise({ port: ${COLLIDE_FROM}, stopPort: ${COLLIDE_TO} })\`; get-port-please: \`getPort({ port: ${COLLIDE_FROM}, portRange: [${COLLIDE_FROM}, ${COLLIDE_TO}] })\`; detect-port: \`detectPort(${COLLIDE_FROM})\`. Duplicates = ports handed out − distinct ports.`,
+  );
+  out.push('');
+  out.push(
+    table(
+      ['library', 'ports handed out', 'distinct', 'duplicates', 'ports given to ≥ 2 processes', 'repeats within one process', 'outside the range', 'errors', 'wall time'],
+      collisions.map((row) => [
+        row.lib,
+        row.total,
+        row.distinct,
+        `**${row.duplicates}**`,
+        row.shared,
+        row.within,
+        row.outside,
+        row.errors.length === 0 ? 0 : `${row.errors.length} (${[...new Set(row.errors)].join(', ')})`,
+        `${ms(row.wallMs)} ms`,
+      ]),
+    ),
+  );
+  out.push('');
+  if (quick) out.push('_BENCH_QUICK=1: small iteration counts; the numbers are a smoke test, not a measurement._\n');
+  return out.join('\n');
+}
+
+function pct(a, b) {
+  if (!Number.isFinite(a) || !Number.isFinite(b) || b === 0) return 'n/a';
+  return `${Math.round((100 * a) / b)}%`;
+}
+
+function kb(bytes) {
+  return bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KB` : `${(bytes / 1024 / 1024).toFixed(2)} MB`;
+}
+
+/**
+ * Per-cycle filesystem calls (counted and timed in place) for each registry size, the
+ * parts timed on their own, and a one-paragraph reading of them.
+ */
+function breakdownSection(breakdown) {
+  const out = [];
+  out.push(
+    'Every filesystem call of the reserve + release cycles was counted and timed in place (fs.promises, FileHandle methods, and the callback API that proper-lockfile uses; a call made inside another, like the lstat + unlink of `fs.promises.rm`, counts once). A transaction makes them one after another, so their times add up. Per cycle (one reserve + one release), median over the cycles:',
+  );
+  out.push('');
+  const labels = new Set(breakdown.flatMap((row) => Object.keys(row.calls)));
+  const cell = (row, label) => row.calls[label] ?? { calls: 0, ms: 0 };
+  const first = breakdown[0];
+  const sorted = [...labels].sort((a, b) => cell(first, b).ms - cell(first, a).ms);
+  const rows = sorted.map((label) => [`\`${label}\``, ...breakdown.flatMap((row) => [String(cell(row, label).calls), ms(cell(row, label).ms)])]);
+  rows.push(['**all filesystem calls**', ...breakdown.flatMap((row) => [String(row.fsCalls), ms(row.fs.median)])]);
+  rows.push(['**rest: CPU (JSON parse/stringify, validation, GC), probe, event loop**', ...breakdown.flatMap((row) => ['', ms(row.rest.median)])]);
+  rows.push(['**cycle**', ...breakdown.flatMap((row) => ['', ms(row.cycle.median)])]);
+  out.push(table(['call', ...breakdown.flatMap((row) => [`${int(row.size)} leases: calls`, 'ms'])], rows));
+  out.push('');
+  out.push('Timed on their own right after, in the same process (median):');
+  out.push('');
+  out.push(
+    table(
+      ['leases', 'file', 'reserve', 'release', '`probePort()` (4 binds)', 'cold read + parse + validate (`list({ port: 1 })` after the file changed)', '`JSON.parse` alone', '`JSON.stringify` alone', 'proper-lockfile lock + unlock'],
+      breakdown.map((row) => [
+        int(row.size),
+        kb(row.bytes),
+        `${ms(row.reserve.median)} ms`,
+        `${ms(row.release.median)} ms`,
+        `${ms(row.probe.median)} ms`,
+        `${ms(row.read.median)} ms`,
+        `${ms(row.parse.median)} ms`,
+        `${ms(row.stringify.median)} ms`,
+        `${ms(row.lock.median)} ms`,
+      ]),
+    ),
+  );
+  out.push('');
+  const small = breakdown.find((row) => row.size === 10);
+  const large = breakdown.find((row) => row.size === 10_000);
+  const parts = [];
+  if (small) {
+    const fsync = pick(small.calls, 'fsync');
+    const holder = pick(small.calls, /registry\.lock\.owner/);
+    const backup = pick(small.calls, /registry\.json\.bak/);
+    parts.push(
+      `**Reading.** At 10 leases the cycle (${ms(small.cycle.median)} ms) is almost all filesystem calls: ${small.fsCalls} of them (${fsync.calls} fsyncs, ${ms(fsync.ms)} ms), ${ms(small.fs.median)} ms in all, ` +
+        `where the durable floor makes 8 per write (mkdir, readFile, open, write, fsync, close, rename, rmdir), 16 per cycle with 2 fsyncs. ` +
+        `Beyond the floor's, portlease's calls per cycle include the directory fsyncs, the lock holder record (${holder.calls} calls on \`registry.lock.owner*\`, ${ms(holder.ms)} ms), the backup (${backup.calls} calls on \`registry.json.bak\`, ${ms(backup.ms)} ms) and the fencing stats. ` +
+        `Probing (${ms(small.probe.median)} ms) and proper-lockfile's own lock + unlock (${ms(small.lock.median)} ms) are cheap.`,
+    );
+  }
+  if (large) {
+    parts.push(
+      `At 10,000 leases (${kb(large.bytes)}) the cycle is ${ms(large.cycle.median)} ms, ${ms(large.rest.median)} ms of it CPU: each of the 2 writes stringifies the whole registry (${ms(large.stringify.median)} ms) and writes 2 MB; in this single process the file was read in full ${pick(large.calls, REGISTRY_READ).calls} times per cycle (the process reuses what it read or wrote last while the file is unchanged). ` +
+        `A cold read + parse + validate costs ${ms(large.read.median)} ms (\`JSON.parse\` alone ${ms(large.parse.median)} ms); a reserve pays it whenever another process wrote in between (the cold column of (a)).`,
+    );
+  }
+  return [...out, parts.join(' ')].join('\n');
+}
+
+/** What a write costs when 8 processes want the lock at once. */
+function contentionSection(contention, breakdown, wait) {
+  const pl = contention.portlease;
+  const floor = contention.durable;
+  const sum = (calls, pick = () => true) => Object.entries(calls).filter(([label]) => pick(label)).reduce((acc, [, entry]) => ({ calls: acc.calls + entry.calls, ms: acc.ms + entry.ms }), { calls: 0, ms: 0 });
+  const plAttempts = pick(pl.calls, LOCK_ATTEMPT).calls / pl.ops;
+  const floorAttempts = pick(floor.calls, FLOOR_ATTEMPT).calls / floor.ops;
+  const plAll = sum(pl.calls);
+  const floorAll = sum(floor.calls);
+  const rows = [
+    ['portlease', int(pl.ops), plAttempts.toFixed(1), (plAll.calls / pl.ops).toFixed(1), `${ms(plAll.ms / pl.ops)} ms`, `${ms(pl.write.median)} / ${ms(pl.write.p99)} ms`, int(pl.opsPerSec)],
+    ['durable floor', int(floor.ops), floorAttempts.toFixed(1), (floorAll.calls / floor.ops).toFixed(1), `${ms(floorAll.ms / floor.ops)} ms`, `${ms(floor.write.median)} / ${ms(floor.write.p99)} ms`, int(floor.opsPerSec)],
+  ];
+  return [
+    'Under contention (8 processes at once, 10-lease registry, every filesystem call counted in each process; the counting itself slows things a little), per write:',
+    '',
+    table(['', 'writes', 'lock attempts (mkdir) per write', 'filesystem calls per write', 'time in filesystem calls per write', 'write median / p99', 'writes/s'], rows),
+    '',
+    `A failed portlease attempt runs proper-lockfile's mkdir + stat and, on some attempts (see src/lock.ts), portlease's check for a dead holder (lstat of the lock, read of the holder record, a liveness check): ~${attemptCost(contention, breakdown.find((row) => row.size === 10))} filesystem calls per failed attempt on average, estimated from the counts above against the uncontended ${breakdown.find((row) => row.size === 10) ? (breakdown.find((row) => row.size === 10).fsCalls / 2).toFixed(1) : '?'} per write. A failed floor attempt is one mkdir. Both then sleep 1 ms plus jitter growing ×1.5 per attempt, up to ${wait.cap + 1} ms. The lock is not fair: a process back from a long sleep often finds it taken again, which is what the p99s show.`,
+  ].join('\n');
+}
+
+/**
+ * Filesystem calls per failed portlease lock attempt, estimated: the extra calls per write
+ * under contention (over the uncontended count) divided by the extra attempts per write.
+ */
+function attemptCost(contention, small) {
+  const pl = contention.portlease;
+  const calls = Object.values(pl.calls).reduce((sum, entry) => sum + entry.calls, 0) / pl.ops;
+  const attempts = pick(pl.calls, LOCK_ATTEMPT).calls / pl.ops;
+  if (!small || attempts <= 1.05) return 'n/a';
+  return ((calls - small.fsCalls / 2) / (attempts - 1)).toFixed(1);
+}

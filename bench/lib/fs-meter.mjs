@@ -1,0 +1,98 @@
+/**
+ * Counts and times every filesystem call a process makes through `fs.promises`,
+ * `FileHandle` methods and the callback API (which proper-lockfile uses via graceful-fs),
+ * labelled by call and file (`readFile registry.json`, `fsync (dir)`, …).
+ * Install it BEFORE importing the library: graceful-fs copies the fs functions it wraps
+ * when it loads. Calls of one transaction run one after the other, so their times add
+ * up to the time spent waiting on the filesystem; the rest of a cycle is CPU (JSON,
+ * validation), probing and scheduling. A call made while another metered call is in
+ * flight (fs.promises.rm runs lstat + unlink through the callback API) is not counted
+ * again: only outermost calls are.
+ */
+import fs from 'node:fs';
+
+const PROMISE_API = ['open', 'readFile', 'writeFile', 'rename', 'rm', 'rmdir', 'unlink', 'link', 'lstat', 'stat', 'mkdir', 'readdir', 'chmod', 'utimes', 'access', 'copyFile'];
+const HANDLE_API = ['writeFile', 'readFile', 'sync', 'datasync', 'chmod', 'stat', 'write', 'read'];
+const CALLBACK_API = ['mkdir', 'rmdir', 'stat', 'lstat', 'utimes', 'open', 'close', 'readFile', 'writeFile', 'rename', 'unlink', 'realpath'];
+
+/**
+ * A file's role from its path, with random parts folded: `.registry.json.*.tmp`,
+ * `registry.lock.owner.*`; a name without a dot is a directory (the registry home).
+ */
+export function fileRole(path) {
+  if (typeof path !== 'string' && !(path instanceof URL)) return '';
+  const name = String(path).split('/').pop() ?? '';
+  if (!name.includes('.')) return '(dir)';
+  return name
+    .replace(/\.\d+-[0-9a-f]+\.tmp$/, '.*.tmp')
+    .replace(/\.lock\.owner\.[0-9a-f]+$/, '.lock.owner.*')
+    .replace(/\.dead-[0-9a-f]+$/, '.dead-*');
+}
+
+/** Installs the meter; returns `{ reset(), read() }` where read() maps a label to {calls, ms}. */
+export async function installFsMeter() {
+  let stats = new Map();
+  let active = 0;
+  const roles = new WeakMap(); // FileHandle → role of the path it was opened with
+  const add = (label, ms) => {
+    const entry = stats.get(label) ?? { calls: 0, ms: 0 };
+    entry.calls += 1;
+    entry.ms += ms;
+    stats.set(label, entry);
+  };
+  const wrapAsync = (target, name, label) => {
+    const original = target[name];
+    if (typeof original !== 'function') return;
+    target[name] = async function metered(...args) {
+      if (active > 0) return original.apply(this, args);
+      active += 1;
+      const t0 = performance.now();
+      try {
+        return await original.apply(this, args);
+      } finally {
+        active -= 1;
+        add(label(this, args), performance.now() - t0);
+      }
+    };
+  };
+  for (const name of PROMISE_API) wrapAsync(fs.promises, name, (_, args) => `${name} ${fileRole(args[0])}`.trim());
+  // FileHandle#close is an own property of each handle: wrap it on the handles open() returns.
+  const open = fs.promises.open;
+  fs.promises.open = async function meteredOpen(...args) {
+    const handle = await open.apply(this, args);
+    roles.set(handle, fileRole(args[0]));
+    wrapAsync(handle, 'close', (self) => `close ${roles.get(self) ?? ''}`.trim());
+    return handle;
+  };
+  const handle = await fs.promises.open(new URL(import.meta.url).pathname, 'r');
+  const proto = Object.getPrototypeOf(handle);
+  await handle.close();
+  for (const name of HANDLE_API) {
+    const verb = name === 'sync' ? 'fsync' : `handle.${name}`;
+    wrapAsync(proto, name, (self) => `${verb} ${roles.get(self) ?? ''}`.trim());
+  }
+  for (const name of CALLBACK_API) {
+    const original = fs[name];
+    if (typeof original !== 'function') continue;
+    fs[name] = function metered(...args) {
+      const callback = args[args.length - 1];
+      if (typeof callback !== 'function' || active > 0) return original.apply(this, args);
+      active += 1;
+      const t0 = performance.now();
+      args[args.length - 1] = function done(...results) {
+        active -= 1;
+        add(`${name} ${fileRole(args[0])} (proper-lockfile)`, performance.now() - t0);
+        return callback.apply(this, results);
+      };
+      return original.apply(this, args);
+    };
+  }
+  return {
+    reset() {
+      stats = new Map();
+    },
+    read() {
+      return new Map([...stats].map(([label, entry]) => [label, { ...entry }]));
+    },
+  };
+}
