@@ -15,14 +15,14 @@ const FILE_MODE = 0o600;
 const DIR_MODE = 0o700;
 
 /**
- * The last registry this process read or wrote, per file, with its exact text. When the
- * file still holds that text, parsing and validating it again (most of a reserve's CPU on
- * a large registry) is skipped; comparing the text costs a read, but unlike inode, mtime
- * and size it cannot be fooled by inode reuse or coarse timestamps. A transaction takes
+ * The last registry this process read or wrote, per file, with its exact bytes. When the
+ * file still holds those bytes, decoding, parsing and validating it again (most of a
+ * reserve's CPU on a large registry) is skipped; comparing costs a read and a memcmp, but
+ * unlike inode, mtime and size it cannot be fooled by inode reuse or coarse timestamps. A transaction takes
  * the entry out while it mutates the data and puts it back only after a successful write;
  * readers treat cached data as read-only and copy what they hand out.
  */
-const cache = new Map<string, { text: string; data: RegistryData }>();
+const cache = new Map<string, { bytes: Buffer; data: RegistryData }>();
 
 /** Outcome of reading one file. */
 type FileState =
@@ -31,21 +31,22 @@ type FileState =
   | { state: 'corrupt'; reason: string }
   | { state: 'future'; schema: number };
 
-/** The file's text, or `null` when it does not exist. */
-async function readText(file: string): Promise<string | null> {
+/** The file's bytes, or `null` when it does not exist. */
+async function readBytes(file: string): Promise<Buffer | null> {
   try {
-    return await fs.readFile(file, 'utf8');
+    return await fs.readFile(file);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw storageError(error, file, 'read');
   }
 }
 
-/** Parses and validates a file's text, reusing the cached data when the text is the same. */
-function parseText(file: string, text: string | null): FileState {
-  if (text === null) return { state: 'missing' };
+/** Parses and validates a file's bytes, reusing the cached data when they are the same. */
+function parseBytes(file: string, bytes: Buffer | null): FileState {
+  if (bytes === null) return { state: 'missing' };
   const cached = cache.get(file);
-  if (cached?.text === text) return { state: 'ok', data: cached.data };
+  if (cached?.bytes.equals(bytes)) return { state: 'ok', data: cached.data };
+  const text = bytes.toString('utf8');
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -61,7 +62,7 @@ function parseText(file: string, text: string | null): FileState {
 }
 
 async function readFileState(file: string): Promise<FileState> {
-  return parseText(file, await readText(file));
+  return parseBytes(file, await readBytes(file));
 }
 
 function futureError(file: string, schema: number): PortleaseError {
@@ -86,10 +87,10 @@ function corruptError(paths: RegistryPaths, reason: string, backupReason: string
  * a file: a corrupt registry is read from its backup when that is good.
  */
 export async function readRegistry(paths: RegistryPaths): Promise<RegistryData> {
-  const text = await readText(paths.file);
-  const main = parseText(paths.file, text);
+  const bytes = await readBytes(paths.file);
+  const main = parseBytes(paths.file, bytes);
   if (main.state === 'ok') {
-    if (text !== null) cache.set(paths.file, { text, data: main.data });
+    if (bytes !== null) cache.set(paths.file, { bytes, data: main.data });
     return main.data;
   }
   if (main.state === 'missing') return emptyRegistry();
@@ -126,7 +127,7 @@ export class RegistryAdapter implements Adapter<RegistryData> {
   recovered: string | null = null;
   /** The revision read (`null`: no file): a write refuses to replace any other. */
   private seenRev: number | null = null;
-  private seenText: string | null = null;
+  private seenBytes: Buffer | null = null;
 
   constructor(
     private readonly paths: RegistryPaths,
@@ -136,11 +137,11 @@ export class RegistryAdapter implements Adapter<RegistryData> {
 
   async read(): Promise<RegistryData> {
     const { paths } = this;
-    const text = await readText(paths.file);
-    const main = parseText(paths.file, text);
+    const bytes = await readBytes(paths.file);
+    const main = parseBytes(paths.file, bytes);
     // The transaction mutates what it gets: out of the cache until it is written.
     cache.delete(paths.file);
-    this.seenText = text;
+    this.seenBytes = bytes;
     this.seenRev = main.state === 'ok' ? main.data.rev : null;
     if (main.state === 'ok') return main.data;
     if (main.state === 'missing') return emptyRegistry();
@@ -155,7 +156,7 @@ export class RegistryAdapter implements Adapter<RegistryData> {
     } catch (error) {
       throw storageError(error, paths.file, 'move aside');
     }
-    this.seenText = null;
+    this.seenBytes = null;
     this.seenRev = null;
     this.recovered = `${paths.file} was unreadable (${main.reason}); it was moved to ${aside} and the registry recovered from ${paths.backup} (rev ${backup.data.rev}).`;
     return backup.data;
@@ -163,7 +164,7 @@ export class RegistryAdapter implements Adapter<RegistryData> {
 
   /** Puts data that was read and left unchanged back into the cache. */
   retain(data: RegistryData): void {
-    if (this.seenText !== null && this.recovered === null) cache.set(this.paths.file, { text: this.seenText, data });
+    if (this.seenBytes !== null && this.recovered === null) cache.set(this.paths.file, { bytes: this.seenBytes, data });
   }
 
   async write(data: RegistryData): Promise<void> {
@@ -171,12 +172,12 @@ export class RegistryAdapter implements Adapter<RegistryData> {
     const temp = `${paths.dir}/.${basename(paths.file)}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
     // Key order fixed, so that readRevision finds the revision in the first bytes.
     const { schema, rev, nextId, leases, sticky } = data;
-    const text = `${JSON.stringify({ schema, rev, nextId, leases, sticky })}\n`;
+    const bytes = Buffer.from(`${JSON.stringify({ schema, rev, nextId, leases, sticky })}\n`);
     try {
       // O_EXCL|O_NOFOLLOW: never write through a planted file or symlink.
       const handle = await fs.open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, FILE_MODE);
       try {
-        await handle.writeFile(text);
+        await handle.writeFile(bytes);
         await handle.chmod(FILE_MODE); // the umask may have removed bits we rely on
         await handle.sync();
       } finally {
@@ -193,7 +194,7 @@ export class RegistryAdapter implements Adapter<RegistryData> {
       await keepBackup(paths);
       await fs.rename(temp, paths.file);
       await syncDir(paths.dir);
-      cache.set(paths.file, { text, data });
+      cache.set(paths.file, { bytes, data });
     } catch (error) {
       await fs.rm(temp, { force: true }).catch(() => {});
       if (error instanceof PortleaseError) throw error;
