@@ -185,7 +185,9 @@ export async function lockState(paths: RegistryPaths): Promise<{ held: boolean; 
   try {
     const stat = await fs.stat(paths.lock);
     const record = await readLockOwner(paths);
-    return { held: true, holder: record?.owner ?? null, ageMs: Date.now() - stat.mtimeMs };
+    // The holder refreshes the mtime while it lives: the record says since when it holds it.
+    const since = record ? Date.parse(record.since) : stat.mtimeMs;
+    return { held: true, holder: record?.owner ?? null, ageMs: Date.now() - since };
   } catch {
     return { held: false, holder: null, ageMs: null };
   }

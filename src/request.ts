@@ -32,7 +32,7 @@ export interface ReserveInput extends ReserveOptions {
 }
 
 const KNOWN = new Set([
-  'port', 'range', 'exclude', 'app', 'instance', 'label', 'owner', 'ttl', 'durable', 'claim', 'home', 'exclusive', 'host', 'service',
+  'port', 'range', 'exclude', 'app', 'instance', 'label', 'owner', 'ttl', 'durable', 'claim', 'home', 'exclusive',
 ]);
 
 function checkBoolean(value: unknown, what: string): boolean {
