@@ -65,8 +65,8 @@ for (let i = 0; ; i++) { const lease = await registry.reserve({ label: 'loop' })
     '| --- | ---: | ---: | ---: |',
     ...rows,
     '',
-    `A lock directory with no holder record (made on purpose): taken over after **${(unknownMs / 1000).toFixed(2)} s** (stale time 10 s).`,
+    `A lock directory with no holder record (made on purpose): taken over after **${(unknownMs / 1000).toFixed(2)} s** (a lock left without a holder record for 2 s is taken over; the stale time, for a holder that is alive but silent, is 10 s).`,
     '',
-    'Target: fast when the holder is provably dead, never longer than the stale time.',
+    'Target: fast when the holder is provably dead, never longer than the stale time. "holder unknown": killed between the mkdir and its holder record.',
   ].join('\n');
 }

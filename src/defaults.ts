@@ -18,6 +18,11 @@ export const SCHEMA_VERSION = 1;
  * others; proper-lockfile clamps it to ≥ 2000 ms and refreshes the lock every `stale / 2`.
  */
 export const LOCK_STALE_MS = 10_000;
+/**
+ * A lock directory that has had no holder record for this long lost its holder between
+ * the mkdir and the record (a window of well under a millisecond for a live holder).
+ */
+export const LOCK_UNRECORDED_MS = 2_000;
 /** Overall deadline for taking the lock, after which `E_LOCK_TIMEOUT`. */
 export const LOCK_DEADLINE_MS = 30_000;
 

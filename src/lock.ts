@@ -12,7 +12,7 @@
 import { promises as fs, type BigIntStats } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import lockfile from 'proper-lockfile';
-import { LOCK_DEADLINE_MS, LOCK_STALE_MS } from './defaults.js';
+import { LOCK_DEADLINE_MS, LOCK_STALE_MS, LOCK_UNRECORDED_MS } from './defaults.js';
 import { PortleaseError, storageError } from './errors.js';
 import { isAlive, isLocal, ownerOf } from './owner.js';
 import type { RegistryPaths } from './paths.js';
@@ -64,9 +64,9 @@ export async function readLockOwner(paths: RegistryPaths): Promise<LockOwnerReco
 }
 
 /**
- * Removes a lock that cannot be live: its recorded holder is provably dead, or its mtime
- * lies further in the future than the stale time (the clock was set back, and
- * proper-lockfile would wait for it forever). The lock directory is renamed away first
+ * Removes a lock that cannot be live: its recorded holder is provably dead, it has had no
+ * holder record for too long, or its mtime lies further in the future than the stale time
+ * (the clock was set back, and proper-lockfile would wait for it forever). The lock directory is renamed away first
  * (atomic) and only deleted when it is still the one that was judged.
  */
 async function reclaimDeadLock(paths: RegistryPaths, stale: number): Promise<boolean> {
@@ -78,9 +78,13 @@ async function reclaimDeadLock(paths: RegistryPaths, stale: number): Promise<boo
   }
   const ino = String(stat.ino);
   const record = await readLockOwner(paths);
-  const deadHolder = record !== null && record.lockIno === ino && isLocal(record.owner) && !isAlive(record.owner);
+  const ours = record !== null && record.lockIno === ino;
+  const deadHolder = ours && isLocal(record.owner) && !isAlive(record.owner);
+  // A live holder writes its record right after its mkdir; a lock still without one after
+  // LOCK_UNRECORDED_MS lost its holder in that gap (killed between mkdir and record).
+  const unrecorded = !ours && Date.now() - Number(stat.mtimeMs) > LOCK_UNRECORDED_MS;
   const fromTheFuture = Number(stat.mtimeMs) > Date.now() + stale;
-  if (!deadHolder && !fromTheFuture) return false;
+  if (!deadHolder && !unrecorded && !fromTheFuture) return false;
   const aside = `${paths.lock}.dead-${randomBytes(4).toString('hex')}`;
   try {
     await fs.rename(paths.lock, aside);
