@@ -179,7 +179,12 @@ export function scopeOf(
   return scope;
 }
 
-/** The registry home only (for commands that do not take --app/--instance). */
+/**
+ * The registry home only (for commands that do not take --app/--instance).
+ *
+ * @example
+ * homeOf({}, { PORTLEASE_HOME: '/tmp/x' }); // { home: '/tmp/x' }
+ */
 export function homeOf(flags: { home?: string | undefined }, env: Record<string, string | undefined>): { home?: string } {
   const home = flags.home ?? nonEmpty(env.PORTLEASE_HOME);
   return home === undefined ? {} : { home };
@@ -189,12 +194,22 @@ function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value === '' ? undefined : value;
 }
 
-/** True when `--json` appears among the flags (before any `--`), for error formatting. */
+/**
+ * True when `--json` appears among the flags (before any `--`), for error formatting.
+ *
+ * @example
+ * wantsJson(['run', 'web', '--', 'tool', '--json']); // false
+ */
 export function wantsJson(argv: readonly string[]): boolean {
   return splitAtDashDash(argv).head.includes('--json');
 }
 
-/** True when `--help`/`-h` appears among the flags (before any `--`). */
+/**
+ * True when `--help`/`-h` appears among the flags (before any `--`).
+ *
+ * @example
+ * wantsHelp(['web', '-h']); // true
+ */
 export function wantsHelp(argv: readonly string[]): boolean {
   const { head } = splitAtDashDash(argv);
   return head.includes('--help') || head.includes('-h');

@@ -14,17 +14,19 @@ import { basename, dirname, join } from 'node:path';
  * @example
  * await writeFileAtomic('.env', 'POSTGRES_PORT=20001\n');
  */
-export async function writeFileAtomic(file: string, text: string): Promise<void> {
-  const mode = await stat(file).then(
+export async function writeFileAtomic(file: string, text: string | Uint8Array): Promise<void> {
+  const existingMode = await stat(file).then(
     (stats) => stats.mode & 0o7777,
-    () => 0o666, // new file: the umask decides, like any editor would
+    () => undefined,
   );
   const temp = join(dirname(file), `.${basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
   try {
-    const handle = await open(temp, 'wx', mode);
+    // A new file: the umask decides, like any editor would.
+    const handle = await open(temp, 'wx', existingMode ?? 0o666);
     try {
-      await handle.writeFile(text, 'utf8');
-      if (mode !== 0o666) await handle.chmod(mode); // the umask must not narrow an existing file's mode
+      await handle.writeFile(text);
+      // The umask must not narrow an existing file's mode (not even a 0666 one).
+      if (existingMode !== undefined) await handle.chmod(existingMode);
       await handle.sync();
     } finally {
       await handle.close();

@@ -47,7 +47,14 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   if (!Object.hasOwn(commands, name)) {
     const what = name.startsWith('-') ? `Unknown option '${name}'` : `Unknown command '${name}'`;
     const guess = name.startsWith('-') ? undefined : closest(name, Object.keys(commands));
-    const hint = guess === undefined ? 'See the list below.' : `Did you mean \`portlease ${guess}\`?`;
+    // `portlease --json list`: the flag is fine, its place is not.
+    const later = name.startsWith('-') ? rest.find((word) => Object.hasOwn(commands, word)) : undefined;
+    const hint =
+      guess !== undefined
+        ? `Did you mean \`portlease ${guess}\`?`
+        : later !== undefined
+          ? `Options go after the command: \`portlease ${later} ${name} …\`.`
+          : 'See the list below.';
     fail(io, argv, { code: 'E_USAGE', message: what }, hint);
     if (!wantsJson(argv)) io.stderr.write(`\n${await generalHelp()}`);
     return EXIT.usage;
@@ -121,7 +128,8 @@ Options of every command:
   --home DIR    registry directory (default: $PORTLEASE_HOME, else ~/.portlease)
   -h, --help    help for the command: portlease <command> --help
 
-  -v, --version print the version
+Other options:
+  -v, --version  print the version
 
 ${EXIT_CODES_HELP}
 

@@ -146,7 +146,12 @@ export function formatSpan(ms: number): string {
   return parts.length === 0 ? 'now' : parts.join('');
 }
 
-/** Describes a lease for messages: `shop/default/web (id 3, port 20001, pid 1234)`. */
+/**
+ * Describes a lease for messages: `shop/default/web (id 3, port 20001, pid 1234)`.
+ *
+ * @example
+ * `leased by ${describeLease(holder, os.hostname())}`;
+ */
 export function describeLease(lease: Lease, hostname: string): string {
   const key = lease.service === null ? `anonymous${lease.label === undefined ? '' : ` (${lease.label})`}` : `${lease.app}/${lease.instance}/${lease.service}`;
   const life =
@@ -158,7 +163,12 @@ export function describeLease(lease: Lease, hostname: string): string {
   return `${key} (id ${lease.id}, port ${lease.port}, ${life})`;
 }
 
-/** One JSON document and a newline: what `--json` prints on stdout. */
+/**
+ * One JSON document and a newline: what `--json` prints on stdout.
+ *
+ * @example
+ * io.stdout.write(formatJson({ released: 2 }));
+ */
 export function formatJson(value: unknown): string {
   return JSON.stringify(value, null, 2) + '\n';
 }
@@ -247,7 +257,12 @@ export function formatErrorLine(report: ErrorReport, style: Style = noStyle, hin
   return `${style.red('portlease:')} ${style.bold(report.code)}: ${message}${next === undefined ? '' : ` ${next}`}\n`;
 }
 
-/** The `--json` error document: `{"error":{"code","message"}}`. */
+/**
+ * The `--json` error document: `{"error":{"code","message"}}`.
+ *
+ * @example
+ * formatJsonError({ code: 'E_NOT_FOUND', message: 'No live lease for web' });
+ */
 export function formatJsonError(report: ErrorReport): string {
   return JSON.stringify({ error: { code: report.code, message: report.message } }) + '\n';
 }

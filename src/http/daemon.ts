@@ -33,8 +33,8 @@ export interface PidInfo {
 export type ServerState =
   | { state: 'running'; info: PidInfo; healthy: boolean }
   | { state: 'stopped' }
-  /** The pid file named a process that is gone; the file has been removed. */
-  | { state: 'stale'; info: PidInfo | undefined };
+  /** The pid file named a process that is gone (`null`: it was unreadable); the file has been removed. */
+  | { state: 'stale'; info: PidInfo | null };
 
 /**
  * Writes the pid file atomically (temp file, rename), readable by the user only.
@@ -165,8 +165,9 @@ export async function serverStatus(dir: string): Promise<ServerState> {
   if (info !== null && isProcessAlive(info.pid) && looksLikeServer(info.pid)) {
     return { state: 'running', info, healthy: await checkHealth(info.host, info.port) };
   }
-  await removePidFile(dir);
-  return { state: 'stale', info: info ?? undefined };
+  // By pid: a server that started since we read the file has written its own, which stays.
+  await removePidFile(dir, info?.pid);
+  return { state: 'stale', info };
 }
 
 /** Options of {@link startDetached}. */
@@ -252,7 +253,7 @@ export type StopResult =
 export async function stopServer(dir: string, timeoutMs = 5000): Promise<StopResult> {
   const status = await serverStatus(dir);
   if (status.state === 'stopped') return { state: 'not running', stale: undefined };
-  if (status.state === 'stale') return { state: 'not running', stale: status.info ?? null };
+  if (status.state === 'stale') return { state: 'not running', stale: status.info };
   const { info } = status;
   try {
     process.kill(info.pid, 'SIGTERM');

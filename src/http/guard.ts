@@ -34,7 +34,12 @@ export function allowedHosts(port: number, extraHosts: readonly string[] = []): 
   return [...new Set(hosts)];
 }
 
-/** Wraps an IPv6 literal in brackets, as it appears in a Host header or URL. */
+/**
+ * Wraps an IPv6 literal in brackets, as it appears in a Host header or URL.
+ *
+ * @example
+ * bracket('::1'); // '[::1]'
+ */
 export function bracket(host: string): string {
   return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
 }

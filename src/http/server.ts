@@ -59,6 +59,18 @@ export interface PortleaseServer {
 }
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1']);
+
+/**
+ * True when `host` is a loopback address or name: listening there exposes nothing to
+ * other machines.
+ *
+ * @example
+ * isLoopbackHost('LOCALHOST'); // true
+ */
+export function isLoopbackHost(host: string): boolean {
+  return LOOPBACK_HOSTS.has(host.toLowerCase());
+}
+
 const WILDCARD_HOSTS = new Set(['0.0.0.0', '::']);
 
 /**
@@ -268,7 +280,7 @@ function listen(server: Server, port: number, host: string): Promise<void> {
 
 /** Host names besides loopback that reach this server: the bound address, or every interface's for a wildcard. */
 function extraHosts(host: string): string[] {
-  if (LOOPBACK_HOSTS.has(host.toLowerCase())) return [];
+  if (isLoopbackHost(host)) return [];
   if (!WILDCARD_HOSTS.has(host)) return [host];
   const addresses = Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((entry) => entry.address));
   return [...addresses, host];

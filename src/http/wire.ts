@@ -69,7 +69,12 @@ export function toAllocation(lease: Lease): Allocation {
   };
 }
 
-/** True when `value` has the fields of a lease (an error's `holder` is typed `unknown`). */
+/**
+ * True when `value` has the fields of a lease (an error's `holder` is typed `unknown`).
+ *
+ * @example
+ * const holder = isLease(error.holder) ? error.holder : undefined;
+ */
 export function isLease(value: unknown): value is Lease {
   if (value === null || typeof value !== 'object') return false;
   const lease = value as Record<string, unknown>;

@@ -5,10 +5,11 @@
  * whose content is already right is left alone, and the result says which were written.
  */
 import { existsSync, statSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeFileAtomic } from '../cli/files.js';
 
 /** Agent platforms and their user-wide config folders (relative to the home directory). */
 export const SKILL_PLATFORMS = {
@@ -153,7 +154,7 @@ async function listFiles(root: string, dir = root): Promise<string[]> {
   return out.sort();
 }
 
-/** Writes `content` to `path` unless it already holds exactly that; atomically (temp + rename). */
+/** Writes `content` to `path` unless it already holds exactly that; atomically, keeping the file's mode. */
 async function writeIfChanged(path: string, content: Buffer): Promise<SkillFileStatus> {
   let existing: Buffer | null = null;
   try {
@@ -163,13 +164,6 @@ async function writeIfChanged(path: string, content: Buffer): Promise<SkillFileS
   }
   if (existing !== null && existing.equals(content)) return 'unchanged';
   await mkdir(dirname(path), { recursive: true });
-  const temp = `${path}.${process.pid}.${Date.now().toString(36)}.tmp`;
-  try {
-    await writeFile(temp, content);
-    await rename(temp, path);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
+  await writeFileAtomic(path, content);
   return existing === null ? 'written' : 'updated';
 }

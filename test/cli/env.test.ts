@@ -43,6 +43,15 @@ describe('portlease env', () => {
     expect(again.stderr).toContain('Unchanged');
   });
 
+  test('--write keeps a 0666 file 0666 whatever the umask', async () => {
+    const home = await tempDir();
+    const file = join(home, '.env');
+    await writeFile(file, 'DEBUG=1\n');
+    await chmod(file, 0o666);
+    expect((await cli(['env', 'web', '--write', file], { home })).code).toBe(0);
+    expect((await stat(file)).mode & 0o777).toBe(0o666);
+  });
+
   test('--write creates a missing file', async () => {
     const home = await tempDir();
     const result = await cli(['env', 'web', '-w', 'new.env', '--format', 'shell'], { home, cwd: home });

@@ -49,6 +49,14 @@ describe('portlease (dispatcher)', () => {
     expect(result.stderr).toContain("Unknown option '--bogus'");
   });
 
+  test('a common option before the command says where it goes', async () => {
+    const result = await cli(['--home', '/tmp/x', 'list'], { home: await tempDir() });
+    expect(result.code).toBe(2);
+    expect(result.stderr.split('\n')[0]).toBe(
+      "portlease: E_USAGE: Unknown option '--home'. Options go after the command: `portlease list --home …`.",
+    );
+  });
+
   test.each(Object.keys(commands))('%s: --help, and unknown flags exit 2 with usage on stderr', async (name) => {
     const home = await tempDir();
     const help = await cli([name, '--help'], { home });

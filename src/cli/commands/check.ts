@@ -3,7 +3,6 @@
  * the OS has it bound, and which process listens where the OS shows it.
  */
 import { hostname } from 'node:os';
-import type { Lease } from '../../index.js';
 import type { Command } from '../command.js';
 import { parseFlags, parsePort, UsageError } from '../args.js';
 import { registryFor } from '../scope.js';
@@ -21,7 +20,7 @@ on ::, 0.0.0.0, 127.0.0.1 or ::1, and which process listens on it where the OS s
 (/proc on Linux, lsof on macOS; other users' processes stay anonymous).
 
 Options:
-  --json       print {port, free, bound, holder, listeners}
+  --json       print {port, free, bound, busyOn, holder, listeners}
   --home DIR   registry directory (default: $PORTLEASE_HOME, else ~/.portlease)
 
 Examples:
@@ -46,7 +45,7 @@ Exit codes: 0 free, 1 taken (leased or bound) or registry failure, 2 usage.
     const style = styleFor(io.stdout, io.env);
     const lines = [
       `${port} is ${free ? style.green('free') : style.red('taken')}`,
-      `  registry  ${result.holder === null ? 'no live lease' : `leased by ${describeLease(result.holder as Lease, hostname())}`}`,
+      `  registry  ${result.holder === null ? 'no live lease' : `leased by ${describeLease(result.holder, hostname())}`}`,
       `  os        ${result.bound ? `bound${describeListeners(listeners)}` : 'not bound'}`,
     ];
     io.stdout.write(`${lines.join('\n')}\n`);

@@ -9,7 +9,7 @@ import type { Command } from '../command.js';
 import { parseFlags, UsageError } from '../args.js';
 import { formatEnv, mergeDotenv, type EnvFormat } from '../dotenv.js';
 import { readTextIfExists, writeFileAtomic } from '../files.js';
-import { formatJson, portVariable } from '../output.js';
+import { portVariable } from '../output.js';
 import { registryFor, resolvedScope } from '../scope.js';
 
 const FLAGS = {
@@ -79,7 +79,7 @@ Exit codes: 0 ok, 1 no free port / registry or file failure, 2 usage.
     }
 
     if (flags.write === undefined) {
-      io.stdout.write(format === 'json' ? formatJson(vars) : formatEnv(vars, format));
+      io.stdout.write(formatEnv(vars, format));
       return 0;
     }
     const file = resolve(io.cwd, flags.write);

@@ -54,6 +54,8 @@ Exit codes: 0 ok, 1 conflicts (or a malformed file, or a registry failure), 2 us
   async run(argv, io) {
     const { flags, positionals } = parseFlags(argv, FLAGS, { maxPositionals: Number.POSITIVE_INFINITY });
     const scope = scopeOf(flags, io.env);
+    // A relative --home means relative to io.cwd, as registryFor() does for every other command.
+    if (scope.home !== undefined) scope.home = resolve(io.cwd, scope.home);
     let result: ImportResult;
     try {
       result = await importPorts({

@@ -36,7 +36,8 @@ Without a service, an anonymous port is reserved for PORT alone.
 
 A second \`run\` of the same service while the first is alive fails at once and names the
 holder. A service that already has a durable or ttl lease (\`portlease reserve\`, \`env\`)
-runs on that lease's port, and keeps the lease afterwards. If portlease itself is killed with SIGKILL, the next writer reclaims its leases.
+runs on that lease's port, and keeps the lease afterwards. If portlease itself is killed
+with SIGKILL, the next writer reclaims its leases.
 
 Options:
   --port-file F  also write the first port to file F (removed on exit)

@@ -2,12 +2,12 @@
  * `portlease serve`: the port-registry `/v1` HTTP API over the registry, in the foreground
  * until a signal, or in the background with `--detach` (managed by `--stop` / `--status`).
  */
-import { openRegistry } from '../../index.js';
-import { DEFAULT_SERVE_HOST, DEFAULT_SERVE_PORT, serve } from '../../http/server.js';
+import { DEFAULT_SERVE_HOST, DEFAULT_SERVE_PORT, isLoopbackHost, serve } from '../../http/server.js';
 import { removePidFile, serverStatus, startDetached, stopServer, writePidFile, type PidInfo } from '../../http/daemon.js';
 import type { Command, Io } from '../command.js';
-import { homeOf, parseFlags, parseInteger, UsageError } from '../args.js';
+import { parseFlags, parseInteger, UsageError } from '../args.js';
 import { formatJson } from '../output.js';
+import { registryFor } from '../scope.js';
 
 const FLAGS = {
   port: { type: 'string' },
@@ -17,12 +17,10 @@ const FLAGS = {
   status: { type: 'boolean' },
 } as const;
 
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
-
 /** `portlease serve`. */
 export const command: Command = {
   name: 'serve',
-  summary: 'Serve the port-registry /v1 HTTP API on 127.0.0.1:51234 (--detach, --stop, --status)',
+  summary: 'Serve the registry over HTTP (port-registry /v1 API) on 127.0.0.1:51234',
   help: `Usage: portlease serve [--port 51234] [--host 127.0.0.1] [--json] [--home DIR]
        portlease serve --detach [--port 51234] [--host 127.0.0.1]
        portlease serve --stop | --status
@@ -67,11 +65,11 @@ Exit codes: 0 ok (--status: running), 1 failure (--status: not running), 2 usage
     const host = flags.host ?? DEFAULT_SERVE_HOST;
     if (host.trim() === '') throw new UsageError('--host needs an address');
     const json = flags.json === true;
-    const dir = openRegistry({ ...homeOf(flags, io.env), env: io.env }).home;
+    const dir = registryFor(flags, io).home;
 
     if (flags.status === true) return status(dir, io, json);
     if (flags.stop === true) return stop(dir, io, json);
-    if (!LOOPBACK.has(host.toLowerCase())) {
+    if (!isLoopbackHost(host)) {
       io.stderr.write(`portlease: warning: listening on ${host} exposes the registry to other machines; it has no authentication.\n`);
     }
     if (flags.detach === true) return detach(dir, port, host, io, json);
@@ -148,7 +146,7 @@ async function status(dir: string, io: Io, json: boolean): Promise<number> {
     const health = result.healthy ? 'healthy' : 'not answering /healthz';
     io.stdout.write(`running (pid ${result.info.pid}) on ${result.info.url}, ${health}\n`);
   } else {
-    io.stdout.write(`not running${staleNote(result.state === 'stale' ? (result.info ?? null) : undefined)}\n`);
+    io.stdout.write(`not running${staleNote(result.state === 'stale' ? result.info : undefined)}\n`);
   }
   return result.state === 'running' ? 0 : 1;
 }
