@@ -119,3 +119,16 @@ export function storageError(error: unknown, file: string, doing: string): Portl
     file,
   });
 }
+
+/**
+ * A `TypeError` for misuse (a value of the wrong kind), with Node's `ERR_INVALID_ARG_TYPE`
+ * code so that callers such as the CLI can tell it from a bug.
+ */
+export function typeError(message: string, options?: ErrorOptions): TypeError {
+  return Object.assign(new TypeError(message, options), { code: 'ERR_INVALID_ARG_TYPE' });
+}
+
+/** A `RangeError` for misuse (the right kind, a wrong value), with Node's `ERR_OUT_OF_RANGE` code. */
+export function rangeError(message: string, options?: ErrorOptions): RangeError {
+  return Object.assign(new RangeError(message, options), { code: 'ERR_OUT_OF_RANGE' });
+}

@@ -1,6 +1,6 @@
 /** Everything about existing leases: release, renew, lookup, wait, list, prune. */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { PortleaseError } from './errors.js';
+import { PortleaseError, typeError, rangeError } from './errors.js';
 import { resolveScope } from './identity.js';
 import { deadReason, reclaimable, snapshot, transaction, type RegistryContext } from './registry.js';
 import { copyLease, leaseKey } from './schema.js';
@@ -11,7 +11,7 @@ const FILTER_FIELDS = ['id', 'port', 'app', 'instance', 'service'] as const;
 
 /** Checks a filter and returns a predicate over leases (pure). */
 export function toPredicate(filter: LeaseFilter): (lease: Lease) => boolean {
-  if (filter.id !== undefined && (!Number.isSafeInteger(filter.id) || filter.id < 1)) throw new RangeError(`id must be a positive integer, got ${describe(filter.id)}`);
+  if (filter.id !== undefined && (!Number.isSafeInteger(filter.id) || filter.id < 1)) throw rangeError(`id must be a positive integer, got ${describe(filter.id)}`);
   if (filter.port !== undefined) checkPort(filter.port);
   if (filter.app !== undefined) checkName(filter.app, 'app');
   if (filter.instance !== undefined) checkName(filter.instance, 'instance');
@@ -30,18 +30,18 @@ export type ReleaseTarget = Lease | number | string | LeaseFilter;
 /** Turns a release target into a filter (pure, but for resolving the default scope). */
 export function toFilter(target: ReleaseTarget, options: ScopeOptions, env: Record<string, string | undefined>): LeaseFilter {
   if (typeof target === 'number') {
-    if (!Number.isSafeInteger(target) || target < 1) throw new RangeError(`lease id must be a positive integer, got ${target}`);
+    if (!Number.isSafeInteger(target) || target < 1) throw rangeError(`lease id must be a positive integer, got ${target}`);
     return { id: target };
   }
   if (typeof target === 'string') {
     const service = checkName(target, 'service');
     return { ...resolveScope({ app: options.app, instance: options.instance }, env), service };
   }
-  if (target === null || typeof target !== 'object') throw new TypeError(`release() takes a lease, an id, a service name or a filter, got ${describe(target)}`);
+  if (target === null || typeof target !== 'object') throw typeError(`release() takes a lease, an id, a service name or a filter, got ${describe(target)}`);
   if ('createdAt' in target && typeof (target as Lease).id === 'number') return { id: (target as Lease).id, port: (target as Lease).port };
   const { home: _home, ...filter } = target as LeaseFilter;
   if (!FILTER_FIELDS.some((field) => filter[field] !== undefined)) {
-    throw new TypeError('release() needs at least one of id, port, app, instance or service: an empty filter would release everything');
+    throw typeError('release() needs at least one of id, port, app, instance or service: an empty filter would release everything');
   }
   return filter;
 }
@@ -60,13 +60,13 @@ export async function releaseIn(ctx: RegistryContext, filter: LeaseFilter): Prom
 /** Extends a lease's expiry by `ttl` (default: the ttl it was made with) from now. */
 export async function renewIn(ctx: RegistryContext, target: Lease | number, ttl: number | string | undefined): Promise<Lease> {
   const id = typeof target === 'number' ? target : target?.id;
-  if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 1) throw new TypeError(`renew() takes a lease or its id, got ${describe(target)}`);
+  if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 1) throw typeError(`renew() takes a lease or its id, got ${describe(target)}`);
   const ms = ttl === undefined ? undefined : parseDuration(ttl);
   return transaction(ctx, (data, now) => {
     const lease = data.leases.find((entry) => entry.id === id);
     if (!lease) throw new PortleaseError('E_NOT_FOUND', `Lease ${id} is not live (released, expired or reclaimed). Reserve again.`);
     const duration = ms ?? lease.ttl;
-    if (duration === undefined) throw new TypeError(`lease ${id} has no ttl to renew: pass one, e.g. renew(lease, '1h')`);
+    if (duration === undefined) throw typeError(`lease ${id} has no ttl to renew: pass one, e.g. renew(lease, '1h')`);
     lease.ttl = duration;
     lease.expiresAt = new Date(now + duration).toISOString();
     return { value: copyLease(lease), changed: true };
@@ -104,8 +104,8 @@ export interface WaitOptions extends ScopeOptions {
 export async function waitForIn(ctx: RegistryContext, service: string, options: WaitOptions = {}): Promise<Lease> {
   const timeout = options.timeout ?? 10_000;
   const interval = options.interval ?? 100;
-  if (!Number.isFinite(timeout) || timeout < 0) throw new RangeError(`timeout must be a non-negative number of ms, got ${timeout}`);
-  if (!Number.isFinite(interval) || interval < 1) throw new RangeError(`interval must be at least 1 ms, got ${interval}`);
+  if (!Number.isFinite(timeout) || timeout < 0) throw rangeError(`timeout must be a non-negative number of ms, got ${timeout}`);
+  if (!Number.isFinite(interval) || interval < 1) throw rangeError(`interval must be at least 1 ms, got ${interval}`);
   const deadline = Date.now() + timeout;
   for (;;) {
     const lease = await lookupIn(ctx, service, options);

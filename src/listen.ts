@@ -1,7 +1,7 @@
 /** `listen()`: bind a Node server on a leased port, closing the gap between lease and bind. */
 import type { Server } from 'node:net';
 import { LISTEN_ATTEMPTS } from './defaults.js';
-import { PortleaseError } from './errors.js';
+import { PortleaseError, typeError } from './errors.js';
 import type { HeldLease, ReserveOptions } from './types.js';
 
 /** Options of `listen()`. */
@@ -34,8 +34,8 @@ type Reserve = (service: string | undefined, options: ReserveOptions) => Promise
  * port tried. The lease is released when the server closes.
  */
 export async function listenWith(reserve: Reserve, server: Server, service: string | undefined, options: ListenOptions = {}): Promise<HeldLease> {
-  if (!server || typeof (server as Server).listen !== 'function') throw new TypeError('listen() needs a net.Server or http.Server');
-  if (server.listening) throw new TypeError('the server is already listening');
+  if (!server || typeof (server as Server).listen !== 'function') throw typeError('listen() needs a net.Server or http.Server');
+  if (server.listening) throw typeError('the server is already listening');
   const { host, ...reserveOptions } = options;
   const exclude = new Set(options.exclude ?? []);
   let lastError: unknown;

@@ -1,3 +1,4 @@
+import { typeError } from './errors.js';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { REGISTRY_FILE } from './defaults.js';
@@ -19,7 +20,7 @@ export interface RegistryPaths {
 /** Resolves the registry directory: the option, else `PORTLEASE_HOME`, else `~/.portlease`. */
 export function resolvePaths(home: string | undefined, env: Record<string, string | undefined> = process.env): RegistryPaths {
   if (home !== undefined && (typeof home !== 'string' || home === '')) {
-    throw new TypeError('home must be a non-empty string');
+    throw typeError('home must be a non-empty string');
   }
   const dir = resolve(home ?? (env['PORTLEASE_HOME'] || join(homedir(), '.portlease')));
   const file = join(dir, REGISTRY_FILE);

@@ -2,6 +2,7 @@
  * Turns `reserve()` arguments into a checked request (pure): every misuse is a
  * `TypeError`/`RangeError` here, before any file or socket is touched.
  */
+import { typeError, rangeError } from './errors.js';
 import { resolveScope } from './identity.js';
 import { ownerOf } from './owner.js';
 import { leaseKey } from './schema.js';
@@ -37,18 +38,18 @@ const KNOWN = new Set([
 
 function checkBoolean(value: unknown, what: string): boolean {
   if (value === undefined) return false;
-  if (typeof value !== 'boolean') throw new TypeError(`${what} must be a boolean, got ${describe(value)}`);
+  if (typeof value !== 'boolean') throw typeError(`${what} must be a boolean, got ${describe(value)}`);
   return value;
 }
 
 /** Splits `reserve(service?, options?)` / `reserve(options)` into its two parts. */
 export function splitArgs(first: unknown, second: unknown): { service: unknown; options: ReserveInput } {
   if (first !== null && typeof first === 'object') {
-    if (second !== undefined) throw new TypeError('reserve(options) takes one argument; use reserve(service, options) to name it');
+    if (second !== undefined) throw typeError('reserve(options) takes one argument; use reserve(service, options) to name it');
     return { service: undefined, options: first as ReserveInput };
   }
   if (second !== undefined && (second === null || typeof second !== 'object')) {
-    throw new TypeError(`options must be an object, got ${describe(second)}`);
+    throw typeError(`options must be an object, got ${describe(second)}`);
   }
   return { service: first, options: (second ?? {}) as ReserveInput };
 }
@@ -56,7 +57,7 @@ export function splitArgs(first: unknown, second: unknown): { service: unknown; 
 /** Checks and resolves a reserve request. */
 export function toRequest(serviceArg: unknown, options: ReserveInput, env: Record<string, string | undefined>): ReserveRequest {
   for (const name of Object.keys(options)) {
-    if (!KNOWN.has(name)) throw new TypeError(`Unknown option ${JSON.stringify(name)}`);
+    if (!KNOWN.has(name)) throw typeError(`Unknown option ${JSON.stringify(name)}`);
   }
   const service = serviceArg === undefined || serviceArg === null ? null : checkName(serviceArg, 'service');
   const exact = options.port === undefined ? undefined : checkPortList(options.port, 'port');
@@ -67,19 +68,19 @@ export function toRequest(serviceArg: unknown, options: ReserveInput, env: Recor
   const durable = checkBoolean(options.durable, 'durable');
   const claim = checkBoolean(options.claim, 'claim');
   const exclusive = checkBoolean(options.exclusive, 'exclusive');
-  if (claim && !exact) throw new TypeError('claim needs an explicit port: claim registers a port the service already has bound');
+  if (claim && !exact) throw typeError('claim needs an explicit port: claim registers a port the service already has bound');
   const ttl = options.ttl === undefined ? undefined : parseDuration(options.ttl, 'ttl');
   if (durable && (options.ttl !== undefined || (options.owner !== undefined && options.owner !== false))) {
-    throw new TypeError('durable leases have neither owner nor ttl: drop durable, or drop owner/ttl');
+    throw typeError('durable leases have neither owner nor ttl: drop durable, or drop owner/ttl');
   }
   let owner: Owner | null;
   const ownerOption = options.owner ?? !durable;
   if (typeof ownerOption === 'boolean') owner = ownerOption ? ownerOf() : null;
   else if (typeof ownerOption === 'number') {
-    if (!Number.isInteger(ownerOption) || ownerOption < 1) throw new RangeError(`owner must be a positive pid, got ${ownerOption}`);
-    if (!processExists(ownerOption)) throw new RangeError(`owner: no process with pid ${ownerOption}`);
+    if (!Number.isInteger(ownerOption) || ownerOption < 1) throw rangeError(`owner must be a positive pid, got ${ownerOption}`);
+    if (!processExists(ownerOption)) throw rangeError(`owner: no process with pid ${ownerOption}`);
     owner = ownerOf(ownerOption);
-  } else throw new TypeError(`owner must be true, false or a pid, got ${describe(ownerOption)}`);
+  } else throw typeError(`owner must be true, false or a pid, got ${describe(ownerOption)}`);
   const { app, instance } = resolveScope({ app: options.app, instance: options.instance }, env);
   return {
     service,
@@ -100,7 +101,7 @@ export function toRequest(serviceArg: unknown, options: ReserveInput, env: Recor
 function checkIterable(value: unknown): Iterable<unknown> {
   if (typeof value === 'number') return [value];
   if (value === null || typeof value !== 'object' || !(Symbol.iterator in value)) {
-    throw new TypeError(`exclude must be a list of ports, got ${describe(value)}`);
+    throw typeError(`exclude must be a list of ports, got ${describe(value)}`);
   }
   return value as Iterable<unknown>;
 }

@@ -2,6 +2,7 @@
  * Pure input checks. Everything here throws `TypeError` (wrong kind of value) or
  * `RangeError` (right kind, wrong value) before any I/O happens.
  */
+import { typeError, rangeError } from './errors.js';
 import { BROWSER_UNSAFE_PORTS, DEFAULT_RANGE, WELL_KNOWN_PORTS } from './defaults.js';
 import type { PortRange } from './types.js';
 
@@ -11,9 +12,9 @@ const RESERVED_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
 
 /** Checks a service, app or instance name: 1–128 of `A-Z a-z 0-9 . _ : @ + -`, starting alphanumeric. */
 export function checkName(value: unknown, what: string): string {
-  if (typeof value !== 'string') throw new TypeError(`${what} must be a string, got ${describe(value)}`);
+  if (typeof value !== 'string') throw typeError(`${what} must be a string, got ${describe(value)}`);
   if (!NAME.test(value) || RESERVED_NAMES.has(value)) {
-    throw new RangeError(
+    throw rangeError(
       `${what} ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)} is not a valid name: use 1-128 letters, digits and . _ : @ + - (starting with a letter or digit)`,
     );
   }
@@ -22,19 +23,19 @@ export function checkName(value: unknown, what: string): string {
 
 /** Checks a free-text label (display only): a string of at most 200 characters without control characters. */
 export function checkLabel(value: unknown): string {
-  if (typeof value !== 'string') throw new TypeError(`label must be a string, got ${describe(value)}`);
+  if (typeof value !== 'string') throw typeError(`label must be a string, got ${describe(value)}`);
   // eslint-disable-next-line no-control-regex
   if (value.length > 200 || /[\u0000-\u001f\u007f]/.test(value)) {
-    throw new RangeError('label must be at most 200 characters without control characters');
+    throw rangeError('label must be at most 200 characters without control characters');
   }
   return value;
 }
 
 /** Checks a TCP port number: an integer 1–65535. */
 export function checkPort(value: unknown, what = 'port'): number {
-  if (typeof value !== 'number') throw new TypeError(`${what} must be a number, got ${describe(value)}`);
+  if (typeof value !== 'number') throw typeError(`${what} must be a number, got ${describe(value)}`);
   if (!Number.isInteger(value) || value < 1 || value > 65535) {
-    throw new RangeError(`${what} must be an integer from 1 to 65535, got ${value}`);
+    throw rangeError(`${what} must be an integer from 1 to 65535, got ${value}`);
   }
   return value;
 }
@@ -49,16 +50,16 @@ export function parseRange(value: unknown): PortRange {
   let pair: unknown[];
   if (typeof value === 'string') {
     const match = /^\s*(\d{1,5})\s*-\s*(\d{1,5})\s*$/.exec(value);
-    if (!match) throw new RangeError(`range must look like 20000-29999, got ${JSON.stringify(value)}`);
+    if (!match) throw rangeError(`range must look like 20000-29999, got ${JSON.stringify(value)}`);
     pair = [Number(match[1]), Number(match[2])];
   } else if (Array.isArray(value) && value.length === 2) {
     pair = value;
   } else {
-    throw new TypeError(`range must be [from, to] or 'from-to', got ${describe(value)}`);
+    throw typeError(`range must be [from, to] or 'from-to', got ${describe(value)}`);
   }
   const from = checkPort(pair[0], 'range start');
   const to = checkPort(pair[1], 'range end');
-  if (from > to) throw new RangeError(`range ${from}-${to} is reversed: the start must not be above the end`);
+  if (from > to) throw rangeError(`range ${from}-${to} is reversed: the start must not be above the end`);
   return [from, to];
 }
 
@@ -86,13 +87,13 @@ export function parseDuration(value: unknown, what = 'ttl'): number {
     ms = value;
   } else if (typeof value === 'string') {
     const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$/.exec(value);
-    if (!match) throw new RangeError(`${what} must look like 500ms, 30s, 15m, 2h or 7d, got ${JSON.stringify(value)}`);
+    if (!match) throw rangeError(`${what} must look like 500ms, 30s, 15m, 2h or 7d, got ${JSON.stringify(value)}`);
     ms = Number(match[1]) * UNITS[match[2]!]!;
   } else {
-    throw new TypeError(`${what} must be milliseconds or a string like '2h', got ${describe(value)}`);
+    throw typeError(`${what} must be milliseconds or a string like '2h', got ${describe(value)}`);
   }
   if (!Number.isFinite(ms) || ms < 1 || ms > MAX_TTL) {
-    throw new RangeError(`${what} must be from 1 ms to 10 years, got ${String(value)}`);
+    throw rangeError(`${what} must be from 1 ms to 10 years, got ${String(value)}`);
   }
   return Math.round(ms);
 }
@@ -118,10 +119,10 @@ export const SKIPPED_PORTS: ReadonlySet<number> = new Set([...WELL_KNOWN_PORTS, 
 export function checkPortList(value: unknown, what: string): number[] {
   if (typeof value === 'number') return [checkPort(value, what)];
   if (value === null || typeof value !== 'object' || !(Symbol.iterator in value)) {
-    throw new TypeError(`${what} must be a port or a list of ports, got ${describe(value)}`);
+    throw typeError(`${what} must be a port or a list of ports, got ${describe(value)}`);
   }
   const ports = [...(value as Iterable<unknown>)].map((port) => checkPort(port, what));
-  if (ports.length === 0) throw new RangeError(`${what} must not be empty`);
+  if (ports.length === 0) throw rangeError(`${what} must not be empty`);
   return ports;
 }
 

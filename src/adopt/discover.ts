@@ -2,6 +2,7 @@
  * Which files of a project the importer reads: its compose files, `.env` files and
  * package.json. Names are classified purely; `discoverProject` reads one directory.
  */
+import { typeError } from '../errors.js';
 import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 
@@ -82,12 +83,12 @@ export async function discoverProject(path: string, shown: string = path): Promi
   try {
     info = await stat(absolute);
   } catch (error) {
-    throw new TypeError(`Cannot import ${shown}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : String(error)}`, { cause: error });
+    throw typeError(`Cannot import ${shown}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : String(error)}`, { cause: error });
   }
   if (!info.isDirectory()) {
     const kind = classifyFile(basename(absolute));
     if (kind === null) {
-      throw new TypeError(`Cannot import ${shown}: not a compose file (compose.yaml, docker-compose*.yml), .env file or package.json`);
+      throw typeError(`Cannot import ${shown}: not a compose file (compose.yaml, docker-compose*.yml), .env file or package.json`);
     }
     const files: ProjectFiles = { root: dirname(absolute), compose: [], env: [], packages: [] };
     (kind === 'compose' ? files.compose : kind === 'env' ? files.env : files.packages).push(absolute);

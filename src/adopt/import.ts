@@ -3,6 +3,7 @@
  * package.json files (never writes them), asks the registry and the OS what holds each
  * port now, and registers the ports as durable named leases through the public API.
  */
+import { typeError } from '../errors.js';
 import { resolve } from 'node:path';
 import { isPortleaseError, openRegistry, probePort, resolveScope } from '../index.js';
 import type { Lease, ScopeOptions } from '../types.js';
@@ -55,7 +56,7 @@ export async function importPorts(options: ImportOptions = {}): Promise<ImportRe
   const cwd = resolve(options.cwd ?? process.cwd());
   const paths = options.paths === undefined || options.paths.length === 0 ? ['.'] : options.paths;
   for (const path of paths) {
-    if (typeof path !== 'string' || path === '') throw new TypeError(`paths must be non-empty strings, got ${JSON.stringify(path)}`);
+    if (typeof path !== 'string' || path === '') throw typeError(`paths must be non-empty strings, got ${JSON.stringify(path)}`);
   }
   const env = options.env ?? process.env;
   // Scan everything first: a malformed file fails the import before any registry I/O.

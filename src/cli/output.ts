@@ -215,12 +215,12 @@ export interface ErrorReport {
 
 /**
  * The code and one-line message of any thrown value: `PortleaseError`s and `UsageError`s
- * keep their code; `TypeError`/`RangeError` (misuse caught by the library before any I/O)
- * become `E_USAGE`; anything else is `E_UNEXPECTED`. Duck-typed so that this file need not
+ * keep their code; `TypeError`/`RangeError` with Node's argument codes (misuse caught by the
+ * library before any I/O) become `E_USAGE`; anything else is `E_UNEXPECTED`. Duck-typed so that this file need not
  * import the library.
  *
  * @example
- * errorReport(new TypeError('ttl must be a duration')); // { code: 'E_USAGE', message: 'ttl must be a duration' }
+ * errorReport(Object.assign(new TypeError('bad ttl'), { code: 'ERR_INVALID_ARG_TYPE' })); // { code: 'E_USAGE', message: 'bad ttl' }
  */
 export function errorReport(error: unknown): ErrorReport {
   const message = oneLine(error instanceof Error ? error.message : String(error));
@@ -230,7 +230,10 @@ export function errorReport(error: unknown): ErrorReport {
       const port = (error as { port?: unknown }).port;
       return typeof port === 'number' ? { code, message, port } : { code, message };
     }
-    if (error instanceof TypeError || error instanceof RangeError) return { code: 'E_USAGE', message };
+    // Misuse caught before any I/O carries Node's argument codes; any other TypeError is a bug.
+    if ((error instanceof TypeError || error instanceof RangeError) && (code === 'ERR_INVALID_ARG_TYPE' || code === 'ERR_OUT_OF_RANGE')) {
+      return { code: 'E_USAGE', message };
+    }
   }
   return { code: 'E_UNEXPECTED', message };
 }

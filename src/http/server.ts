@@ -5,6 +5,7 @@
  * `application/json` only (CSRF), a 64 KiB body cap, short timeouts, no CORS headers, and
  * JSON errors without stacks. Routing itself is pure and lives in `routes.ts`.
  */
+import { typeError, rangeError } from '../errors.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { networkInterfaces } from 'node:os';
@@ -92,11 +93,11 @@ export async function serve(options: ServeOptions = {}): Promise<PortleaseServer
   const port = options.port ?? DEFAULT_SERVE_PORT;
   const host = options.host ?? DEFAULT_SERVE_HOST;
   const timeout = options.timeout ?? 10_000;
-  if (typeof port !== 'number') throw new TypeError(`port must be a number, got ${typeof port}`);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`port must be an integer from 0 to 65535, got ${port}`);
-  if (typeof host !== 'string' || host === '') throw new TypeError('host must be a non-empty string');
+  if (typeof port !== 'number') throw typeError(`port must be a number, got ${typeof port}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw rangeError(`port must be an integer from 0 to 65535, got ${port}`);
+  if (typeof host !== 'string' || host === '') throw typeError('host must be a non-empty string');
   if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout < 100) {
-    throw new RangeError(`timeout must be at least 100 ms, got ${String(timeout)}`);
+    throw rangeError(`timeout must be at least 100 ms, got ${String(timeout)}`);
   }
 
   const registry = openRegistry({

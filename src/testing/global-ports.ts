@@ -5,6 +5,7 @@
  * runs of the same project must each get their own ports (a named lease would be held
  * by the first run and refused to the second).
  */
+import { typeError } from '../errors.js';
 import { reserve, type HeldLease, type Lease, type ReserveOptions } from '../index.js';
 import { checkServices, portsEnv, readPorts } from './services.js';
 
@@ -54,7 +55,7 @@ export async function holdPorts(services: unknown, options: SetupPortsOptions<st
   const names = checkServices(services);
   const { onReady, env = true, ...reserveOptions } = options;
   if (onReady !== undefined && typeof onReady !== 'function') {
-    throw new TypeError(`onReady must be a function, got ${typeof onReady}`);
+    throw typeError(`onReady must be a function, got ${typeof onReady}`);
   }
   const held: HeldLease[] = [];
   const restoreEnv = new Map<string, string | undefined>();

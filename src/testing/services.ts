@@ -3,6 +3,7 @@
  * global setup reserves ports for, and publishing those ports through environment
  * variables (the one channel every runner passes from its main process to its workers).
  */
+import { typeError, rangeError } from '../errors.js';
 
 /** Name of the variable that holds every published port as JSON (`{"db":20001}`). */
 export const PORTS_ENV = 'PORTLEASE_PORTS';
@@ -22,21 +23,21 @@ const RESERVED = new Set(['__proto__', 'constructor', 'prototype']);
  */
 export function checkServices(services: unknown): string[] {
   if (!Array.isArray(services) && !(typeof services === 'object' && services !== null && Symbol.iterator in services)) {
-    throw new TypeError(`services must be an array of names such as ['db', 'api'], got ${describe(services)}`);
+    throw typeError(`services must be an array of names such as ['db', 'api'], got ${describe(services)}`);
   }
   const names = [...(services as Iterable<unknown>)];
   const seen = new Map<string, string>();
   for (const name of names) {
-    if (typeof name !== 'string') throw new TypeError(`each service must be a string, got ${describe(name)}`);
+    if (typeof name !== 'string') throw typeError(`each service must be a string, got ${describe(name)}`);
     if (!SERVICE.test(name) || RESERVED.has(name)) {
-      throw new RangeError(
+      throw rangeError(
         `service ${JSON.stringify(name)} is not a valid name: use 1-64 letters, digits and _ . - (starting with a letter)`,
       );
     }
     const variable = portEnvName(name);
     const other = seen.get(variable);
     if (other !== undefined) {
-      throw new RangeError(
+      throw rangeError(
         other === name
           ? `service ${JSON.stringify(name)} is listed twice`
           : `services ${JSON.stringify(other)} and ${JSON.stringify(name)} both map to ${variable}: rename one`,
@@ -102,7 +103,7 @@ export function readPorts(env: Readonly<Record<string, string | undefined>>): Re
  * pickPort({ db: 20001 }, 'db', 'vitest'); // 20001
  */
 export function pickPort(ports: Readonly<Record<string, number>>, service: string, runner: 'vitest' | 'jest'): number {
-  if (typeof service !== 'string') throw new TypeError(`service must be a string, got ${describe(service)}`);
+  if (typeof service !== 'string') throw typeError(`service must be a string, got ${describe(service)}`);
   const port = Object.hasOwn(ports, service) ? ports[service] : undefined;
   if (port !== undefined) return port;
   const known = Object.keys(ports);
@@ -110,7 +111,7 @@ export function pickPort(ports: Readonly<Record<string, number>>, service: strin
     runner === 'vitest'
       ? `export default setupPorts(['${service}']) from a globalSetup file (portlease/vitest/setup)`
       : `module.exports = setupPorts(['${service}']) from the globalSetup file (portlease/jest/setup)`;
-  throw new RangeError(
+  throw rangeError(
     known.length === 0
       ? `No port was published for ${JSON.stringify(service)}: no portlease global setup ran. Add ${setup}.`
       : `No port was published for ${JSON.stringify(service)} (published: ${known.join(', ')}). Add it to setupPorts([...]).`,

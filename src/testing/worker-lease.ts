@@ -4,6 +4,7 @@
  * changed base between vitest versions. Each lease is anonymous and owned by the worker's
  * process, so a worker that dies has its lease reclaimed at the registry's next write.
  */
+import { typeError } from '../errors.js';
 import { reserve, type HeldLease, type ReserveOptions } from '../index.js';
 
 /** Options of `workerPort()`. */
@@ -26,7 +27,7 @@ export function workerLease(
   onCreate?: (lease: HeldLease) => void,
 ): Promise<HeldLease> {
   if (typeof label !== 'string' || label === '') {
-    throw new TypeError(`label must be a non-empty string, got ${label === '' ? 'an empty string' : typeof label}`);
+    throw typeError(`label must be a non-empty string, got ${label === '' ? 'an empty string' : typeof label}`);
   }
   const cached = cache.get(label);
   if (cached) return cached;

@@ -71,7 +71,9 @@ describe('output', () => {
     );
     expect(formatJsonError(busy)).toBe('{"error":{"code":"E_PORT_BUSY","message":"Port 5 is in use on this machine."}}\n');
     expect(exitCodeOf(errorReport(new UsageError('bad')))).toBe(2);
-    expect(errorReport(new RangeError('ttl bad'))).toEqual({ code: 'E_USAGE', message: 'ttl bad' });
+    expect(errorReport(Object.assign(new RangeError('ttl bad'), { code: 'ERR_OUT_OF_RANGE' }))).toEqual({ code: 'E_USAGE', message: 'ttl bad' });
+    // A TypeError without an argument code is a bug, not a usage error.
+    expect(errorReport(new TypeError("Cannot read properties of undefined (reading 'port')"))).toMatchObject({ code: 'E_UNEXPECTED' });
     expect(errorReport(new Error('boom'))).toEqual({ code: 'E_UNEXPECTED', message: 'boom' });
     expect(exitCodeOf(errorReport('weird'))).toBe(1);
   });
