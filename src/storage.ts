@@ -103,8 +103,12 @@ export async function readRegistry(paths: RegistryPaths): Promise<RegistryData> 
 /** Creates the registry directory (0700) when missing and refuses a symlinked one. */
 export async function ensureDir(paths: RegistryPaths): Promise<void> {
   try {
-    await fs.mkdir(paths.dir, { recursive: true, mode: DIR_MODE });
-    const stat = await fs.lstat(paths.dir);
+    // One lstat when the directory exists (every write after the first); mkdir only when not.
+    const stat = await fs.lstat(paths.dir).catch(async (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') throw error;
+      await fs.mkdir(paths.dir, { recursive: true, mode: DIR_MODE });
+      return fs.lstat(paths.dir);
+    });
     if (!stat.isDirectory()) {
       throw new PortleaseError('E_PERMISSION', `${paths.dir} is not a directory. Remove it or set PORTLEASE_HOME elsewhere.`, {
         file: paths.dir,
