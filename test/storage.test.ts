@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { isPortleaseError, openRegistry, type Registry } from '../src/index.js';
 import { tempHome } from './helpers.js';
@@ -159,5 +159,28 @@ describe('the in-process cache of the registry', () => {
     (await registry.list())[0]!.port = 1;
     lease.owner!.pid = 1;
     expect((await registry.list())[0]).toMatchObject({ port: lease.port, owner: { pid: process.pid } });
+  });
+});
+
+describe('file-system tricks', () => {
+  it('refuses a registry directory that is a symlink', async () => {
+    const real = tempHome();
+    const link = `${tempHome()}/link`;
+    symlinkSync(real, link);
+    await expect(openRegistry({ home: link }).reserve('x', scope)).rejects.toMatchObject({ code: 'E_PERMISSION' });
+  });
+
+  it('never writes through a registry file that is a symlink to another file', async () => {
+    const registry = openRegistry({ home: tempHome() });
+    await registry.reserve('a', scope);
+    const victim = `${tempHome()}/victim.json`;
+    writeFileSync(victim, readFileSync(registry.file));
+    const before = readFileSync(victim);
+    rmSync(registry.file);
+    symlinkSync(victim, registry.file);
+    await registry.reserve('b', scope);
+    expect(readFileSync(victim).equals(before)).toBe(true);
+    expect(lstatSync(registry.file).isSymbolicLink()).toBe(false);
+    expect(statSync(registry.file).mode & 0o777).toBe(0o600);
   });
 });
