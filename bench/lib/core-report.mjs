@@ -77,7 +77,7 @@ export function report({ plan, quick, single, concurrent, getPort, breakdown, co
           '8-process reserve p99 ≤ 100 ms',
           `${ms(eight.pl.reserve.p99)} ms (release p99 ${ms(eight.pl.release.p99)} ms)`,
           status(eight.pl.reserve.p99 <= 100),
-          `lock wait: polling with jittered sleeps (up to ${wait.cap + 1} ms) is not fair, and 8 nonstop writers share 2 cores; the durable floor, waiting the same way, has p99 ${ms(eight.durable.write.p99)} ms`,
+          `lock wait: polling with jittered sleeps (up to ${wait.cap + 1} ms, shrinking as a process keeps waiting) is not a queue, and 8 nonstop writers share 2 cores; the durable floor, waiting the same way, has p99 ${ms(eight.durable.write.p99)} ms`,
         ],
         [
           '10,000-lease reserve median ≤ 20 ms',
@@ -280,7 +280,7 @@ function contentionSection(contention, breakdown, wait) {
     '',
     table(['', 'writes', 'lock attempts (mkdir) per write', 'filesystem calls per write', 'time in filesystem calls per write', 'write median / p99', 'writes/s'], rows),
     '',
-    `A failed portlease attempt runs proper-lockfile's mkdir + stat and, on some attempts (see src/lock.ts), portlease's check for a dead holder (lstat of the lock, read of the holder record, a liveness check): ~${attemptCost(contention, breakdown.find((row) => row.size === 10))} filesystem calls per failed attempt on average, estimated from the counts above against the uncontended ${breakdown.find((row) => row.size === 10) ? (breakdown.find((row) => row.size === 10).fsCalls / 2).toFixed(1) : '?'} per write. A failed floor attempt is one mkdir. Both then sleep 1 ms plus jitter growing ×1.5 per attempt, up to ${wait.cap + 1} ms. The lock is not fair: a process back from a long sleep often finds it taken again, which is what the p99s show.`,
+    `A failed portlease attempt runs proper-lockfile's mkdir + stat and, on some attempts (see src/lock.ts), portlease's check for a dead holder (lstat of the lock, read of the holder record, a liveness check): ~${attemptCost(contention, breakdown.find((row) => row.size === 10))} filesystem calls per failed attempt on average, estimated from the counts above against the uncontended ${breakdown.find((row) => row.size === 10) ? (breakdown.find((row) => row.size === 10).fsCalls / 2).toFixed(1) : '?'} per write. A failed floor attempt is one mkdir. Both then sleep 1 ms plus jitter of up to ${wait.cap} ms on the first failed attempt, shrinking by 1 ms per attempt (to 1 ms), so that long waiters poll more often than newcomers. The lock is still not a queue: a process can lose several times in a row, which is what the p99s show.`,
   ].join('\n');
 }
 

@@ -46,8 +46,8 @@ export async function writeFilledRegistry(dir, count) {
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * portlease's wait between lock attempts is 1 ms + random × min(cap, 2 × 1.5^attempt)
- * (src/lock.ts). The floor waits the same way with the same cap, read from src/lock.ts by
+ * portlease's wait between lock attempts is 1 ms + random × max(1, cap − attempt)
+ * (src/lock.ts: long waiters poll more often than newcomers). The floor waits the same way with the same cap, read from src/lock.ts by
  * core.mjs (`MAX_WAIT_MS`) and passed down; this is the fallback.
  */
 export const DEFAULT_WAIT_CAP_MS = 12;
@@ -60,7 +60,7 @@ async function mkdirLock(lock, waitCap) {
       return;
     } catch (error) {
       if (error.code !== 'EEXIST') throw error;
-      await sleep(1 + Math.random() * Math.min(waitCap, 2 * 1.5 ** attempt));
+      await sleep(1 + Math.random() * Math.max(1, waitCap - attempt));
     }
   }
 }
