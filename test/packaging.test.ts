@@ -1,0 +1,25 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { ROOT, startNode, tempHome } from './helpers.js';
+
+// The built package, loaded the ways users load it: `require` (CommonJS, with the
+// ESM-only lowdb and get-port underneath: Node ≥ 20.19 loads them with require(esm)) and
+// `import` by the package's own name through its "exports" map.
+describe('the built package', () => {
+  it('works from CommonJS, and a reservation persists to disk', async () => {
+    const home = tempHome();
+    const code = `require(${JSON.stringify(`${ROOT}/dist/index.cjs`)}).reserve('cjs', { home: ${JSON.stringify(home)}, app: 'a', instance: 'i' }).then((l) => console.log(l.port))`;
+    const result = await startNode('-e', [code]).done;
+    expect(result.code, result.stderr).toBe(0);
+    const registry = JSON.parse(readFileSync(`${home}/registry.json`, 'utf8')) as { sticky: Array<{ port: number }> };
+    expect(registry.sticky[0]!.port).toBe(Number(result.stdout.trim()));
+  });
+
+  it.each(['portlease', 'portlease/http', 'portlease/vitest/setup', 'portlease/jest', 'portlease/jest/setup'])('%s imports by name', async (name) => {
+    const code = `import(${JSON.stringify(name)}).then((m) => console.log(Object.keys(m).length))`;
+    const child = startNode('--input-type=module', ['-e', code]);
+    const result = await child.done;
+    expect(result.code, result.stderr).toBe(0);
+    expect(Number(result.stdout.trim())).toBeGreaterThan(0);
+  });
+});
