@@ -31,6 +31,7 @@ main(process.argv.slice(2), {
   env: process.env,
   cwd: process.cwd(),
   signals,
+  terminal: process.stdin.isTTY === true,
 }).then(
   (code) => {
     // exitCode rather than exit(): pending stdout writes to a pipe still flush.

@@ -24,6 +24,11 @@ export interface Io {
    * signal name. Long-running commands (`run`, `serve`) listen to it; others ignore it.
    */
   signals?: SignalSource;
+  /**
+   * True when standard input is a terminal: its Ctrl-C sends SIGINT to the whole foreground
+   * process group, the children of a command included, so `run` must not send it again.
+   */
+  terminal?: boolean;
 }
 
 /** Subscribe to termination signals; returns an unsubscribe function. */

@@ -83,6 +83,8 @@ export interface CliOptions {
   cwd?: string;
   tty?: boolean;
   signals?: SignalSource;
+  /** Standard input is a terminal (Ctrl-C reaches the whole process group). */
+  terminal?: boolean;
   stdout?: Sink;
   stderr?: Sink;
 }
@@ -101,6 +103,7 @@ export async function cli(argv: string[], options: CliOptions): Promise<Result> 
     cwd: options.cwd ?? options.home,
   };
   if (options.signals !== undefined) io.signals = options.signals;
+  if (options.terminal !== undefined) io.terminal = options.terminal;
   const code = await main(argv, io);
   return { code, stdout: stdout.text, stderr: stderr.text };
 }

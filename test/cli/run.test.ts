@@ -80,6 +80,29 @@ describe('portlease run', () => {
     expect((await cli(['list', '--json'], { home })).stdout).toBe('[]\n');
   });
 
+  test('in a terminal, Ctrl-C is not sent twice: the child already got it from the terminal', async () => {
+    const home = await tempDir();
+    const signals = fakeSignals();
+    const stdout = new Sink();
+    let ready!: () => void;
+    const started = new Promise<void>((resolve) => (ready = resolve));
+    stdout.write = (chunk: string) => {
+      stdout.text += chunk;
+      if (stdout.text.includes('ready')) ready();
+      return true;
+    };
+    const running = cli(['run', 'web', '--', node, join(FIXTURES, 'signal-child.mjs')], { home, signals: signals.source, stdout, terminal: true });
+    await started;
+    // Our fake terminal delivered nothing to the child: if run forwarded SIGINT, the child
+    // would say so and exit here.
+    signals.emit('SIGINT');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    signals.emit('SIGTERM');
+    const result = await running;
+    expect(result.code).toBe(42);
+    expect(result.stdout).toMatch(/^ready PORT=\d+ WEB_PORT=\d+\nchild got SIGTERM\n$/);
+  });
+
   test('--port-file holds the port while the command runs, and is removed after', async () => {
     const home = await tempDir();
     const file = join(home, 'web.port');

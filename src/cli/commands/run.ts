@@ -31,7 +31,8 @@ export const command: Command = {
 Reserves a port for each service (owned by this process, sticky: the same port as last
 time whenever it is free), runs <command> with PORT set to the first port and
 <SERVICE>_PORT to each (upper case, other characters as _: api-gw → API_GW_PORT), forwards
-SIGINT, SIGTERM and SIGHUP to it, releases the ports when it exits and exits with its code.
+SIGINT, SIGTERM and SIGHUP to it (not Ctrl-C in a terminal, which reaches it directly),
+releases the ports when it exits and exits with its code.
 Without a service, an anonymous port is reserved for PORT alone.
 
 A second \`run\` of the same service while the first is alive fails at once and names the
@@ -122,7 +123,10 @@ async function runChild(file: string, args: string[], env: Record<string, string
   child.stdout?.setEncoding('utf8').on('data', (chunk: string) => io.stdout.write(chunk));
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => io.stderr.write(chunk));
   // Forward, never swallow: the child decides how to stop; we wait for it and clean up.
+  // Except Ctrl-C in a terminal: the child got that SIGINT already, and a second one makes
+  // tools such as `docker compose up` skip their graceful stop.
   const unsubscribe = io.signals?.((signal) => {
+    if (signal === 'SIGINT' && io.terminal === true) return;
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);
   });
   try {
