@@ -53,8 +53,8 @@ describe('portlease run', () => {
     expect((await cli(['list', '--all', '--json'], { home })).stdout).toBe('[]\n');
   });
 
-  test('forwards signals to the command and still releases', async () => {
-    const home = await tempDir();
+  /** Starts `run web -- signal-child.mjs`; resolves once the child is up. */
+  async function runSignalChild(home: string, terminal?: boolean) {
     const signals = fakeSignals();
     const stdout = new Sink();
     let ready!: () => void;
@@ -68,8 +68,15 @@ describe('portlease run', () => {
       home,
       signals: signals.source,
       stdout,
+      ...(terminal === undefined ? {} : { terminal }),
     });
     await started;
+    return { signals, running };
+  }
+
+  test('forwards signals to the command and still releases', async () => {
+    const home = await tempDir();
+    const { signals, running } = await runSignalChild(home);
     expect(signals.listeners()).toBe(1);
     expect(JSON.parse((await cli(['list', '--json'], { home })).stdout)).toHaveLength(1);
     signals.emit('SIGHUP');
@@ -82,17 +89,7 @@ describe('portlease run', () => {
 
   test('in a terminal, Ctrl-C is not sent twice: the child already got it from the terminal', async () => {
     const home = await tempDir();
-    const signals = fakeSignals();
-    const stdout = new Sink();
-    let ready!: () => void;
-    const started = new Promise<void>((resolve) => (ready = resolve));
-    stdout.write = (chunk: string) => {
-      stdout.text += chunk;
-      if (stdout.text.includes('ready')) ready();
-      return true;
-    };
-    const running = cli(['run', 'web', '--', node, join(FIXTURES, 'signal-child.mjs')], { home, signals: signals.source, stdout, terminal: true });
-    await started;
+    const { signals, running } = await runSignalChild(home, true);
     // Our fake terminal delivered nothing to the child: if run forwarded SIGINT, the child
     // would say so and exit here.
     signals.emit('SIGINT');
