@@ -36,7 +36,7 @@ function findGit(cwd: string): { top: string; dotGit: string } | null {
  * a file `gitdir: <main>/.git/worktrees/<name>`, so the app is the main checkout's folder
  * and the instance the worktree's folder.
  */
-export function detectScope(cwd: string): Scope {
+function detectScope(cwd: string): Scope {
   const git = findGit(cwd);
   if (!git) return { app: sanitize(basename(resolve(cwd))), instance: 'default' };
   try {

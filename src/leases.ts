@@ -10,7 +10,7 @@ import { checkName, checkPort, describe, parseDuration } from './validate.js';
 const FILTER_FIELDS = ['id', 'port', 'app', 'instance', 'service'] as const;
 
 /** Checks a filter and returns a predicate over leases (pure). */
-export function toPredicate(filter: LeaseFilter): (lease: Lease) => boolean {
+function toPredicate(filter: LeaseFilter): (lease: Lease) => boolean {
   if (filter.id !== undefined && (!Number.isSafeInteger(filter.id) || filter.id < 1)) throw rangeError(`id must be a positive integer, got ${describe(filter.id)}`);
   if (filter.port !== undefined) checkPort(filter.port);
   if (filter.app !== undefined) checkName(filter.app, 'app');

@@ -54,7 +54,7 @@ async function lockIno(paths: RegistryPaths): Promise<string | null> {
 }
 
 /** Reads the holder record, or `null` when there is none (or it is unreadable). */
-export async function readLockOwner(paths: RegistryPaths): Promise<LockOwnerRecord | null> {
+async function readLockOwner(paths: RegistryPaths): Promise<LockOwnerRecord | null> {
   try {
     const record = JSON.parse(await fs.readFile(paths.lockOwner, 'utf8')) as LockOwnerRecord;
     return record && typeof record.token === 'string' && record.owner ? record : null;

@@ -126,7 +126,7 @@ export async function ensureDir(paths: RegistryPaths): Promise<void> {
  * lowdb adapter for a writer that holds the lock. `read` recovers a corrupt registry
  * from its backup (keeping the bad file aside); `write` is crash-safe and fenced.
  */
-export class RegistryAdapter implements Adapter<RegistryData> {
+class RegistryAdapter implements Adapter<RegistryData> {
   /** Set when `read` recovered from the backup: the warning to show. */
   recovered: string | null = null;
   /** The revision read (`null`: no file): a write refuses to replace any other. */
