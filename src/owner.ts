@@ -42,7 +42,15 @@ function procStat(pid: number): ProcStat | null {
  * ownerOf(process.pid).pid === process.pid; // true
  */
 export function ownerOf(pid: number = process.pid): Owner {
+  if (pid === process.pid) return { ...self() };
   return { pid, start: procStat(pid)?.start ?? null, boot: BOOT_ID, ns: PID_NS, host: HOST };
+}
+
+let me: Owner | undefined;
+/** The current process's identity, read once: it is asked for on every transaction. */
+function self(): Owner {
+  me ??= { pid: process.pid, start: procStat(process.pid)?.start ?? null, boot: BOOT_ID, ns: PID_NS, host: HOST };
+  return me;
 }
 
 /** True when the owner lives on this host, boot and pid namespace, so its pid means something here. */
@@ -52,7 +60,7 @@ export function isLocal(owner: Owner): boolean {
 
 /** True when `owner` is the current process. */
 export function isSelf(owner: Owner): boolean {
-  return isLocal(owner) && owner.pid === process.pid && owner.start === ownerOf().start;
+  return isLocal(owner) && owner.pid === process.pid && owner.start === self().start;
 }
 
 /**
