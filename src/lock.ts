@@ -170,8 +170,13 @@ export async function withLock<T>(paths: RegistryPaths, fn: (guard: LockGuard) =
     // Renamed into place, so that a holder killed mid-write never leaves a half record
     // (which would make the others wait out the stale time).
     const temp = `${paths.lockOwner}.${token}`;
-    await fs.writeFile(temp, JSON.stringify(record), { mode: 0o600 });
-    await fs.rename(temp, paths.lockOwner);
+    try {
+      await fs.writeFile(temp, JSON.stringify(record), { mode: 0o600 });
+      await fs.rename(temp, paths.lockOwner);
+    } catch (error) {
+      await fs.rm(temp, { force: true }).catch(() => {});
+      throw storageError(error, paths.lockOwner, 'write');
+    }
     return await fn(guard);
   } finally {
     // Remove our record unless the lock was lost: then the record may be the new holder's.
