@@ -51,7 +51,10 @@ function parseBytes(file: string, bytes: Buffer | null): FileState {
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    const what = text.trim() === '' ? 'it is empty' : `it is not JSON (${(error as Error).message})`;
+    // JSON.parse quotes the text it choked on: keep binary junk out of a one-line warning.
+    // eslint-disable-next-line no-control-regex
+    const why = (error as Error).message.replace(/[\u0000-\u001f\u007f-\u009f\ufffd]/g, '?');
+    const what = text.trim() === '' ? 'it is empty' : `it is not JSON (${why})`;
     return { state: 'corrupt', reason: what };
   }
   const result = validateRegistry(parsed);

@@ -27,6 +27,7 @@ const corpus: Record<string, string | Buffer> = {
   bom: `\uFEFF${wrap([lease])}`,
   'nul bytes': Buffer.from([0, 0, 0, 0]),
   'random bytes': randomBytes(512),
+  'binary junk with a newline': Buffer.from([1, 10, 2, 0xff, 0x41]),
   'wrong field types': wrap([{ ...lease, port: '21000' }]),
   'missing leases': JSON.stringify({ schema: 1, rev: 1, nextId: 1 }),
   'duplicate ports': wrap([lease, { ...lease, id: 2, service: 't' }]),
