@@ -83,6 +83,18 @@ export function bindOn(port: number, host: string, options: { ipv6Only?: boolean
   });
 }
 
+/** A port bound right now by a real server on Node's default address (closed after the test). */
+export function boundPort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, () => {
+      onCleanup(() => new Promise<void>((closed) => server.close(() => closed())));
+      resolvePort(portOf(server));
+    });
+  });
+}
+
 /** The port a listening server is bound to. */
 export function portOf(server: Server): number {
   const address = server.address();

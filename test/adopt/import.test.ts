@@ -4,27 +4,15 @@
  * importing twice changes nothing, and that scanned files are never modified.
  */
 import { cp, readdir, readFile, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { importPorts } from '../../src/adopt/import.js';
 import { getOsFreePort, openRegistry } from '../../src/index.js';
 import { tempDir } from '../cli/helpers.js';
+import { boundPort as bound } from '../helpers.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/adopt/', import.meta.url));
-
-const servers: Server[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => new Promise((resolve) => server.close(resolve))));
-});
-
-async function bound(): Promise<number> {
-  const server = createServer();
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, resolve));
-  return (server.address() as { port: number }).port;
-}
 
 async function freePorts(count: number): Promise<number[]> {
   const ports: number[] = [];

@@ -1,22 +1,9 @@
 import { existsSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import type { Lease } from '../../src/index.js';
+import { boundPort as bound } from '../helpers.js';
 import { cli, tempDir } from './helpers.js';
-
-const servers: Server[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => new Promise((resolve) => server.close(resolve))));
-});
-
-/** Binds a real server on an OS-chosen port. */
-async function bound(): Promise<number> {
-  const server = createServer();
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, resolve));
-  return (server.address() as { port: number }).port;
-}
 
 async function leases(home: string): Promise<Lease[]> {
   return JSON.parse((await cli(['list', '--all', '--json'], { home })).stdout) as Lease[];

@@ -149,6 +149,23 @@ export async function waitUntil(predicate: () => boolean, what: string, timeout 
   }
 }
 
+/**
+ * Starts a run whose servers hold on, waits until two workers serve, then SIGKILLs the
+ * whole process group (runner and workers, as CI does on a timeout) and waits until it is
+ * gone: the leases it held stay on file with dead owners.
+ */
+export async function killMidRun(runner: Runner, home: string, range: string): Promise<void> {
+  const killed = await startRun(runner, home, {
+    args: ['--maxWorkers=2'],
+    env: { PORTLEASE_RANGE: range, PORTLEASE_EXAMPLE_HOLD: '600000' },
+  });
+  await waitUntil(() => killed.marks().filter((mark) => mark.kind === 'worker').length >= 2, 'the run to start its servers');
+  const pgid = killed.child.pid!;
+  process.kill(-pgid, 'SIGKILL');
+  await killed.done;
+  await waitUntil(() => !groupAlive(pgid), 'the killed run to be gone', 30_000);
+}
+
 /** True while any process of the group `pgid` exists. */
 export function groupAlive(pgid: number): boolean {
   try {

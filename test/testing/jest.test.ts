@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { inspect, list } from '../../src/index.js';
-import { groupAlive, ROOT, sandboxDist, narrowRange, overlapped, sharedAtOnce, startRun, waitUntil, type RunResult } from './example-runs.js';
+import { killMidRun, ROOT, sandboxDist, narrowRange, overlapped, sharedAtOnce, startRun, type RunResult } from './example-runs.js';
 
 const tempHome = (): string => mkdtempSync(join(tmpdir(), 'portlease-jest-home-'));
 
@@ -98,18 +98,7 @@ describe('portlease/jest on the example project', () => {
   test('a run killed with SIGKILL leaves nothing that blocks the next run', async () => {
     const home = tempHome();
     const range = narrowRange(5);
-    const killed = await startRun('jest30', home, {
-      args: ['--maxWorkers=2'],
-      env: { PORTLEASE_RANGE: range, PORTLEASE_EXAMPLE_HOLD: '600000' },
-    });
-    await waitUntil(
-      () => killed.marks().filter((mark) => mark.kind === 'worker').length >= 2,
-      'the run to start its servers',
-    );
-    const pgid = killed.child.pid!;
-    process.kill(-pgid, 'SIGKILL');
-    await killed.done;
-    await waitUntil(() => !groupAlive(pgid), 'the killed run to be gone', 30_000);
+    await killMidRun('jest30', home, range);
 
     const before = await inspect({ home });
     expect(before.dead.length).toBeGreaterThanOrEqual(3);

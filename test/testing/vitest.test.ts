@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { inspect, list } from '../../src/index.js';
-import { groupAlive, narrowRange, overlapped, sharedAtOnce, startRun, waitUntil, type RunResult } from './example-runs.js';
+import { killMidRun, narrowRange, overlapped, sharedAtOnce, startRun, type RunResult } from './example-runs.js';
 
 const tempHome = (): string => mkdtempSync(join(tmpdir(), 'portlease-vitest-home-'));
 
@@ -77,18 +77,7 @@ describe('portlease/vitest on the example project', () => {
     // 5 ports: the killed run leaves 3 leases behind and the next run needs up to 3 at
     // once, so it passes only if the registry reclaims the dead ones.
     const range = narrowRange(5);
-    const killed = await startRun('vitest', home, {
-      args: ['--maxWorkers=2'],
-      env: { PORTLEASE_RANGE: range, PORTLEASE_EXAMPLE_HOLD: '600000' },
-    });
-    await waitUntil(
-      () => killed.marks().filter((mark) => mark.kind === 'worker').length >= 2,
-      'the run to start its servers',
-    );
-    const pgid = killed.child.pid!;
-    process.kill(-pgid, 'SIGKILL');
-    await killed.done;
-    await waitUntil(() => !groupAlive(pgid), 'the killed run to be gone', 30_000);
+    await killMidRun('vitest', home, range);
 
     // Its leases are still on file (nobody wrote since) but no longer live.
     const before = await inspect({ home });
