@@ -17,7 +17,7 @@ export interface WithPortOptions extends ReserveInput {
 export interface Registry {
   /** The registry directory. */
   readonly home: string;
-  /** The registry file. */
+  /** The registry: a directory of revision files (`rev-<N>.json`), the newest of which is current. */
   readonly file: string;
   reserve(service?: string, options?: ReserveInput): Promise<HeldLease>;
   reserve(options: ReserveInput): Promise<HeldLease>;
@@ -48,7 +48,7 @@ export function openRegistry(options: ContextOptions = {}): Registry {
   const reserve = ((first?: unknown, second?: unknown) => reserveIn(ctx, first, second, releaseLease)) as Registry['reserve'];
   return {
     home: ctx.paths.dir,
-    file: ctx.paths.file,
+    file: ctx.paths.registry,
     reserve,
     release,
     renew: (target, ttl) => renewIn(ctx, target, ttl),

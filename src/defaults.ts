@@ -7,22 +7,18 @@ import type { PortRange } from './types.js';
  */
 export const DEFAULT_RANGE: PortRange = [20000, 29999];
 
-/** File name of the registry inside its directory. */
-export const REGISTRY_FILE = 'registry.json';
+/** Name of the registry's directory of revisions inside the home. */
+export const REGISTRY_DIR = 'registry';
 
 /** The registry schema this build reads and writes. */
 export const SCHEMA_VERSION = 1;
 
 /**
- * Lock timings. `stale` is how long a lock whose holder cannot be proven dead blocks the
- * others; proper-lockfile clamps it to ≥ 2000 ms and refreshes the lock every `stale / 2`.
+ * Lock timings. `stale` is how long a waiter watches a holder that cannot be proven dead
+ * make no sign of life (the holder touches its entry every `stale / 2`) before it passes
+ * it over. Measured on the waiter's own monotonic clock, never against another's.
  */
 export const LOCK_STALE_MS = 10_000;
-/**
- * A lock directory that has had no holder record for this long lost its holder between
- * the mkdir and the record (a window of well under a millisecond for a live holder).
- */
-export const LOCK_UNRECORDED_MS = 2_000;
 /** Overall deadline for taking the lock, after which `E_LOCK_TIMEOUT`. */
 export const LOCK_DEADLINE_MS = 30_000;
 

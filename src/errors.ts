@@ -10,7 +10,6 @@
  * | `E_NOT_FOUND` | no live lease matches |
  * | `E_TIMEOUT` | `waitFor` gave up |
  * | `E_LOCK_TIMEOUT` | the registry lock could not be taken before the deadline |
- * | `E_LOCK_COMPROMISED` | the lock was lost while writing; nothing was written |
  * | `E_REGISTRY_CORRUPT` | the registry file is unreadable and no good copy exists |
  * | `E_REGISTRY_VERSION` | the registry was written by a newer portlease |
  * | `E_PERMISSION` | the registry directory or file cannot be read or written |
@@ -24,7 +23,6 @@ export type ErrorCode =
   | 'E_NOT_FOUND'
   | 'E_TIMEOUT'
   | 'E_LOCK_TIMEOUT'
-  | 'E_LOCK_COMPROMISED'
   | 'E_REGISTRY_CORRUPT'
   | 'E_REGISTRY_VERSION'
   | 'E_PERMISSION'
@@ -39,7 +37,6 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   'E_NOT_FOUND',
   'E_TIMEOUT',
   'E_LOCK_TIMEOUT',
-  'E_LOCK_COMPROMISED',
   'E_REGISTRY_CORRUPT',
   'E_REGISTRY_VERSION',
   'E_PERMISSION',

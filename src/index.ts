@@ -1,6 +1,6 @@
 /**
  * portlease: ports that never collide. Every process of a user coordinates through one
- * lock-protected registry file, `~/.portlease/registry.json`; no daemon.
+ * lock-protected registry in `~/.portlease`; no daemon.
  *
  * @packageDocumentation
  */
@@ -173,7 +173,7 @@ export { getOsFreePort, probePort, PROBE_HOSTS, type ProbeResult } from './probe
 export { PortleaseError, isPortleaseError, ERROR_CODES, type ErrorCode } from './errors.js';
 export { resolveScope, type Scope } from './identity.js';
 export { parseDuration, parseRange, formatDuration } from './validate.js';
-export { DEFAULT_RANGE, REGISTRY_FILE } from './defaults.js';
+export { DEFAULT_RANGE } from './defaults.js';
 export type { ContextOptions } from './registry.js';
 export type { LockTimings } from './lock.js';
 export type { PortCheck, RegistryReport, ReleaseTarget, WaitOptions, ListenOptions, ReserveInput };

@@ -1,18 +1,20 @@
 /** Facts about a registry and a port, for `doctor`, `check` and the HTTP server. */
 import { promises as fs } from 'node:fs';
-import { lockState } from './lock.js';
+import { lockState, type LockHolder } from './lock.js';
 import { cachedLiveness, deadReason, snapshot, type RegistryContext } from './registry.js';
+import { load } from './storage.js';
 import { probePort } from './probe.js';
 import { copyLease } from './schema.js';
-import type { Lease, Owner } from './types.js';
+import type { Lease } from './types.js';
 import { checkPort } from './validate.js';
 
 /** What `inspect()` reports. */
 export interface RegistryReport {
   home: string;
+  /** The newest readable revision file, or the registry directory when there is none yet. */
   file: string;
   exists: boolean;
-  /** Permission bits of the file and its directory, or `null` when missing. */
+  /** Permission bits of the file and of the home directory, or `null` when missing. */
   fileMode: number | null;
   dirMode: number | null;
   schema: number | null;
@@ -23,14 +25,14 @@ export interface RegistryReport {
   /** Leases whose owner died (kept while their port is still bound). */
   dead: Lease[];
   expired: Lease[];
-  lock: { held: boolean; holder: Owner | null; ageMs: number | null };
+  lock: { held: boolean; holder: LockHolder | null; ageMs: number | null };
   /** Anything wrong, in words; empty when all is well. */
   problems: string[];
 }
 
 async function modeOf(path: string): Promise<number | null> {
   try {
-    return (await fs.stat(path)).mode & 0o777;
+    return (await fs.lstat(path)).mode & 0o7777;
   } catch {
     return null;
   }
@@ -39,17 +41,20 @@ async function modeOf(path: string): Promise<number | null> {
 /** Reports on the registry without changing it. */
 export async function inspectIn(ctx: RegistryContext): Promise<RegistryReport> {
   const { paths } = ctx;
-  const [fileMode, dirMode, lock] = await Promise.all([modeOf(paths.file), modeOf(paths.dir), lockState(paths)]);
+  const [dirMode, lock] = await Promise.all([modeOf(paths.dir), lockState(paths)]);
   const problems: string[] = [];
-  if (fileMode !== null && fileMode !== 0o600) problems.push(`${paths.file} has mode ${fileMode.toString(8)}, expected 600`);
-  if (dirMode !== null && dirMode !== 0o700) problems.push(`${paths.dir} has mode ${dirMode.toString(8)}, expected 700`);
+  if (dirMode !== null && (dirMode & 0o022) !== 0 && (dirMode & 0o1000) === 0) {
+    problems.push(`${paths.dir} has mode ${(dirMode & 0o777).toString(8)}: other users can write to it, so portlease refuses to write there (chmod go-w ${paths.dir})`);
+  } else if (dirMode !== null && (dirMode & 0o077) !== 0) {
+    problems.push(`${paths.dir} has mode ${(dirMode & 0o777).toString(8)}: others can read your leases (chmod 700 ${paths.dir})`);
+  }
   if (lock.held && lock.ageMs !== null && lock.ageMs > 60_000) problems.push(`the lock ${paths.lock} has been held for ${Math.round(lock.ageMs / 1000)} s`);
   const report: RegistryReport = {
     home: paths.dir,
-    file: paths.file,
-    exists: fileMode !== null,
-    fileMode,
-    dirMode,
+    file: paths.registry,
+    exists: (await modeOf(paths.registry)) !== null || (await modeOf(paths.legacy)) !== null,
+    fileMode: null,
+    dirMode: dirMode === null ? null : dirMode & 0o777,
     schema: null,
     rev: 0,
     leases: 0,
@@ -60,7 +65,14 @@ export async function inspectIn(ctx: RegistryContext): Promise<RegistryReport> {
     problems,
   };
   try {
-    const data = await snapshot(ctx);
+    const { data, file, recovered } = await load(paths);
+    if (recovered) problems.push(recovered);
+    if (file !== null) {
+      report.file = file;
+      report.fileMode = await modeOf(file);
+      if (report.fileMode !== null && report.fileMode !== 0o600) problems.push(`${file} has mode ${report.fileMode.toString(8)}, expected 600`);
+      if (file === paths.legacy || file.startsWith(`${paths.legacy}.`)) problems.push(`${file} is portlease 0.1's registry: the next write moves it into ${paths.registry}`);
+    }
     const now = Date.now();
     const alive = cachedLiveness();
     Object.assign(report, { schema: data.schema, rev: data.rev, leases: data.leases.length });

@@ -63,13 +63,15 @@ export async function renewIn(ctx: RegistryContext, target: Lease | number, ttl:
   if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 1) throw typeError(`renew() takes a lease or its id, got ${describe(target)}`);
   const ms = ttl === undefined ? undefined : parseDuration(ttl);
   return transaction(ctx, (data, now) => {
-    const lease = data.leases.find((entry) => entry.id === id);
+    const index = data.leases.findIndex((entry) => entry.id === id);
+    const lease = data.leases[index];
     if (!lease) throw new PortleaseError('E_NOT_FOUND', `Lease ${id} is not live (released, expired or reclaimed). Reserve again.`);
     const duration = ms ?? lease.ttl;
     if (duration === undefined) throw typeError(`lease ${id} has no ttl to renew: pass one, e.g. renew(lease, '1h')`);
-    lease.ttl = duration;
-    lease.expiresAt = new Date(now + duration).toISOString();
-    return { value: copyLease(lease), changed: true };
+    // Replaced, not changed in place: lease objects are shared with readers (see cache.ts).
+    const renewed: Lease = { ...lease, ttl: duration, expiresAt: new Date(now + duration).toISOString() };
+    data.leases[index] = renewed;
+    return { value: copyLease(renewed), changed: true };
   });
 }
 

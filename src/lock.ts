@@ -1,200 +1,244 @@
 /**
- * The registry lock: proper-lockfile (an atomic `mkdir`) plus what it lacks.
+ * The registry lock. It only makes writers take turns (cheaply, and without redoing each
+ * other's work); safety does not rest on it — the commit is a compare-and-swap (see
+ * storage.ts), so a lock that is broken, stolen or judged stale by mistake costs a retry,
+ * never a lease.
  *
- * - Its retries either fail at once (`retries: 0`) or back off to seconds; we poll with a
- *   short, jittered, capped wait and an overall deadline instead.
- * - It records no owner, so a SIGKILLed holder blocks everyone for the whole stale time.
- *   We write the holder's identity beside the lock and take over at once from a holder
- *   that is provably dead.
- * - Its default `onCompromised` throws from a timer (an uncaught exception). Ours only
- *   marks the transaction, which then refuses to write.
+ * Shape: `registry.lock/` is free when it is missing or empty, held when it contains one
+ * entry, a directory named after its holder (`h.<pid>.<start>.<boot>.<place>.<since>.<token>`).
+ *
+ * - Take: build `.lock-<pid>-<token>/<entry>` aside, then `rename` it onto `registry.lock`.
+ *   rename replaces a missing or empty directory and fails on a non-empty one, so the
+ *   lock appears with its holder's name in one step: never an anonymous lock to guess about.
+ * - Release: `rmdir registry.lock/<own entry>`, then `rmdir registry.lock` (only removes it
+ *   while empty). A holder whose entry was passed over gets ENOENT and touches nothing else.
+ * - Pass over a dead or silent holder: `rmdir registry.lock/<that entry>`. The entry's name
+ *   is unique (random token), so this can only ever remove the holder that was judged,
+ *   whatever was created, removed or reused meanwhile. A holder is dead when it is a
+ *   process of this machine that no longer runs (or ran in a previous boot); silent when
+ *   its entry's mtime, which it touches every `stale / 2`, has not changed for `stale` ms
+ *   of the waiter's own monotonic clock. No clock is ever compared with another process's.
+ *
+ * proper-lockfile was the first lock here; it could not stay: its takeover removes
+ * whatever lock directory is at the path (another holder's, after an inode reuse) and
+ * judges staleness by comparing the lock's mtime with the local clock (one process with
+ * its clock an hour off took over live locks).
  */
-import { promises as fs, type BigIntStats } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import lockfile from 'proper-lockfile';
-import { LOCK_DEADLINE_MS, LOCK_STALE_MS, LOCK_UNRECORDED_MS } from './defaults.js';
+import { createHash, randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { LOCK_DEADLINE_MS, LOCK_STALE_MS } from './defaults.js';
 import { PortleaseError, storageError } from './errors.js';
-import { isAlive, isLocal, ownerOf } from './owner.js';
+import { codeOf, io } from './fsio.js';
+import { isAlive, isPidAlive, ownerOf } from './owner.js';
 import type { RegistryPaths } from './paths.js';
 import type { Owner } from './types.js';
 
 /** Lock timing knobs (tests shorten them). */
 export interface LockTimings {
-  /** ms after which a lock whose holder is not provably dead is taken over (≥ 2000). */
+  /** ms without a sign of life after which a holder that is not provably dead is passed over (≥ 1000). */
   stale?: number;
   /** ms to keep trying before `E_LOCK_TIMEOUT`. */
   deadline?: number;
 }
 
-/** What the holder writes beside the lock directory. */
-export interface LockOwnerRecord {
-  owner: Owner;
-  token: string;
-  /** Inode of the lock directory this record belongs to. */
-  lockIno: string;
-  since: string;
-}
-
-/** Handed to the critical section: proves, just before a write, that the lock is still ours. */
-export interface LockGuard {
-  check(): Promise<void>;
+/** A holder as its entry name tells it. */
+export interface LockHolder {
+  pid: number;
+  /** True when it is a process of this host, pid namespace and boot. */
+  local: boolean;
+  /** When it took the lock (its own clock). */
+  since: number;
+  /** The entry's name. */
+  entry: string;
 }
 
 // Longest pause between two attempts to take the lock (the first one; later ones shrink).
 const MAX_WAIT_MS = 12;
-
+const STAGE = /^\.lock-(\d+)-[0-9a-f]+$/;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const tag = (text: string) => createHash('sha1').update(text).digest('hex').slice(0, 8);
 
-async function lockIno(paths: RegistryPaths): Promise<string | null> {
-  try {
-    return String((await fs.lstat(paths.lock, { bigint: true })).ino);
-  } catch {
-    return null;
-  }
+const me = ownerOf();
+const BOOT_TAG = tag(me.boot ?? '');
+const PLACE_TAG = tag(`${me.host}|${me.ns ?? ''}`);
+
+/**
+ * The entry name of a holder: pid, start time, and tags of its boot and of its host + pid
+ * namespace (short hashes: a name must fit, and only equality matters).
+ */
+export function holderEntry(owner: Owner, since: number, token: string): string {
+  return ['h', owner.pid, owner.start ?? '-', tag(owner.boot ?? ''), tag(`${owner.host}|${owner.ns ?? ''}`), since.toString(36), token].join('.');
 }
 
-/** Reads the holder record, or `null` when there is none (or it is unreadable). */
-async function readLockOwner(paths: RegistryPaths): Promise<LockOwnerRecord | null> {
+/** Parses an entry name; `null` for anything portlease did not write. */
+export function parseEntry(entry: string): (LockHolder & { owner: Owner }) | null {
+  const parts = entry.split('.');
+  if (parts.length !== 7 || parts[0] !== 'h' || !/^\d+$/.test(parts[1]!)) return null;
+  const [, pid, start, boot, place, since] = parts as [string, string, string, string, string, string];
+  const here = place === PLACE_TAG;
+  // Rebuilt so that isAlive judges it like a lease owner: another boot of this machine is
+  // dead, another machine or pid namespace is unknown (alive).
+  const owner: Owner = {
+    pid: Number(pid),
+    start: start === '-' ? null : start,
+    boot: boot === BOOT_TAG ? me.boot : `boot:${boot}`,
+    ns: here ? me.ns : `elsewhere:${place}`,
+    host: here ? me.host : `elsewhere:${place}`,
+  };
+  return { pid: owner.pid, local: here && boot === BOOT_TAG, since: parseInt(since, 36), entry, owner };
+}
+
+/** The entries of the lock directory (empty when it is free). */
+async function entries(paths: RegistryPaths): Promise<string[]> {
   try {
-    const record = JSON.parse(await fs.readFile(paths.lockOwner, 'utf8')) as LockOwnerRecord;
-    return record && typeof record.token === 'string' && record.owner ? record : null;
-  } catch {
-    return null;
+    return await io.readdir(paths.lock);
+  } catch (error) {
+    if (codeOf(error) === 'ENOENT') return [];
+    throw storageError(error, paths.lock, 'read');
   }
 }
 
 /**
- * Removes a lock that cannot be live: its recorded holder is provably dead, it has had no
- * holder record for too long, or its mtime lies further in the future than the stale time
- * (the clock was set back, and proper-lockfile would wait for it forever). The lock directory is renamed away first
- * (atomic) and only deleted when it is still the one that was judged.
+ * What a waiter remembers of the holders it watches: the mtime it last saw and since when
+ * (its own monotonic clock) that mtime has not changed.
  */
-async function reclaimDeadLock(paths: RegistryPaths, stale: number): Promise<boolean> {
-  let stat: BigIntStats;
-  try {
-    stat = await fs.lstat(paths.lock, { bigint: true });
-  } catch {
-    return false;
+type Watch = Map<string, { mtime: bigint; since: number }>;
+
+/**
+ * Looks at the holder and passes it over when it is dead or silent. Returns true when the
+ * lock may be free now (try again at once).
+ */
+async function passOverDeadHolder(paths: RegistryPaths, watch: Watch, stale: number): Promise<boolean> {
+  const names = await entries(paths);
+  if (names.length === 0) {
+    // Empty: free. rename replaces it on POSIX; removing it helps where rename cannot.
+    await io.rmdir(paths.lock).catch(() => {});
+    return true;
   }
-  const ino = String(stat.ino);
-  const record = await readLockOwner(paths);
-  const ours = record !== null && record.lockIno === ino;
-  const deadHolder = ours && isLocal(record.owner) && !isAlive(record.owner);
-  // A live holder writes its record right after its mkdir; a lock still without one after
-  // LOCK_UNRECORDED_MS lost its holder in that gap (killed between mkdir and record).
-  const unrecorded = !ours && Date.now() - Number(stat.mtimeMs) > LOCK_UNRECORDED_MS;
-  const fromTheFuture = Number(stat.mtimeMs) > Date.now() + stale;
-  if (!deadHolder && !unrecorded && !fromTheFuture) return false;
-  const aside = `${paths.lock}.dead-${randomBytes(4).toString('hex')}`;
-  try {
-    await fs.rename(paths.lock, aside);
-  } catch {
-    return false; // someone else reclaimed it first
+  let passed = false;
+  for (const entry of names) {
+    const holder = parseEntry(entry);
+    let silent = false;
+    if (holder === null || isAlive(holder.owner)) {
+      let mtime: bigint;
+      try {
+        mtime = (await io.lstat(join(paths.lock, entry))).mtimeNs;
+      } catch {
+        return true; // released meanwhile
+      }
+      const seen = watch.get(entry);
+      const now = performance.now();
+      if (seen === undefined || seen.mtime !== mtime) watch.set(entry, { mtime, since: now });
+      else silent = now - seen.since >= stale;
+      if (!silent) continue;
+    }
+    try {
+      await io.rmdir(join(paths.lock, entry));
+      passed = true;
+    } catch (error) {
+      if (codeOf(error) === 'ENOENT') return true;
+      if (codeOf(error) !== 'ENOTEMPTY') throw storageError(error, paths.lock, 'take over');
+    }
   }
-  if (String((await fs.lstat(aside, { bigint: true })).ino) !== ino) {
-    // We raced and moved a live holder's fresh lock: put it back.
-    await fs.rename(aside, paths.lock).catch(() => {});
-    return false;
+  if (passed) await sweepStages(paths);
+  return passed;
+}
+
+/** Removes staging directories of waiters that died before they got the lock. */
+async function sweepStages(paths: RegistryPaths): Promise<void> {
+  const names = await io.readdir(paths.dir).catch(() => [] as string[]);
+  for (const name of names) {
+    const pid = STAGE.exec(name)?.[1];
+    if (pid === undefined || Number(pid) === process.pid || isPidAlive(Number(pid))) continue;
+    const stage = join(paths.dir, name);
+    for (const entry of await io.readdir(stage).catch(() => [] as string[])) await io.rmdir(join(stage, entry)).catch(() => {});
+    await io.rmdir(stage).catch(() => {});
   }
-  await fs.rm(aside, { recursive: true, force: true });
-  if (record !== null && (await readLockOwner(paths))?.token === record.token) await fs.rm(paths.lockOwner, { force: true });
-  return true;
+}
+
+/** The current holder, for messages and `doctor`. */
+export async function lockHolder(paths: RegistryPaths): Promise<LockHolder | null> {
+  const [entry] = await entries(paths).catch(() => [] as string[]);
+  if (entry === undefined) return null;
+  return parseEntry(entry) ?? { pid: 0, local: false, since: Number.NaN, entry };
 }
 
 /**
  * Runs `fn` while holding the registry lock.
  *
  * @example
- * await withLock(paths, async (guard) => { … await guard.check(); … });
+ * await withLock(paths, async () => { … });
  */
-export async function withLock<T>(paths: RegistryPaths, fn: (guard: LockGuard) => Promise<T>, timings: LockTimings = {}): Promise<T> {
-  const stale = Math.max(timings.stale ?? LOCK_STALE_MS, 2000);
-  const deadline = Date.now() + (timings.deadline ?? LOCK_DEADLINE_MS);
-  let compromised: Error | null = null;
-  let release: (() => Promise<void>) | undefined;
+export async function withLock<T>(paths: RegistryPaths, fn: () => Promise<T>, timings: LockTimings = {}): Promise<T> {
+  const stale = Math.max(timings.stale ?? LOCK_STALE_MS, 1000);
+  const deadline = performance.now() + (timings.deadline ?? LOCK_DEADLINE_MS);
+  const token = randomBytes(6).toString('hex');
+  const entry = holderEntry(me, Date.now(), token);
+  const stage = join(paths.dir, `.lock-${process.pid}-${token}`);
+  try {
+    await io.mkdir(stage, 0o700);
+    await io.mkdir(join(stage, entry), 0o700);
+  } catch (error) {
+    await io.rmdir(stage).catch(() => {});
+    throw storageError(error, stage, 'create');
+  }
+  const watch: Watch = new Map();
   for (let attempt = 0; ; attempt++) {
     try {
-      release = await lockfile.lock(paths.file, {
-        lockfilePath: paths.lock,
-        realpath: false,
-        stale,
-        update: Math.floor(stale / 2),
-        retries: 0,
-        onCompromised: (error) => {
-          compromised = error;
-        },
-      });
+      await io.rename(stage, paths.lock);
       break;
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code !== 'ELOCKED' && code !== 'ENOTEMPTY' && code !== 'ENOENT') throw storageError(error, paths.lock, 'lock');
-      // Checking the holder costs a few syscalls: do it at once, then every few attempts.
-      if (attempt % 4 === 0 && (await reclaimDeadLock(paths, stale))) continue;
-      if (Date.now() >= deadline) {
-        const holder = await readLockOwner(paths);
+      const code = codeOf(error);
+      // Held (ENOTEMPTY, EEXIST; EPERM where rename cannot replace a directory, e.g. Windows).
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'EPERM') {
+        await removeStage(stage, entry);
+        throw storageError(error, paths.lock, 'lock');
+      }
+      // Looking at the holder costs a few calls: do it at once, then every few attempts.
+      if (attempt % 4 === 0 && (await passOverDeadHolder(paths, watch, stale))) continue;
+      if (performance.now() >= deadline) {
+        await removeStage(stage, entry);
+        const holder = await lockHolder(paths);
         throw new PortleaseError(
           'E_LOCK_TIMEOUT',
-          `Could not lock ${paths.file} within ${timings.deadline ?? LOCK_DEADLINE_MS} ms` +
-            (holder ? ` (held by pid ${holder.owner.pid} on ${holder.owner.host} since ${holder.since})` : '') +
+          `Could not lock ${paths.registry} within ${timings.deadline ?? LOCK_DEADLINE_MS} ms` +
+            (holder ? ` (held by pid ${holder.pid}${holder.local ? '' : ' of another machine, boot or container'})` : '') +
             `. If no portlease process is running, remove ${paths.lock}.`,
-          { cause: error, file: paths.file },
+          { cause: error, file: paths.lock },
         );
       }
       // Jittered so that contenders spread out, and shrinking as a process keeps waiting:
-      // a long waiter polls more often than a newcomer, which keeps the wait's tail short
-      // (the p99 at 8 busy processes halved against waits that grow).
+      // a long waiter polls more often than a newcomer, which keeps the wait's tail short.
       await sleep(1 + Math.random() * Math.max(1, MAX_WAIT_MS - attempt));
     }
   }
-
-  const token = randomBytes(8).toString('hex');
-  const record: LockOwnerRecord = {
-    owner: ownerOf(),
-    token,
-    lockIno: (await lockIno(paths)) ?? '',
-    since: new Date().toISOString(),
-  };
-  const guard: LockGuard = {
-    async check() {
-      if (compromised) {
-        throw new PortleaseError('E_LOCK_COMPROMISED', `Lost the lock on ${paths.file} (${compromised.message}); nothing was written. Try again.`, {
-          cause: compromised,
-          file: paths.file,
-        });
-      }
-      // A takeover that proper-lockfile has not noticed yet is caught by the storage's
-      // revision fence: whoever writes second finds the revision changed and refuses.
-    },
-  };
+  const mine = join(paths.lock, entry);
+  // Signs of life for waiters that watch a long transaction. A failure (ENOENT: we were
+  // passed over) changes nothing here: the commit is what protects the registry.
+  const heartbeat = setInterval(() => void io.utimes(mine, new Date()).catch(() => {}), Math.floor(stale / 2));
+  heartbeat.unref();
   try {
-    // Renamed into place, so that a holder killed mid-write never leaves a half record
-    // (which would make the others wait out the stale time).
-    const temp = `${paths.lockOwner}.${token}`;
-    try {
-      await fs.writeFile(temp, JSON.stringify(record), { mode: 0o600 });
-      await fs.rename(temp, paths.lockOwner);
-    } catch (error) {
-      await fs.rm(temp, { force: true }).catch(() => {});
-      throw storageError(error, paths.lockOwner, 'write');
-    }
-    return await fn(guard);
+    return await fn();
   } finally {
-    // Remove our record unless the lock was lost: then the record may be the new holder's.
-    if (!compromised) await fs.unlink(paths.lockOwner).catch(() => {});
-    // After a compromise proper-lockfile rejects with ERELEASED: the lock is not ours to remove.
-    await release().catch(() => {});
+    clearInterval(heartbeat);
+    try {
+      await io.rmdir(mine);
+      await io.rmdir(paths.lock).catch(() => {}); // only while empty: never another's lock
+    } catch {
+      // ENOENT: passed over meanwhile; the lock (if any) is another's now.
+    }
   }
 }
 
+async function removeStage(stage: string, entry: string): Promise<void> {
+  await io.rmdir(join(stage, entry)).catch(() => {});
+  await io.rmdir(stage).catch(() => {});
+}
+
 /** Lock state for `doctor`: whether the lock is held, by whom, and for how long. */
-export async function lockState(paths: RegistryPaths): Promise<{ held: boolean; holder: Owner | null; ageMs: number | null }> {
-  try {
-    const stat = await fs.stat(paths.lock);
-    const record = await readLockOwner(paths);
-    // The holder refreshes the mtime while it lives: the record says since when it holds it.
-    const since = record ? Date.parse(record.since) : stat.mtimeMs;
-    return { held: true, holder: record?.owner ?? null, ageMs: Date.now() - since };
-  } catch {
-    return { held: false, holder: null, ageMs: null };
-  }
+export async function lockState(paths: RegistryPaths): Promise<{ held: boolean; holder: LockHolder | null; ageMs: number | null }> {
+  const holder = await lockHolder(paths);
+  if (holder === null) return { held: false, holder: null, ageMs: null };
+  return { held: true, holder, ageMs: holder.local && Number.isFinite(holder.since) ? Date.now() - holder.since : null };
 }

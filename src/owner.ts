@@ -64,19 +64,32 @@ export function isSelf(owner: Owner): boolean {
 }
 
 /**
- * Whether the owner is alive. Foreign owners (another host, boot or pid namespace) count
- * as alive: their pid means nothing here and only a ttl can end their lease.
+ * Whether the owner is alive. An owner of this host and pid namespace but another boot
+ * died with that boot (a power cut during `portlease run`). Foreign owners (another host
+ * or pid namespace, e.g. a container sharing the registry) count as alive: their pid
+ * means nothing here and only a ttl can end their lease.
  */
 export function isAlive(owner: Owner): boolean {
-  if (!isLocal(owner)) return true;
+  if (owner.host !== HOST || owner.ns !== PID_NS) return true;
+  if (owner.boot !== BOOT_ID) return owner.boot === null || BOOT_ID === null;
+  return isProcessAlive(owner.pid, owner.start);
+}
+
+/** Whether a pid of this machine is in use at all (pid reuse makes this a weak "maybe"). */
+export function isPidAlive(pid: number): boolean {
+  return isProcessAlive(pid, null);
+}
+
+/** Whether `pid` runs, and (when `start` is known and /proc tells) is the process started then. */
+function isProcessAlive(pid: number, start: string | null): boolean {
   try {
-    process.kill(owner.pid, 0);
+    process.kill(pid, 0);
   } catch (error) {
     // EPERM: the process exists but belongs to another user.
     if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
-  const stat = procStat(owner.pid);
-  if (stat === null) return owner.start === null; // no /proc: trust kill(0)
+  const stat = procStat(pid);
+  if (stat === null) return start === null; // no /proc: trust kill(0)
   if (stat.state === 'Z' || stat.state === 'X') return false; // zombie or dead
-  return owner.start === null || stat.start === owner.start;
+  return start === null || stat.start === start;
 }

@@ -1,20 +1,18 @@
 import { typeError } from './errors.js';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { REGISTRY_FILE } from './defaults.js';
+import { REGISTRY_DIR } from './defaults.js';
 
 /** Where one registry lives. */
 export interface RegistryPaths {
-  /** The registry directory (mode 0700). */
+  /** The home directory (mode 0700 when portlease created it). */
   dir: string;
-  /** The registry file (mode 0600). */
-  file: string;
-  /** proper-lockfile's lock directory. */
+  /** The registry: a directory of revision files, the newest of which is the registry. */
+  registry: string;
+  /** portlease 0.1's single registry file, read once to migrate it. */
+  legacy: string;
+  /** The lock directory (see lock.ts). */
   lock: string;
-  /** Identity of the current lock holder, written beside the lock directory. */
-  lockOwner: string;
-  /** The previous good version of the registry, kept for recovery. */
-  backup: string;
 }
 
 /** Resolves the registry directory: the option, else `PORTLEASE_HOME`, else `~/.portlease`. */
@@ -23,12 +21,10 @@ export function resolvePaths(home: string | undefined, env: Record<string, strin
     throw typeError('home must be a non-empty string');
   }
   const dir = resolve(home ?? (env['PORTLEASE_HOME'] || join(homedir(), '.portlease')));
-  const file = join(dir, REGISTRY_FILE);
   return {
     dir,
-    file,
+    registry: join(dir, REGISTRY_DIR),
+    legacy: join(dir, 'registry.json'),
     lock: join(dir, 'registry.lock'),
-    lockOwner: join(dir, 'registry.lock.owner'),
-    backup: `${file}.bak`,
   };
 }

@@ -1,15 +1,17 @@
 /**
- * The one critical path: lock → read + validate → prune → decide → write → unlock.
- * Reads (`snapshot`) take no lock: every write is an atomic rename, so a reader sees the
- * old or the new file, never a torn one.
+ * The one critical path: lock → read + validate → prune → decide → commit → unlock.
+ * Reads (`snapshot`) take no lock: a revision's name appears only once its file is
+ * complete, so a reader sees the old or the new registry, never a torn one.
  */
 import { appendFileSync } from 'node:fs';
+import { LOCK_DEADLINE_MS } from './defaults.js';
+import { PortleaseError } from './errors.js';
 import { withLock, type LockTimings } from './lock.js';
 import { isAlive } from './owner.js';
 import { resolvePaths, type RegistryPaths } from './paths.js';
 import { probePort } from './probe.js';
 import type { RegistryData } from './schema.js';
-import { ensureDir, openDatabase, readRegistry } from './storage.js';
+import { CommitConflict, ensureDir, openDatabase, readRegistry } from './storage.js';
 import type { Lease, Owner } from './types.js';
 
 /** Everything that selects and tunes one registry. */
@@ -77,36 +79,54 @@ export function snapshot(ctx: RegistryContext): Promise<RegistryData> {
   return readRegistry(ctx.paths);
 }
 
+/** A transaction's decision function: may be called again, on a fresh read, after a lost commit. */
+export type Decide<T> = (data: RegistryData, now: number, reclaimed: readonly Lease[]) => Decision<T> | Promise<Decision<T>>;
+
+const LOST = Symbol('lost the commit');
+
 /**
- * Runs `decide` on the freshly read registry under the lock, after pruning, and writes
- * the result durably when anything changed. Resolves only after the write reached disk.
+ * Runs `decide` on the freshly read registry under the lock, after pruning, and commits
+ * the result when anything changed. Resolves only after the commit. A commit that another
+ * writer beat (the lock was broken or stolen) is retried from a fresh read, invisibly.
  */
-export async function transaction<T>(ctx: RegistryContext, decide: (data: RegistryData, now: number, reclaimed: readonly Lease[]) => Decision<T> | Promise<Decision<T>>): Promise<T> {
-  await ensureDir(ctx.paths);
-  return withLock(
-    ctx.paths,
-    async (guard) => {
-      const { db, adapter } = openDatabase(ctx.paths, () => guard.check());
-      await db.read();
-      if (adapter.recovered) process.emitWarning(adapter.recovered, { code: 'PORTLEASE_RECOVERED' });
-      const data = db.data;
-      const before = ctx.env['PORTLEASE_AUDIT_LOG'] ? new Map(data.leases.map((lease) => [lease.id, lease.port])) : null;
-      const now = Date.now();
-      const reclaimed = await reclaimable(data.leases, now);
-      const gone = new Set(reclaimed);
-      if (gone.size > 0) data.leases = data.leases.filter((lease) => !gone.has(lease));
-      const { value, changed } = await decide(data, now, reclaimed);
-      if (changed || gone.size > 0 || adapter.recovered) {
-        data.rev += 1;
-        await db.write();
-        if (before) audit(ctx, data, before);
-      } else {
-        adapter.retain(data);
-      }
-      return value;
-    },
-    ctx.timings,
-  );
+export async function transaction<T>(ctx: RegistryContext, decide: Decide<T>): Promise<T> {
+  const { paths } = ctx;
+  await ensureDir(paths.dir);
+  await ensureDir(paths.registry);
+  const deadline = Date.now() + (ctx.timings.deadline ?? LOCK_DEADLINE_MS);
+  for (;;) {
+    const result = await withLock(paths, () => attempt(ctx, decide), ctx.timings);
+    if (result !== LOST) return result;
+    if (Date.now() > deadline) {
+      throw new PortleaseError('E_LOCK_TIMEOUT', `Other writers kept committing first to ${paths.registry}; gave up after ${ctx.timings.deadline ?? LOCK_DEADLINE_MS} ms.`, {
+        file: paths.registry,
+      });
+    }
+  }
+}
+
+async function attempt<T>(ctx: RegistryContext, decide: Decide<T>): Promise<T | typeof LOST> {
+  const { db, adapter } = openDatabase(ctx.paths);
+  await db.read();
+  const loaded = adapter.loaded!;
+  const data = db.data;
+  const before = ctx.env['PORTLEASE_AUDIT_LOG'] ? new Map(data.leases.map((lease) => [lease.id, lease.port])) : null;
+  const now = Date.now();
+  const reclaimed = await reclaimable(data.leases, now);
+  const gone = new Set(reclaimed);
+  if (gone.size > 0) data.leases = data.leases.filter((lease) => !gone.has(lease));
+  const { value, changed } = await decide(data, now, reclaimed);
+  // A recovery is written at once, so that the bad revision stops being the newest.
+  if (!changed && gone.size === 0 && loaded.recovered === null) return value;
+  try {
+    await db.write();
+  } catch (error) {
+    if (error instanceof CommitConflict) return LOST;
+    throw error;
+  }
+  if (loaded.recovered) process.emitWarning(loaded.recovered, { code: 'PORTLEASE_RECOVERED' });
+  if (before) audit(ctx, data, before);
+  return value;
 }
 
 /**

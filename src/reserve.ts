@@ -1,6 +1,7 @@
 /**
  * `reserve()`: probe outside the lock (binding many busy ports can take a while), then
- * commit under the lock only if nobody leased the chosen port meanwhile.
+ * commit under the lock only if nobody leased the chosen port meanwhile (and probe again
+ * if the transaction itself reclaimed a lease of that port).
  */
 import { candidates } from './choose.js';
 import { PortleaseError } from './errors.js';
@@ -17,7 +18,7 @@ const MAX_STICKY = 10_000;
 const MAX_ROUNDS = 25;
 
 /** What the commit step decided. */
-type Outcome = { kind: 'granted'; lease: Lease } | { kind: 'taken'; holder: Lease };
+type Outcome = { kind: 'granted'; lease: Lease } | { kind: 'taken'; holder: Lease } | { kind: 'busy' };
 
 function keyOf(lease: Lease): string | undefined {
   return lease.service === null ? undefined : leaseKey(lease.app, lease.instance, lease.service);
@@ -164,7 +165,7 @@ export async function reserveIn(
       throw noPort(request, leased, [...busy]);
     }
     const port = chosen;
-    const outcome = await transaction<Outcome | Lease>(ctx, (data, at) => {
+    const outcome = await transaction<Outcome | Lease>(ctx, async (data, at, reclaimed) => {
       if (request.key !== undefined) {
         // After the prune, any lease left with this key is in force (or kept for its bound port).
         const existing = data.leases.find((lease) => keyOf(lease) === request.key);
@@ -175,11 +176,17 @@ export async function reserveIn(
         view = data;
         return { value: { kind: 'taken', holder: copyLease(holder) }, changed: false };
       }
+      // The probe above ran before this transaction reclaimed a lease of this port (it
+      // expired, or its owner died): whoever held it may serve there still. Ask the OS again.
+      if (!request.claim && reclaimed.some((lease) => lease.port === port) && !(await probePort(port)).free) {
+        return { value: { kind: 'busy' }, changed: false };
+      }
       return { value: { kind: 'granted', lease: newLease(data, request, port, at) }, changed: true };
     });
     if (!('kind' in outcome)) return hold(outcome, release);
     if (outcome.kind === 'granted') return hold(outcome.lease, release);
-    leasedBy.set(outcome.holder.port, outcome.holder);
+    if (outcome.kind === 'busy') busy.add(port);
+    else leasedBy.set(outcome.holder.port, outcome.holder);
   }
   throw new PortleaseError('E_NO_PORT', `Gave up after ${MAX_ROUNDS} rounds: other processes kept taking the chosen ports.`);
 }

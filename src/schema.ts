@@ -14,8 +14,10 @@ export interface StickyPort {
 /** The whole registry file. */
 export interface RegistryData {
   schema: number;
-  /** Revision, +1 on every write: fences writes made by a holder that lost the lock. */
+  /** Revision: the number in the file's name, +1 on every commit (see storage.ts). */
   rev: number;
+  /** Tokens of the last commits, this one last: lets a writer tell its descendants (storage.ts). */
+  lineage?: string[];
   /** Next lease id (ids rise and are never reused). */
   nextId: number;
   leases: Lease[];
@@ -76,6 +78,10 @@ export function validateRegistry(value: unknown): RegistryData | Invalid {
   if (schema !== SCHEMA_VERSION) return { kind: 'corrupt', reason: `schema is ${JSON.stringify(schema)}, expected ${SCHEMA_VERSION}` };
   if (!isCount(value['rev'])) return { kind: 'corrupt', reason: 'rev is not a count' };
   if (!isCount(value['nextId']) || value['nextId'] === 0) return { kind: 'corrupt', reason: 'nextId is not a positive count' };
+  const lineage = value['lineage'];
+  if (lineage !== undefined && (!Array.isArray(lineage) || lineage.length > 64 || !lineage.every((token) => typeof token === 'string'))) {
+    return { kind: 'corrupt', reason: 'lineage is not a list of commit tokens' };
+  }
   const leases = value['leases'];
   const sticky = value['sticky'];
   if (!Array.isArray(leases)) return { kind: 'corrupt', reason: 'leases is not an array' };

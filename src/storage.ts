@@ -1,51 +1,90 @@
 /**
- * The registry file on disk: strict reads, crash-safe writes, recovery from the last good
- * copy. lowdb's stock JSONFile adapter is not safe here (one fixed temp name shared by
- * every process, no fsync, mode reset to 0644), so lowdb runs over this adapter instead.
+ * The registry on disk: a directory of immutable revision files, `registry/rev-<N>.json`,
+ * whose newest is the registry.
+ *
+ * Why: a lock made of files (ours, like proper-lockfile's) can be broken — a holder
+ * stalled past the stale time, a waiter whose clock is off. Safety must not depend on it.
+ * So a commit is a compare-and-swap that the file system enforces:
+ *
+ * 1. The writer read revision B (the newest name it listed; it may be unreadable, then
+ *    the data came from an older one).
+ * 2. It writes its whole registry to a temp file of its own (`O_EXCL`), fsyncs it.
+ * 3. **Commit point: `link(temp, rev-<B+1>)`.** `link` fails with `EEXIST` when the name
+ *    exists, so of all writers that read B, exactly one creates B+1; the others retry from
+ *    a fresh read, and their callers never see it. The file is complete before its name
+ *    appears, so no reader can see a torn revision.
+ * 4. It fsyncs the directory (durability; a failure here is a warning: the commit is made),
+ *    removes its temp name and prunes revisions more than one behind the newest.
+ *
+ * The newest name only grows: pruning never removes the newest nor the one before it, and
+ * nothing else removes a revision. One trap remains: a writer that stalls between its read
+ * and its link while others commit twice and prune can re-create a pruned name (ABA). Such
+ * a commit can never become the newest, so nobody reads it (readers confirm the newest
+ * name after reading, see `load`), but its writer must not report success. So every
+ * revision carries the tokens of its last LINEAGE commits, and after linking, a writer
+ * that sees newer names checks that the oldest of them descends from its own commit;
+ * otherwise it removes its orphan and retries.
+ *
+ * What a crash leaves, at each step: before 3, the last committed state (plus a temp file,
+ * swept once its writer's pid is gone); after 3, the new state. An I/O error (EIO, ENOSPC,
+ * EROFS) at any step before 3 leaves the last committed state and fails the call; after 3
+ * it is a warning. A revision that cannot be read (bit rot, a hand edit, a FIFO planted in
+ * its place) is passed over for the one before it, with a warning: the previous revision
+ * is the backup, and it is never deleted before a newer one is durable.
  */
-import { constants, promises as fs } from 'node:fs';
-import { basename } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { Low, type Adapter } from 'lowdb';
+import { cache } from './cache.js';
 import { PortleaseError, storageError } from './errors.js';
+import { codeOf, io } from './fsio.js';
+import { isPidAlive } from './owner.js';
 import type { RegistryPaths } from './paths.js';
+import { parseListing, prunable, revisionName, tempName } from './revisions.js';
 import { emptyRegistry, validateRegistry, type RegistryData } from './schema.js';
 
 const FILE_MODE = 0o600;
 const DIR_MODE = 0o700;
-
-/**
- * The last registry this process read or wrote, per file, with its exact bytes. When the
- * file still holds those bytes, decoding, parsing and validating it again (most of a
- * reserve's CPU on a large registry) is skipped; comparing costs a read and a memcmp, but
- * unlike inode, mtime and size it cannot be fooled by inode reuse or coarse timestamps. A transaction takes
- * the entry out while it mutates the data and puts it back only after a successful write;
- * readers treat cached data as read-only and copy what they hand out.
- */
-const cache = new Map<string, { bytes: Buffer; data: RegistryData }>();
+/** Largest registry file read: a file past it is refused before reading, not parsed. */
+export const MAX_FILE_BYTES = 64 * 1024 * 1024;
+/** Commit tokens each revision carries (its own last): how far a writer can tell its descendants. */
+const LINEAGE = 16;
+/** Prune when this many revisions can go (one unlink per several commits). */
+const PRUNE_BATCH = 4;
 
 /** Outcome of reading one file. */
 type FileState =
   | { state: 'missing' }
-  | { state: 'ok'; data: RegistryData }
+  | { state: 'ok'; data: RegistryData; bytes: Buffer }
   | { state: 'corrupt'; reason: string }
   | { state: 'future'; schema: number };
 
-/** The file's bytes, or `null` when it does not exist. */
-async function readBytes(file: string): Promise<Buffer | null> {
+/** Reads one registry file strictly: a regular file within the size limit, valid JSON, valid registry. */
+async function readFileState(file: string): Promise<FileState> {
+  let bytes: Buffer;
   try {
-    return await fs.readFile(file);
+    const handle = await io.openRead(file);
+    try {
+      const stat = await handle.stat();
+      if (!stat.isFile()) return { state: 'corrupt', reason: 'it is not a regular file' };
+      if (stat.size > MAX_FILE_BYTES) return { state: 'corrupt', reason: `it is larger than ${MAX_FILE_BYTES / 1024 / 1024} MiB` };
+      bytes = await handle.read(stat.size);
+    } finally {
+      await handle.close().catch(() => {});
+    }
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    const code = codeOf(error);
+    if (code === 'ENOENT') return { state: 'missing' };
+    if (code === 'ELOOP') return { state: 'corrupt', reason: 'it is a symbolic link' };
     throw storageError(error, file, 'read');
   }
+  return parseBytes(file, bytes);
 }
 
 /** Parses and validates a file's bytes, reusing the cached data when they are the same. */
-function parseBytes(file: string, bytes: Buffer | null): FileState {
-  if (bytes === null) return { state: 'missing' };
-  const cached = cache.get(file);
-  if (cached?.bytes.equals(bytes)) return { state: 'ok', data: cached.data };
+function parseBytes(file: string, bytes: Buffer): FileState {
+  const cached = cache.lookup(file, bytes);
+  if (cached) return { state: 'ok', data: cached, bytes };
   const text = bytes.toString('utf8');
   let parsed: unknown;
   try {
@@ -54,18 +93,11 @@ function parseBytes(file: string, bytes: Buffer | null): FileState {
     // JSON.parse quotes the text it choked on: keep binary junk out of a one-line warning.
     // eslint-disable-next-line no-control-regex
     const why = (error as Error).message.replace(/[\u0000-\u001f\u007f-\u009f\ufffd]/g, '?');
-    const what = text.trim() === '' ? 'it is empty' : `it is not JSON (${why})`;
-    return { state: 'corrupt', reason: what };
+    return { state: 'corrupt', reason: text.trim() === '' ? 'it is empty' : `it is not JSON (${why})` };
   }
   const result = validateRegistry(parsed);
-  if ('kind' in result) {
-    return result.kind === 'future' ? { state: 'future', schema: result.schema } : { state: 'corrupt', reason: result.reason };
-  }
-  return { state: 'ok', data: result };
-}
-
-async function readFileState(file: string): Promise<FileState> {
-  return parseBytes(file, await readBytes(file));
+  if ('kind' in result) return result.kind === 'future' ? { state: 'future', schema: result.schema } : { state: 'corrupt', reason: result.reason };
+  return { state: 'ok', data: result, bytes };
 }
 
 function futureError(file: string, schema: number): PortleaseError {
@@ -76,211 +108,251 @@ function futureError(file: string, schema: number): PortleaseError {
   );
 }
 
-function corruptError(paths: RegistryPaths, reason: string, backupReason: string): PortleaseError {
-  return new PortleaseError(
+/** A registry as read, with what a commit on top of it needs. */
+export interface Loaded {
+  data: RegistryData;
+  /** The newest revision name listed (a commit creates `base + 1`); 0 when there is none. */
+  base: number;
+  /** The file the data came from, or `null` for a new registry. */
+  file: string | null;
+  /** Set when the newest revision was unreadable and an older one was used: the warning. */
+  recovered: string | null;
+  /** Unreadable revisions passed over (kept aside by the next writer). */
+  skipped: string[];
+  /** The bytes of `file`. */
+  bytes: Buffer | null;
+}
+
+async function listing(paths: RegistryPaths) {
+  try {
+    return parseListing(await io.readdir(paths.registry));
+  } catch (error) {
+    if (codeOf(error) === 'ENOENT' || codeOf(error) === 'ENOTDIR') return parseListing([]);
+    throw storageError(error, paths.registry, 'list');
+  }
+}
+
+/**
+ * Reads the newest readable revision (lock-free; changes no file). Confirms after reading
+ * that the newest name is still the one read: a name re-created by a stalled writer (see
+ * above) only exists while newer ones do, so a stable newest name is the real one.
+ */
+export async function load(paths: RegistryPaths): Promise<Loaded> {
+  for (let attempt = 0; ; attempt++) {
+    const { revisions } = await listing(paths);
+    if (revisions.length === 0) return loadLegacy(paths);
+    const loaded = await loadFrom(paths, revisions);
+    if (loaded === null) continue; // a revision was pruned under us: list again
+    const again = (await listing(paths)).revisions[0];
+    if (again === revisions[0] || attempt >= 20) return loaded;
+  }
+}
+
+/** The newest readable revision of a listing (newest first); `null` when one vanished meanwhile. */
+async function loadFrom(paths: RegistryPaths, revisions: number[]): Promise<Loaded | null> {
+  const skipped: string[] = [];
+  const reasons: string[] = [];
+  for (const rev of revisions) {
+    const file = join(paths.registry, revisionName(rev));
+    const read = await readFileState(file);
+    if (read.state === 'missing') return null;
+    if (read.state === 'future') throw futureError(file, read.schema);
+    if (read.state === 'ok' && read.data.rev !== rev) {
+      skipped.push(file);
+      reasons.push(`${file} holds rev ${read.data.rev}`);
+      continue;
+    }
+    if (read.state === 'corrupt') {
+      skipped.push(file);
+      reasons.push(`${file} is unreadable (${read.reason})`);
+      continue;
+    }
+    cache.keep(file, read.bytes, read.data);
+    const recovered = skipped.length === 0 ? null : `${reasons.join('; ')}: the registry was read from ${file}, the revision before it.`;
+    return { data: read.data, base: revisions[0]!, file, recovered, skipped, bytes: read.bytes };
+  }
+  throw new PortleaseError(
     'E_REGISTRY_CORRUPT',
-    `${paths.file} is unreadable (${reason}) and its last good copy ${paths.backup} ${backupReason}. ` +
-      `Move the file aside (mv ${paths.file} ${paths.file}.broken) to start an empty registry; leases in it are then forgotten.`,
-    { file: paths.file },
+    `No readable revision in ${paths.registry}: ${reasons.join('; ')}. ` +
+      `Move the directory aside (mv ${paths.registry} ${paths.registry}.broken) to start an empty registry; leases in it are then forgotten.`,
+    { file: join(paths.registry, revisionName(revisions[0]!)) },
   );
 }
 
 /**
- * Reads the registry for a lock-free reader (`list`, `lookup`, HTTP GET). Never changes
- * a file: a corrupt registry is read from its backup when that is good.
+ * portlease 0.1 kept one `registry.json` (and `registry.json.bak`) in the home. It is read
+ * when no revision exists yet; the first commit turns it into revision rev + 1.
  */
-export async function readRegistry(paths: RegistryPaths): Promise<RegistryData> {
-  const bytes = await readBytes(paths.file);
-  const main = parseBytes(paths.file, bytes);
-  if (main.state === 'ok') {
-    if (bytes !== null) cache.set(paths.file, { bytes, data: main.data });
-    return main.data;
+async function loadLegacy(paths: RegistryPaths): Promise<Loaded> {
+  for (const file of [paths.legacy, `${paths.legacy}.bak`]) {
+    const read = await readFileState(file);
+    if (read.state === 'future') throw futureError(file, read.schema);
+    if (read.state === 'ok') return { data: read.data, base: read.data.rev, file, recovered: null, skipped: [], bytes: read.bytes };
   }
-  if (main.state === 'missing') return emptyRegistry();
-  if (main.state === 'future') throw futureError(paths.file, main.schema);
-  const backup = await readFileState(paths.backup);
-  if (backup.state === 'ok') return backup.data;
-  throw corruptError(paths, main.reason, backup.state === 'missing' ? 'does not exist' : 'is unreadable too');
+  return { data: emptyRegistry(), base: 0, file: null, recovered: null, skipped: [], bytes: null };
 }
 
-/** Creates the registry directory (0700) when missing and refuses a symlinked one. */
-export async function ensureDir(paths: RegistryPaths): Promise<void> {
-  try {
-    // One lstat when the directory exists (every write after the first); mkdir only when not.
-    const stat = await fs.lstat(paths.dir).catch(async (error: NodeJS.ErrnoException) => {
-      if (error.code !== 'ENOENT') throw error;
-      await fs.mkdir(paths.dir, { recursive: true, mode: DIR_MODE });
-      return fs.lstat(paths.dir);
-    });
-    if (!stat.isDirectory()) {
-      throw new PortleaseError('E_PERMISSION', `${paths.dir} is not a directory. Remove it or set PORTLEASE_HOME elsewhere.`, {
-        file: paths.dir,
-      });
-    }
-    // mkdir's mode is filtered by the umask, and an existing dir keeps its mode: fix it if ours.
-    if ((stat.mode & 0o777) !== DIR_MODE && stat.uid === process.getuid?.()) await fs.chmod(paths.dir, DIR_MODE);
-  } catch (error) {
-    if (error instanceof PortleaseError) throw error;
-    throw storageError(error, paths.dir, 'create');
+/** The lock-free reader's view (`list`, `lookup`, HTTP GET): the data only. */
+export async function readRegistry(paths: RegistryPaths): Promise<RegistryData> {
+  return (await load(paths)).data;
+}
+
+/**
+ * Thrown by a commit that lost the race for its revision name: the transaction reads again
+ * and decides again. Never reaches a caller.
+ */
+export class CommitConflict extends Error {
+  constructor() {
+    super('another writer committed first');
   }
 }
 
 /**
- * lowdb adapter for a writer that holds the lock. `read` recovers a corrupt registry
- * from its backup (keeping the bad file aside); `write` is crash-safe and fenced.
+ * Creates `dir` (0700) when missing. Only a directory portlease created has its mode set;
+ * an existing one is left as it is, but refused when others can write to it (they could
+ * plant files) or when it is a symlink.
+ */
+export async function ensureDir(dir: string): Promise<void> {
+  try {
+    let stat;
+    try {
+      stat = await io.lstat(dir);
+    } catch (error) {
+      if (codeOf(error) !== 'ENOENT') throw error;
+      await io.mkdir(dir, DIR_MODE, true);
+      stat = await io.lstat(dir);
+      // mkdir's mode passes through the umask, which may take the owner's own bits.
+      if ((Number(stat.mode) & 0o777) !== DIR_MODE && Number(stat.uid) === process.getuid?.()) await io.chmod(dir, DIR_MODE);
+      return;
+    }
+    if (!stat.isDirectory()) {
+      throw new PortleaseError('E_PERMISSION', `${dir} is not a directory. Remove it or set PORTLEASE_HOME elsewhere.`, { file: dir });
+    }
+    const sticky = (Number(stat.mode) & 0o1000) !== 0;
+    const uid = process.getuid?.();
+    if (!sticky && uid !== undefined && uid !== 0 && Number(stat.uid) !== uid) {
+      throw new PortleaseError('E_PERMISSION', `${dir} belongs to another user (uid ${stat.uid}). Set PORTLEASE_HOME to a directory of your own.`, { file: dir });
+    }
+    if ((Number(stat.mode) & 0o022) !== 0 && !sticky) {
+      throw new PortleaseError(
+        'E_PERMISSION',
+        `${dir} is writable by other users (mode ${(Number(stat.mode) & 0o777).toString(8)}), who could tamper with the registry. Run chmod go-w ${dir}, or set PORTLEASE_HOME to a private directory.`,
+        { file: dir },
+      );
+    }
+  } catch (error) {
+    if (error instanceof PortleaseError) throw error;
+    throw storageError(error, dir, 'create');
+  }
+}
+
+/** Makes a commit token: random, short, never reused in practice. */
+const newToken = () => randomBytes(6).toString('hex');
+
+/**
+ * Publishes `data` as revision `loaded.base + 1`. Resolves once the revision is linked
+ * (the commit point); throws `CommitConflict` when another writer got there first, a
+ * `PortleaseError` when nothing could be written. Trouble after the commit point (directory
+ * fsync, cleanup) is a warning: the caller's lease exists.
+ */
+export async function commit(paths: RegistryPaths, loaded: Loaded, data: RegistryData): Promise<void> {
+  const rev = loaded.base + 1;
+  const token = newToken();
+  data.rev = rev;
+  data.lineage = [...(loaded.data.lineage ?? []), token].slice(-LINEAGE);
+  const { schema, nextId, lineage, leases, sticky } = data;
+  const bytes = Buffer.from(`${JSON.stringify({ schema, rev, nextId, lineage, leases, sticky })}\n`);
+  const temp = join(paths.registry, tempName(process.pid, randomBytes(4).toString('hex')));
+  const target = join(paths.registry, revisionName(rev));
+  try {
+    await io.writeNew(temp, bytes, FILE_MODE);
+    await io.link(temp, target);
+  } catch (error) {
+    await io.unlink(temp).catch(() => {});
+    if (codeOf(error) === 'EEXIST') throw new CommitConflict();
+    throw storageError(error, target, 'write');
+  }
+  // Committed, unless this is a re-created pruned name (checked below). From here on, a
+  // failure must not make the caller believe that nothing happened.
+  const trouble: string[] = [];
+  await io.unlink(temp).catch((error: unknown) => trouble.push(`remove ${temp}: ${codeOf(error)}`));
+  await io.syncDir(paths.registry).catch((error: unknown) => trouble.push(`fsync ${paths.registry}: ${codeOf(error)}`));
+  let after;
+  try {
+    after = await listing(paths);
+  } catch (error) {
+    trouble.push(`list ${paths.registry}: ${(error as Error).message}`);
+  }
+  if (after && after.revisions[0]! > rev && !(await descends(paths, after.revisions, rev, token))) {
+    await io.unlink(target).catch(() => {});
+    throw new CommitConflict();
+  }
+  cache.keep(target, bytes, data);
+  if (after) trouble.push(...(await tidy(paths, after, rev, loaded.skipped)));
+  if (trouble.length > 0) {
+    process.emitWarning(`The registry was written (rev ${rev}), but cleaning up failed: ${trouble.join('; ')}.`, { code: 'PORTLEASE_STORAGE' });
+  }
+}
+
+/** Whether the oldest revision newer than `rev` carries `token` in its lineage. */
+async function descends(paths: RegistryPaths, revisions: number[], rev: number, token: string): Promise<boolean> {
+  for (const newer of revisions.filter((candidate) => candidate > rev).reverse()) {
+    const read = await readFileState(join(paths.registry, revisionName(newer))).catch(() => ({ state: 'missing' }) as const);
+    if (read.state === 'missing') continue; // pruned meanwhile: the next newer one tells
+    return read.state === 'ok' && (read.data.lineage ?? []).includes(token);
+  }
+  return false;
+}
+
+/**
+ * After a commit: keeps unreadable revisions aside for a post-mortem, prunes old revisions
+ * in batches, and removes temp files whose writer is gone. Returns what failed.
+ */
+async function tidy(paths: RegistryPaths, after: ReturnType<typeof parseListing>, rev: number, skipped: string[]): Promise<string[]> {
+  const trouble: string[] = [];
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  // A hard link under a name that is no revision: the bad bytes stay for a post-mortem.
+  for (const file of skipped) await io.link(file, `${file}.corrupt-${stamp}`).catch(() => {});
+  const old = prunable(after.revisions, rev);
+  if (old.length >= PRUNE_BATCH || skipped.length > 0) {
+    for (const gone of old) {
+      await io.unlink(join(paths.registry, revisionName(gone))).catch((error: unknown) => {
+        if (codeOf(error) !== 'ENOENT') trouble.push(`prune rev ${gone}: ${codeOf(error)}`);
+      });
+    }
+  }
+  for (const temp of after.temps) {
+    if (temp.pid !== process.pid && !isPidAlive(temp.pid)) await io.unlink(join(paths.registry, temp.name)).catch(() => {});
+  }
+  return trouble;
+}
+
+/**
+ * lowdb adapter for one transaction: `read` loads the newest readable revision, `write`
+ * commits on top of it (and throws `CommitConflict` when it lost the race).
  */
 class RegistryAdapter implements Adapter<RegistryData> {
-  /** Set when `read` recovered from the backup: the warning to show. */
-  recovered: string | null = null;
-  /** The revision read (`null`: no file): a write refuses to replace any other. */
-  private seenRev: number | null = null;
-  private seenBytes: Buffer | null = null;
+  loaded: Loaded | null = null;
 
-  constructor(
-    private readonly paths: RegistryPaths,
-    /** Called just before the rename; throws to refuse a write whose lock was lost. */
-    private readonly fence: () => Promise<void>,
-  ) {}
+  constructor(private readonly paths: RegistryPaths) {}
 
   async read(): Promise<RegistryData> {
-    const { paths } = this;
-    const bytes = await readBytes(paths.file);
-    const main = parseBytes(paths.file, bytes);
-    // The transaction mutates what it gets: out of the cache until it is written.
-    cache.delete(paths.file);
-    this.seenBytes = bytes;
-    this.seenRev = main.state === 'ok' ? main.data.rev : null;
-    if (main.state === 'ok') return main.data;
-    if (main.state === 'missing') return emptyRegistry();
-    if (main.state === 'future') throw futureError(paths.file, main.schema);
-    const backup = await readFileState(paths.backup);
-    if (backup.state !== 'ok') {
-      throw corruptError(paths, main.reason, backup.state === 'missing' ? 'does not exist' : 'is unreadable too');
-    }
-    const aside = `${paths.file}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-    try {
-      await fs.rename(paths.file, aside);
-    } catch (error) {
-      throw storageError(error, paths.file, 'move aside');
-    }
-    this.seenBytes = null;
-    this.seenRev = null;
-    this.recovered = `${paths.file} was unreadable (${main.reason}); it was moved to ${aside} and the registry recovered from ${paths.backup} (rev ${backup.data.rev}).`;
-    return backup.data;
-  }
-
-  /** Puts data that was read and left unchanged back into the cache. */
-  retain(data: RegistryData): void {
-    if (this.seenBytes !== null && this.recovered === null) cache.set(this.paths.file, { bytes: this.seenBytes, data });
+    this.loaded = await load(this.paths);
+    // The transaction changes what it gets, while a reader of this process may hold the
+    // cached object: a copy of the top level and the arrays (lease objects are replaced,
+    // never changed in place).
+    const { data } = this.loaded;
+    return { ...data, leases: [...data.leases], sticky: [...data.sticky] };
   }
 
   async write(data: RegistryData): Promise<void> {
-    const { paths } = this;
-    const temp = `${paths.dir}/.${basename(paths.file)}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
-    // Key order fixed, so that readRevision finds the revision in the first bytes.
-    const { schema, rev, nextId, leases, sticky } = data;
-    const bytes = Buffer.from(`${JSON.stringify({ schema, rev, nextId, leases, sticky })}\n`);
-    try {
-      // O_EXCL|O_NOFOLLOW: never write through a planted file or symlink.
-      const handle = await fs.open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, FILE_MODE);
-      try {
-        await handle.writeFile(bytes);
-        await handle.chmod(FILE_MODE); // the umask may have removed bits we rely on
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await this.fence();
-      // Fencing: a holder that lost its lock (stalled past the stale time) must not
-      // replace what the new holder wrote meanwhile.
-      if ((await readRevision(paths.file)) !== this.seenRev) {
-        throw new PortleaseError('E_LOCK_COMPROMISED', `${paths.file} changed while this process held the lock; nothing was written. Try again.`, {
-          file: paths.file,
-        });
-      }
-      await keepBackup(paths);
-      await fs.rename(temp, paths.file);
-      await syncDir(paths.dir);
-      cache.set(paths.file, { bytes, data });
-    } catch (error) {
-      await fs.rm(temp, { force: true }).catch(() => {});
-      if (error instanceof PortleaseError) throw error;
-      throw storageError(error, paths.file, 'write');
-    }
-    await removeOrphanTemps(paths);
+    if (this.loaded === null) throw new Error('write before read');
+    await commit(this.paths, this.loaded, data);
   }
 }
 
-/** Hard-links the current file as the backup: the version read and validated by this writer. */
-async function keepBackup(paths: RegistryPaths): Promise<void> {
-  await fs.unlink(paths.backup).catch(() => {});
-  try {
-    await fs.link(paths.file, paths.backup);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-  }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  let handle: fs.FileHandle | undefined;
-  try {
-    handle = await fs.open(dir, constants.O_RDONLY);
-    await handle.sync();
-  } catch (error) {
-    // Some platforms (Windows) cannot open or fsync a directory; the rename still happened.
-    if (!['EISDIR', 'EPERM', 'EINVAL', 'EBADF'].includes((error as NodeJS.ErrnoException).code ?? '')) throw error;
-  } finally {
-    await handle?.close();
-  }
-}
-
-/**
- * Temp files left by writers killed between write and rename (registry and lock holder
- * record). Only a lock holder calls this, so no live writer's temp file is among them.
- */
-async function removeOrphanTemps(paths: RegistryPaths): Promise<void> {
-  const registryTemp = `.${basename(paths.file)}.`;
-  const ownerTemp = `${basename(paths.lockOwner)}.`;
-  const names = await fs.readdir(paths.dir).catch(() => [] as string[]);
-  await Promise.all(
-    names
-      .filter((name) => (name.startsWith(registryTemp) && name.endsWith('.tmp')) || name.startsWith(ownerTemp))
-      .map((name) => fs.rm(`${paths.dir}/${name}`, { force: true }).catch(() => {})),
-  );
-}
-
-/** A lowdb database over the registry file, for one locked transaction. */
-export function openDatabase(paths: RegistryPaths, fence: () => Promise<void>): { db: Low<RegistryData>; adapter: RegistryAdapter } {
-  const adapter = new RegistryAdapter(paths, fence);
+/** A lowdb database over the registry, for one transaction. */
+export function openDatabase(paths: RegistryPaths): { db: Low<RegistryData>; adapter: RegistryAdapter } {
+  const adapter = new RegistryAdapter(paths);
   return { db: new Low(adapter, emptyRegistry()), adapter };
-}
-
-/**
- * The revision on disk, read from the first bytes of the file: every write raises it and
- * writes it near the start (`{"schema":1,"rev":N,…`), so this is the fence's cheap check.
- * `null` when there is no file; `-1` when it holds no revision (a corrupt file).
- */
-async function readRevision(file: string): Promise<number | null> {
-  let handle: fs.FileHandle;
-  try {
-    handle = await fs.open(file, constants.O_RDONLY);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw error;
-  }
-  try {
-    const head = Buffer.alloc(64);
-    const { bytesRead } = await handle.read(head, 0, head.length, 0);
-    const match = /^\{"schema":\d+,"rev":(\d+),/.exec(head.toString('utf8', 0, bytesRead));
-    if (match) return Number(match[1]);
-    // Not written by us (edited by hand?): read it whole.
-    try {
-      const parsed = JSON.parse(await handle.readFile('utf8')) as { rev?: unknown } | null;
-      return typeof parsed?.rev === 'number' ? parsed.rev : -1;
-    } catch {
-      return -1;
-    }
-  } finally {
-    await handle.close();
-  }
 }

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { isPortleaseError, openRegistry } from '../src/index.js';
-import { onCleanup, tempHome } from './helpers.js';
+import { onCleanup, registryState, tempHome } from './helpers.js';
 
 const root = process.getuid?.() === 0;
 
@@ -16,7 +16,7 @@ describe('a full disk (tagged: crash)', () => {
     const registry = openRegistry({ home });
     const scope = { app: 'full', instance: 'i' };
     await registry.reserve('a', scope);
-    const before = readFileSync(registry.file, 'utf8');
+    const before = registryState(home);
     // Fill every block that is left.
     mkdirSync(`${mountPoint}/filler`);
     for (let i = 0; ; i++) {
@@ -29,8 +29,8 @@ describe('a full disk (tagged: crash)', () => {
     const error = await registry.reserve('b', scope).catch((caught: unknown) => caught);
     expect(isPortleaseError(error, 'E_STORAGE'), String(error)).toBe(true);
     expect((error as Error).message).toMatch(/ENOSPC/);
-    expect(readFileSync(registry.file, 'utf8')).toBe(before);
-    expect(readdirSync(home).filter((name) => name.endsWith('.tmp') || name.startsWith('registry.lock'))).toEqual([]);
+    expect(registryState(home)).toEqual(before);
+    expect(readdirSync(home).filter((name) => name.startsWith('.lock-') || name.startsWith('registry.lock'))).toEqual([]);
     rmSync(`${mountPoint}/filler`, { recursive: true });
     expect((await registry.reserve('b', scope)).service).toBe('b');
   });

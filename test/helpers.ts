@@ -1,6 +1,6 @@
 /** Shared test helpers: temp homes, real child processes, real sockets. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -114,3 +114,31 @@ export async function hasIpv6(): Promise<boolean> {
 }
 
 export const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
+
+/** Path of the newest revision file of the registry in `home` (see src/storage.ts). */
+export function registryFile(home: string): string {
+  const dir = join(home, 'registry');
+  const newest = readdirSync(dir)
+    .filter((name) => /^rev-\d+\.json$/.test(name))
+    .sort()
+    .at(-1);
+  if (newest === undefined) throw new Error(`no revision in ${dir}`);
+  return join(dir, newest);
+}
+
+/** The registry in `home` as stored in its newest revision. */
+export function registryData<T = { rev: number; nextId: number; lineage?: string[]; leases: Array<{ id: number; port: number; service: string | null }>; sticky: Array<{ key: string; port: number }> }>(home: string): T {
+  return JSON.parse(readFileSync(registryFile(home), 'utf8')) as T;
+}
+
+/** Every file of the registry directory in `home` with its bytes: to assert that nothing changed. */
+export function registryState(home: string): Record<string, string> {
+  const dir = join(home, 'registry');
+  let names: string[];
+  try {
+    names = readdirSync(dir).sort();
+  } catch {
+    return {};
+  }
+  return Object.fromEntries(names.map((name) => [name, readFileSync(join(dir, name)).toString('base64')]));
+}

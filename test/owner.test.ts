@@ -43,12 +43,16 @@ describe('owner identity', () => {
     expect(isAlive(owner)).toBe(false);
   });
 
-  it('an owner on another host, boot or pid namespace is judged by ttl only (alive)', () => {
+  it('an owner on another host or pid namespace is judged by ttl only (alive)', () => {
     const gone = { pid: 2 ** 22 - 3, start: '5', boot: 'b', ns: 'pid:[1]', host: 'elsewhere' };
     expect(isAlive(gone)).toBe(true);
-    expect(isAlive({ ...ownerOf(), pid: 2 ** 22 - 3, boot: 'another-boot' })).toBe(true);
     expect(isAlive({ ...ownerOf(), pid: 2 ** 22 - 3, ns: 'pid:[42]' })).toBe(true);
     expect(isAlive({ ...ownerOf(), pid: 2 ** 22 - 3 })).toBe(false);
+  });
+
+  it('an owner of this host and pid namespace but a previous boot is dead, even when its pid runs now', () => {
+    expect(isAlive({ ...ownerOf(), boot: 'a-boot-before-the-power-cut' })).toBe(false);
+    expect(isAlive({ ...ownerOf(), pid: 1, start: null, boot: 'a-boot-before-the-power-cut' })).toBe(false);
   });
 
   it('a live pid without a recorded start time counts as alive', () => {

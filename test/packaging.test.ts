@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ROOT, startNode, tempHome } from './helpers.js';
+import { registryData, ROOT, startNode, tempHome } from './helpers.js';
 
 // The built package, loaded the ways users load it: `require` (CommonJS, with the
 // ESM-only lowdb and get-port underneath: Node ≥ 20.19 loads them with require(esm)) and
@@ -11,7 +11,7 @@ describe('the built package', () => {
     const code = `require(${JSON.stringify(`${ROOT}/dist/index.cjs`)}).reserve('cjs', { home: ${JSON.stringify(home)}, app: 'a', instance: 'i' }).then((l) => console.log(l.port))`;
     const result = await startNode('-e', [code]).done;
     expect(result.code, result.stderr).toBe(0);
-    const registry = JSON.parse(readFileSync(`${home}/registry.json`, 'utf8')) as { sticky: Array<{ port: number }> };
+    const registry = registryData(home);
     expect(registry.sticky[0]!.port).toBe(Number(result.stdout.trim()));
   });
 

@@ -1,8 +1,9 @@
-import { readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_RANGE, isPortleaseError, openRegistry, PortleaseError, type Lease } from '../src/index.js';
 import { hashPort } from '../src/choose.js';
-import { FIXTURES, bindOn, portOf, startNode, tempHome, waitForLine } from './helpers.js';
+import { FIXTURES, bindOn, portOf, registryData, startNode, tempHome, waitForLine } from './helpers.js';
 
 const scope = { app: 'shop', instance: 'main' };
 
@@ -75,7 +76,7 @@ describe('anonymous leases', () => {
     const leases = await Promise.all(Array.from({ length: 20 }, (_, i) => registry.reserve({ label: `w${i}` })));
     expect(new Set(leases.map((lease) => lease.port)).size).toBe(20);
     expect(leases.every((lease) => lease.service === null)).toBe(true);
-    const data = JSON.parse(readFileSync(registry.file, 'utf8')) as { sticky: unknown[] };
+    const data = registryData(registry.home);
     expect(data.sticky).toEqual([]);
   });
 });
@@ -157,9 +158,11 @@ describe('lifetimes and files', () => {
     try {
       const registry = openRegistry({ home: `${tempHome()}/nested/home` });
       for (let i = 0; i < 3; i++) await (await registry.reserve({ label: 'm' })).release();
-      expect(statSync(registry.file).mode & 0o777).toBe(0o600);
+      const revisions = readdirSync(registry.file).filter((name) => name.startsWith('rev-'));
+      expect(revisions.length).toBeGreaterThanOrEqual(2); // the newest and its backup
+      for (const name of revisions) expect(statSync(join(registry.file, name)).mode & 0o777).toBe(0o600);
+      expect(statSync(registry.file).mode & 0o777).toBe(0o700);
       expect(statSync(registry.home).mode & 0o777).toBe(0o700);
-      expect(statSync(`${registry.file}.bak`).mode & 0o777).toBe(0o600);
     } finally {
       process.umask(previous);
     }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { openRegistry } from '../src/index.js';
-import { FIXTURES, startNode, tempHome } from './helpers.js';
+import { FIXTURES, registryData, startNode, tempHome } from './helpers.js';
 
 interface AuditLine {
   rev: number;
@@ -47,8 +47,7 @@ async function churn(processes: number, ops: number, env: Record<string, string>
   });
   const lines = readFileSync(log, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as AuditLine);
   const live = replay(lines);
-  const registry = openRegistry({ home });
-  const final = JSON.parse(readFileSync(registry.file, 'utf8')) as { rev: number; leases: Array<{ id: number; port: number }> };
+  const final = registryData(home);
   expect(final.rev).toBe(lines.at(-1)!.rev);
   expect(new Map(final.leases.map((lease) => [lease.id, lease.port]))).toEqual(live);
   return { reports, lines };

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openRegistry, parseDuration, parseRange, formatDuration } from '../src/index.js';
-import { tempHome } from './helpers.js';
+import { registryState, tempHome } from './helpers.js';
 
 describe('bad input is refused before any I/O', () => {
   const badPorts: unknown[] = [0, -1, 65536, 80.5, Number.NaN, '80', null, [80, 'x'], Infinity];
@@ -53,11 +53,11 @@ describe('bad input is refused before any I/O', () => {
     const home = tempHome();
     const registry = openRegistry({ home });
     await registry.reserve('db', { durable: true });
-    const before = readFileSync(registry.file);
+    const before = registryState(home);
     await expect(registry.reserve('web', { port: 0 })).rejects.toThrow(RangeError);
     await expect(registry.reserve('web/x')).rejects.toThrow(RangeError);
     await expect(registry.renew(1, -1)).rejects.toThrow(RangeError);
-    expect(readFileSync(registry.file).equals(before)).toBe(true);
+    expect(registryState(home)).toEqual(before);
   });
 });
 

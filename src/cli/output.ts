@@ -193,8 +193,6 @@ function hintFor(report: ErrorReport): string | undefined {
       return '(`portlease list --all` shows the live leases.)';
     case 'E_LOCK_TIMEOUT':
       return 'Another process holds the registry lock; try again (`portlease doctor` shows the holder).';
-    case 'E_LOCK_COMPROMISED':
-      return 'Nothing was written; try again.';
     case 'E_REGISTRY_CORRUPT':
     case 'E_REGISTRY_VERSION':
     case 'E_PERMISSION':

@@ -10,7 +10,7 @@ import { describe, expect, test } from 'vitest';
 import { importPorts } from '../../src/adopt/import.js';
 import { getOsFreePort, openRegistry } from '../../src/index.js';
 import { tempDir } from '../cli/helpers.js';
-import { boundPort as bound } from '../helpers.js';
+import { boundPort as bound, registryState } from '../helpers.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/adopt/', import.meta.url));
 
@@ -99,14 +99,14 @@ describe('importPorts', () => {
     const dir = await project({ 'compose.yaml': `services:\n  web:\n    ports: ["${web}:80"]\n`, '.env': `CACHE_PORT=${cache}\n` });
     await importPorts({ cwd: dir, home, app: 'shop', env: {} });
     const registry = openRegistry({ home });
-    const first = await readFile(registry.file);
+    const first = registryState(registry.home);
     const again = await importPorts({ cwd: dir, home, app: 'shop', env: {} });
     expect(again.rows.map((row) => [row.service, row.action])).toEqual([
       ['web', 'exists'],
       ['cache', 'exists'],
     ]);
     expect(again.rows[0]?.reason).toMatch(/^already registered \(id \d+\)$/);
-    expect(await readFile(registry.file)).toEqual(first);
+    expect(registryState(registry.home)).toEqual(first);
   });
 
   test('--dry-run plans against the registry and the OS but writes nothing', async () => {
@@ -118,7 +118,7 @@ describe('importPorts', () => {
     const dir = await project({
       'compose.yaml': `services:\n  web:\n    ports: ["${other.port}:80"]\n  api:\n    ports: ["${running}:80"]\n  db:\n    ports: ["${free}:5432"]\n`,
     });
-    const before = await readFile(registry.file);
+    const before = registryState(registry.home);
     const files = await snapshot(dir);
     const result = await importPorts({ cwd: dir, home, app: 'shop', env: {}, dryRun: true });
     expect(result.dryRun).toBe(true);
@@ -128,7 +128,7 @@ describe('importPorts', () => {
       ['db', 'register'],
     ]);
     expect(result.rows.every((row) => row.lease === undefined)).toBe(true);
-    expect(await readFile(registry.file)).toEqual(before);
+    expect(registryState(registry.home)).toEqual(before);
     expect(await snapshot(dir)).toEqual(files);
   });
 
@@ -145,12 +145,12 @@ describe('importPorts', () => {
     const home = await tempDir('portlease-home-');
     const registry = openRegistry({ home });
     await registry.reserve('seed', { durable: true, app: 'x' });
-    const before = await readFile(registry.file);
+    const before = registryState(registry.home);
     const dir = await tempDir('portlease-import-');
     await cp(join(FIXTURES, 'malformed-yaml'), dir, { recursive: true });
     await writeFile(join(dir, '.env'), 'GOOD_PORT=4321\n');
     await expect(importPorts({ cwd: dir, home, app: 'shop', env: {} })).rejects.toThrow(/^docker-compose\.yml:7:\d+: /);
-    expect(await readFile(registry.file)).toEqual(before);
+    expect(registryState(registry.home)).toEqual(before);
   });
 
   test('the app defaults to the project folder (or its git repository)', async () => {

@@ -9,7 +9,7 @@ describe('portlease doctor', () => {
     await cli(['reserve', 'web'], { home });
     const result = await cli(['doctor'], { home });
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain(`registry   ${join(home, 'registry.json')}`);
+    expect(result.stdout).toContain(`registry   ${join(home, 'registry', 'rev-000000000001.json')}`);
     expect(result.stdout).toContain('dir 0700, file 0600');
     expect(result.stdout).toContain('lock       free');
     expect(result.stdout).toContain('leases     1 live, 0 dead, 0 expired');
@@ -28,10 +28,10 @@ describe('portlease doctor', () => {
   test('wrong permissions: exit 1 with the problem listed', async () => {
     const home = await tempDir();
     await cli(['reserve', 'web'], { home });
-    await chmod(join(home, 'registry.json'), 0o644);
+    await chmod(join(home, 'registry', 'rev-000000000001.json'), 0o644);
     const result = await cli(['doctor'], { home });
     expect(result.code).toBe(1);
-    expect(result.stdout).toMatch(/problems {3}1\n {2}- .*registry\.json has mode 644/);
+    expect(result.stdout).toMatch(/problems {3}1\n {2}- .*rev-000000000001\.json has mode 644/);
     const json = JSON.parse((await cli(['doctor', '--json'], { home })).stdout) as { ok: boolean; problems: string[] };
     expect(json.ok).toBe(false);
     expect(json.problems).toHaveLength(1);

@@ -55,8 +55,8 @@ describe('portlease reserve', () => {
     const home = await tempDir();
     const result = await cli(['reserve', 'web', '--home', 'elsewhere'], { home, cwd: home });
     expect(result.code).toBe(0);
-    expect(existsSync(join(home, 'elsewhere', 'registry.json'))).toBe(true);
-    expect(existsSync(join(home, 'registry.json'))).toBe(false);
+    expect(existsSync(join(home, 'elsewhere', 'registry'))).toBe(true);
+    expect(existsSync(join(home, 'registry'))).toBe(false);
   });
 
   test('--json prints the lease', async () => {

@@ -38,7 +38,7 @@ describe('portlease run', () => {
     const home = await tempDir();
     // The command copies the registry while it runs: the lease is there, owned by us.
     const during = await cli(
-      ['run', 'web', '--', node, '-e', `require('node:fs').writeFileSync(${JSON.stringify(join(home, 'seen'))}, require('node:fs').readFileSync(${JSON.stringify(join(home, 'registry.json'))}))`],
+      ['run', 'web', '--', node, '-e', `require('node:fs').writeFileSync(${JSON.stringify(join(home, 'seen'))}, require('node:fs').readFileSync(${JSON.stringify(join(home, 'registry'))} + '/' + require('node:fs').readdirSync(${JSON.stringify(join(home, 'registry'))}).filter((n) => n.startsWith('rev-')).sort().pop()))`],
       { home },
     );
     expect(during.code).toBe(0);

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openRegistry, type Registry } from '../../src/index.js';
 import { serve, type PortleaseServer, type ServeOptions } from '../../src/http/index.js';
+import { registryState } from '../helpers.js';
 
 export interface Harness {
   home: string;
@@ -96,13 +97,9 @@ export function raw(port: number, data: string): Promise<string> {
   });
 }
 
-/** The registry file's bytes, or `null` when it does not exist: to prove a refusal changed nothing. */
-export async function registryBytes(registry: Registry): Promise<string | null> {
-  try {
-    return await readFile(registry.file, 'utf8');
-  } catch {
-    return null;
-  }
+/** The registry's files and bytes: to prove a refusal changed nothing. */
+export async function registryBytes(registry: Registry): Promise<string> {
+  return JSON.stringify(registryState(registry.home));
 }
 
 /** Body of a POST /v1/allocations. */

@@ -32,7 +32,7 @@ it('serves the registry of io.env with its range until a signal, then cleans up'
   expect(created.status).toBe(201);
   expect(created.json.port).toBeGreaterThanOrEqual(21000);
   expect(created.json.port).toBeLessThanOrEqual(21009);
-  expect(existsSync(join(home, 'registry.json'))).toBe(true);
+  expect(existsSync(join(home, 'registry'))).toBe(true);
 
   expect(signals.listeners()).toBe(1);
   signals.emit('SIGINT');

@@ -56,7 +56,7 @@ describe('portlease/vitest on the example project', () => {
   });
 
   // vitest 3 cannot be installed next to vitest 4 in this repository; given a node_modules
-  // that holds it (npm i vitest@3 lowdb get-port proper-lockfile yaml in a temp dir),
+  // that holds it (npm i vitest@3 lowdb get-port yaml in a temp dir),
   // the same check runs against it.
   test.skipIf(!process.env['PORTLEASE_VITEST3_MODULES'])('vitest 3: concurrent forks and threads runs', async () => {
     const home = tempHome();
