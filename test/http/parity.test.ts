@@ -101,6 +101,12 @@ describe('bodies without Content-Type: application/json, from non-browser client
     expect(del.json).toEqual({ deleted: 1 });
   });
 
+  it("Node's fetch with a string body (text/plain, Sec-Fetch-Mode but no Origin) allocates", async () => {
+    const res = await fetch(`${h.server.url}/v1/allocations`, { method: 'POST', body: JSON.stringify(alloc('from-fetch')) });
+    expect(res.status).toBe(201);
+    expect(await res.json()).toMatchObject({ service: 'from-fetch' });
+  });
+
   it('still refuses the same body from a web page, changing nothing', async () => {
     const before = await registryBytes(h.registry);
     const res = await call(h.server, 'POST', '/v1/allocations', {
