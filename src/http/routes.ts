@@ -131,7 +131,7 @@ async function listAllocations(request: RouteRequest, api: RouteApi): Promise<Re
   if (app) filter.app = app;
   if (instance) filter.instance = instance;
   if (service) filter.service = service;
-  if (!storable(filter)) return { status: 200, body: [] };
+  if (!matchable(filter)) return { status: 200, body: [] };
   let leases: Lease[];
   try {
     leases = await api.list(filter);
@@ -154,7 +154,7 @@ async function releaseByFilter(request: RouteRequest, api: RouteApi): Promise<Re
   if (Object.keys(filter).length === 0) return errorReply(400, WIRE_ERRORS.filterRequired);
   // No lease can have a port outside 1-65535 or an invalid name: nothing to delete.
   if (filter.port !== undefined && (filter.port < 1 || filter.port > 65535)) return { status: 200, body: { deleted: 0 } };
-  if (!storable(filter)) return { status: 200, body: { deleted: 0 } };
+  if (!matchable(filter)) return { status: 200, body: { deleted: 0 } };
   let deleted: number;
   try {
     deleted = await api.release(filter);
@@ -194,7 +194,7 @@ async function portStatus(_request: RouteRequest, api: RouteApi, _options: Route
  * port-registry compares filters exactly, so ` db` matches nothing there; the library
  * would trim it and match `db`.
  */
-function storable(filter: LeaseFilter): boolean {
+function matchable(filter: LeaseFilter): boolean {
   return [filter.app, filter.instance, filter.service].every((name) => typeof name !== 'string' || trimName(name) === name);
 }
 
