@@ -4,6 +4,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { NAME_MAX_LENGTH, nameProblem, trimName, UNSAFE_GLOBAL } from './names.js';
 import { checkName } from './validate.js';
 
 /** App and instance that name a lease. */
@@ -12,10 +13,16 @@ export interface Scope {
   instance: string;
 }
 
-/** Turns a folder name into a valid name (`My Project` → `My-Project`). */
-function sanitize(name: string): string {
-  const cleaned = name.replace(/[^A-Za-z0-9._:@+-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 128);
-  return cleaned === '' || ['__proto__', 'constructor', 'prototype'].includes(cleaned) ? 'default' : cleaned;
+/**
+ * Turns a folder name into a name: kept as it is when it is one (`My Project` stays
+ * `My Project`, as port-registry's portctl names it), else trimmed, unsafe characters as
+ * `-` and cut to the length limit; `default` when nothing is left.
+ */
+function sanitize(folder: string): string {
+  const name = trimName(folder);
+  if (nameProblem(name) === undefined) return name;
+  const cleaned = trimName([...name.replace(UNSAFE_GLOBAL, '-')].slice(0, NAME_MAX_LENGTH).join(''));
+  return nameProblem(cleaned) === undefined ? cleaned : 'default';
 }
 
 function findGit(cwd: string): { top: string; dotGit: string } | null {

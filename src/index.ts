@@ -29,7 +29,7 @@ const registry = (options?: { home?: string | undefined }): Registry => openRegi
  * The returned lease is plain data with a non-enumerable `release()` and
  * `Symbol.asyncDispose` (`await using lease = await reserve('x')`).
  *
- * @param service Service name: 1-128 of `A-Z a-z 0-9 . _ : @ + -`. Omit for an anonymous lease.
+ * @param service Service name: any string that is not blank after trimming (`feature/login`, `my app`, `café`), at most 200 characters, without control characters, line separators or bidi controls; stored trimmed. Omit for an anonymous lease.
  * @throws {PortleaseError} `E_SERVICE_LEASED`, `E_PORT_LEASED`, `E_PORT_BUSY`, `E_NO_PORT`, `E_LOCK_TIMEOUT`, …
  * @throws {TypeError | RangeError} on bad input, before any I/O.
  * @example

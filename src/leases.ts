@@ -13,15 +13,16 @@ const FILTER_FIELDS = ['id', 'port', 'app', 'instance', 'service'] as const;
 function toPredicate(filter: LeaseFilter): (lease: Lease) => boolean {
   if (filter.id !== undefined && (!Number.isSafeInteger(filter.id) || filter.id < 1)) throw rangeError(`id must be a positive integer, got ${describe(filter.id)}`);
   if (filter.port !== undefined) checkPort(filter.port);
-  if (filter.app !== undefined) checkName(filter.app, 'app');
-  if (filter.instance !== undefined) checkName(filter.instance, 'instance');
-  if (filter.service !== undefined && filter.service !== null) checkName(filter.service, 'service');
+  // Names are compared as they are stored: trimmed.
+  const app = filter.app === undefined ? undefined : checkName(filter.app, 'app');
+  const instance = filter.instance === undefined ? undefined : checkName(filter.instance, 'instance');
+  const service = filter.service === undefined || filter.service === null ? filter.service : checkName(filter.service, 'service');
   return (lease) =>
     (filter.id === undefined || lease.id === filter.id) &&
     (filter.port === undefined || lease.port === filter.port) &&
-    (filter.app === undefined || lease.app === filter.app) &&
-    (filter.instance === undefined || lease.instance === filter.instance) &&
-    (filter.service === undefined || lease.service === filter.service);
+    (app === undefined || lease.app === app) &&
+    (instance === undefined || lease.instance === instance) &&
+    (service === undefined || lease.service === service);
 }
 
 /** What `release()` accepts: a lease, its id, a service name of the current app, or a filter. */

@@ -5,6 +5,7 @@
  */
 import { candidates } from './choose.js';
 import { PortleaseError } from './errors.js';
+import { displayKey } from './names.js';
 import { isAlive, isSelf } from './owner.js';
 import { probePort } from './probe.js';
 import { deadReason, snapshot, transaction, type RegistryContext } from './registry.js';
@@ -45,14 +46,14 @@ function returnable(existing: Lease, request: ReserveRequest): Lease {
           : `process ${owner.pid}, which died while something it started still listens there`;
     throw new PortleaseError(
       'E_SERVICE_LEASED',
-      `${request.key} is already leased on port ${existing.port} by ${who} (lease ${existing.id}). Release it first, or use another service name or instance.`,
+      `${displayKey(request.app, request.instance, request.service ?? '')} is already leased on port ${existing.port} by ${who} (lease ${existing.id}). Release it first, or use another service name or instance.`,
       { holder: copyLease(existing), port: existing.port },
     );
   }
   if (request.exact && !request.exact.includes(existing.port)) {
     throw new PortleaseError(
       'E_SERVICE_LEASED',
-      `${request.key} already holds port ${existing.port}, not ${request.exact.join(', ')}. Release it first to move it.`,
+      `${displayKey(request.app, request.instance, request.service ?? '')} already holds port ${existing.port}, not ${request.exact.join(', ')}. Release it first to move it.`,
       { holder: copyLease(existing), port: existing.port },
     );
   }
@@ -94,7 +95,7 @@ function noPort(request: ReserveRequest, leased: Lease[], busy: number[]): Portl
     if (busy.length === 0 && holder) {
       return new PortleaseError(
         'E_PORT_LEASED',
-        `Port ${holder.port} is leased to ${holder.service === null ? `anonymous lease ${holder.id}` : leaseKey(holder.app, holder.instance, holder.service)}. Release it first or choose another port.`,
+        `Port ${holder.port} is leased to ${holder.service === null ? `anonymous lease ${holder.id}` : displayKey(holder.app, holder.instance, holder.service)}. Release it first or choose another port.`,
         { holder, port: holder.port },
       );
     }

@@ -3,6 +3,7 @@
  * objects keyed by user-chosen names, so no name can reach the prototype chain.
  */
 import { SCHEMA_VERSION } from './defaults.js';
+import { keyPart } from './names.js';
 import type { Lease, Owner } from './types.js';
 
 /** Last port a named key had, kept after release so the key gets it back. */
@@ -113,9 +114,13 @@ export function validateRegistry(value: unknown): RegistryData | Invalid {
   return value as unknown as RegistryData;
 }
 
-/** Key of a named lease: `app/instance/service`. */
+/**
+ * Key of a named lease: `app/instance/service`, each part with `%` and `/` percent-encoded
+ * so that names holding `/` (`feature/login`) cannot make two triples share a key. Keys of
+ * names without `%` or `/` are unchanged, so sticky ports recorded before survive.
+ */
 export function leaseKey(app: string, instance: string, service: string): string {
-  return `${app}/${instance}/${service}`;
+  return `${keyPart(app)}/${keyPart(instance)}/${keyPart(service)}`;
 }
 
 /**

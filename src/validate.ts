@@ -4,21 +4,29 @@
  */
 import { typeError, rangeError } from './errors.js';
 import { BROWSER_UNSAFE_PORTS, DEFAULT_RANGE, WELL_KNOWN_PORTS } from './defaults.js';
+import { NAME_RULE, nameProblem, showName, trimName } from './names.js';
 import type { PortRange } from './types.js';
 
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._:@+-]{0,127}$/;
-// Names that would reach the prototype chain if anyone ever keyed an object by them.
-const RESERVED_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
-
-/** Checks a service, app or instance name: 1–128 of `A-Z a-z 0-9 . _ : @ + -`, starting alphanumeric. */
+/**
+ * Checks a service, app or instance name and returns it trimmed (as port-registry stores
+ * it). Any string that is not blank after trimming is a name (`feature/login`, `my app`,
+ * `café`, `a<&>b`); refused are only names over {@link NAME_MAX_LENGTH} characters and
+ * characters that cannot be shown safely (control characters, line separators, bidi
+ * controls, lone surrogates). The error states the rule.
+ *
+ * @example
+ * checkName(' feature/login ', 'instance'); // 'feature/login'
+ * checkName('a\u001b[2Jb', 'service');       // RangeError: … it contains U+001B (use 1-200 characters, …)
+ */
 export function checkName(value: unknown, what: string): string {
   if (typeof value !== 'string') throw typeError(`${what} must be a string, got ${describe(value)}`);
-  if (!NAME.test(value) || RESERVED_NAMES.has(value)) {
-    throw rangeError(
-      `${what} ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)} is not a valid name: use 1-128 letters, digits and . _ : @ + - (starting with a letter or digit)`,
-    );
+  const name = trimName(value);
+  const problem = nameProblem(name);
+  if (problem !== undefined) {
+    const shown = showName(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+    throw rangeError(`${what} ${shown} is not a valid name: ${problem} (${NAME_RULE})`);
   }
-  return value;
+  return name;
 }
 
 /** Checks a free-text label (display only): a string of at most 200 characters without control characters. */

@@ -23,7 +23,7 @@ describe('default app and instance', () => {
   it('fall back to the folder name, and yield to options and environment', () => {
     const dir = join(tempHome(), 'Plain Folder');
     mkdirSync(dir);
-    expect(resolveScope({ cwd: dir }, {})).toEqual({ app: 'Plain-Folder', instance: 'default' });
+    expect(resolveScope({ cwd: dir }, {})).toEqual({ app: 'Plain Folder', instance: 'default' });
     expect(resolveScope({ cwd: dir }, { PORTLEASE_APP: 'env-app', PORTLEASE_INSTANCE: 'env-i' })).toEqual({ app: 'env-app', instance: 'env-i' });
     expect(resolveScope({ cwd: dir, app: 'opt' }, { PORTLEASE_APP: 'env-app' })).toEqual({ app: 'opt', instance: 'default' });
   });

@@ -3,6 +3,9 @@
  * imports the library at run time, so the dispatcher can load it without slowing
  * `portlease --version`.
  */
+// Both are small and import nothing themselves: still no library load for `--version`.
+import { rangeError } from '../errors.js';
+import { displayKey, envNamePart, escapeUnsafe, showName } from '../names.js';
 import type { Lease, Owner } from '../types.js';
 import type { Io, TextSink } from './command.js';
 
@@ -33,11 +36,29 @@ export function styleFor(sink: TextSink, env: Io['env']): Style {
 }
 
 const ANSI = /\u001B\[[0-9;]*m/g;
+// Code points a terminal draws in no column: combining marks (the accent of a decomposed
+// `é`), zero-width joiners and other format characters.
+const ZERO_WIDTH = /^[\p{Mn}\p{Me}\p{Cf}]$/u;
+// East Asian wide and fullwidth blocks, and the common emoji blocks: two columns each.
+// An approximation of Unicode's East Asian Width, enough to keep names in line.
+const DOUBLE_WIDTH =
+  /^[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6\u{1f300}-\u{1f64f}\u{1f900}-\u{1f9ff}\u{20000}-\u{3fffd}]$/u;
 
-/** Visible width of a string (ANSI colour codes excluded). */
-function width(text: string): number {
-  return text.replace(ANSI, '').length;
+/**
+ * Columns a string takes in a terminal (ANSI colour codes excluded), so that names such as
+ * `café` (in either Unicode form) or `東京` keep a table aligned.
+ *
+ * @example
+ * displayWidth('cafe\u0301'); // 4
+ * displayWidth('東京');        // 4
+ */
+export function displayWidth(text: string): number {
+  let columns = 0;
+  for (const char of text.replace(ANSI, '')) columns += ZERO_WIDTH.test(char) ? 0 : DOUBLE_WIDTH.test(char) ? 2 : 1;
+  return columns;
 }
+
+const width = displayWidth;
 
 /**
  * Formats rows as a left-aligned table with two spaces between columns and a header line.
@@ -80,9 +101,10 @@ export interface TableContext {
 export function formatLeaseTable(leases: readonly Lease[], context: TableContext, style: Style = noStyle): string {
   const rows = leases.map((lease) => [
     String(lease.id),
-    lease.app,
-    lease.instance,
-    lease.service ?? (lease.label === undefined ? '-' : `(${lease.label})`),
+    // Names as showName shows them: one cell each (`"my app"`), never a control sequence.
+    showName(lease.app),
+    showName(lease.instance),
+    lease.service === null ? (lease.label === undefined ? '-' : `(${escapeUnsafe(lease.label)})`) : showName(lease.service),
     String(lease.port),
     formatOwner(lease.owner, context.hostname),
     lease.expiresAt === null ? 'never' : formatRelative(Date.parse(lease.expiresAt) - context.now),
@@ -153,7 +175,10 @@ export function formatSpan(ms: number): string {
  * `leased by ${describeLease(holder, os.hostname())}`;
  */
 export function describeLease(lease: Lease, hostname: string): string {
-  const key = lease.service === null ? `anonymous${lease.label === undefined ? '' : ` (${lease.label})`}` : `${lease.app}/${lease.instance}/${lease.service}`;
+  const key =
+    lease.service === null
+      ? `anonymous${lease.label === undefined ? '' : ` (${escapeUnsafe(lease.label)})`}`
+      : displayKey(lease.app, lease.instance, lease.service);
   const life =
     lease.owner !== null
       ? formatOwner(lease.owner, hostname)
@@ -273,13 +298,20 @@ function oneLine(text: string): string {
 }
 
 /**
- * The environment variable name for a service's port: upper case, every character that is
- * not a letter or digit becomes `_`, and a leading digit gets a `_` prefix.
+ * The environment variable name for a service's port: the name's environment form (see
+ * `envNamePart`: accents dropped, upper case, every run of other characters one `_`) plus
+ * `_PORT`, with a `_` prefix before a leading digit. A name with no letter or digit to keep
+ * (`日本`) is refused as usage: no variable could be told from another.
  *
  * @example
- * portVariable('api-gateway'); // 'API_GATEWAY_PORT'
+ * portVariable('api-gateway');   // 'API_GATEWAY_PORT'
+ * portVariable('feature/login'); // 'FEATURE_LOGIN_PORT'
+ * portVariable('café');          // 'CAFE_PORT'
  */
 export function portVariable(service: string): string {
-  const base = service.toUpperCase().replace(/[^A-Z0-9]/g, '_');
+  const base = envNamePart(service);
+  if (base === undefined) {
+    throw rangeError(`service ${showName(service)} has no letter or digit A-Z 0-9 to name its environment variable after; rename it`);
+  }
   return `${/^[0-9]/.test(base) ? '_' : ''}${base}_PORT`;
 }

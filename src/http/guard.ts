@@ -3,8 +3,9 @@
  * Loopback binding alone does not protect a local API: a web page can make the user's
  * browser send requests to it (CSRF), and a name rebound to 127.0.0.1 makes the page
  * same-origin (DNS rebinding). The port-registry clients we serve send neither `Origin`
- * nor `Sec-Fetch-*` and always send `Host: <addr>:<port>` and `application/json`, so
- * these checks cost them nothing.
+ * nor `Sec-Fetch-*` and always send `Host: <addr>:<port>`, so these checks cost them
+ * nothing; scripts that POST without `application/json` (as port-registry allows) are
+ * told from web pages by those same two headers.
  */
 import type { Reply } from './wire.js';
 
@@ -78,19 +79,27 @@ export function checkRequest(headers: DistinctHeaders, allowed: readonly string[
 }
 
 /**
- * Checks the `Content-Type` of a request that carries a JSON body. A web page can POST
- * `text/plain`, form or multipart bodies to any address without a CORS preflight, so
- * `POST` must say exactly `application/json` (parameters such as `charset` ignored).
- * `DELETE` cannot be sent cross-origin without a preflight (which is never answered); it
- * may omit the header but must not name another type.
+ * Checks the `Content-Type` of a request that carries a body. port-registry accepts any
+ * type (scripts POST with curl's form default, `text/plain` or none), and so does this,
+ * except from a web page: a page can send a `text/plain`, form or multipart `POST` to any
+ * address without a CORS preflight, but every browser marks such a request with `Origin`
+ * (and current ones with `Sec-Fetch-Site`), which non-browser clients do not send. So a
+ * `POST` that is not `application/json` is refused when it carries either mark (`403`,
+ * nothing changed); an `application/json` one from another page never arrives, because
+ * it needs a preflight that is never answered. `DELETE` cannot be sent cross-origin
+ * without a preflight at all: any type is accepted.
  *
  * @example
- * checkContentType('POST', { 'content-type': ['text/plain'] }); // { status: 415, … }
+ * checkContentType('POST', { 'content-type': ['text/plain'] }); // undefined: curl, a script
+ * checkContentType('POST', { 'content-type': ['text/plain'], origin: ['http://localhost:3000'] }); // { status: 403, … }
  */
 export function checkContentType(method: string, headers: DistinctHeaders): Reply | undefined {
+  if (method !== 'POST') return undefined;
   const type = headers['content-type'];
-  if (method !== 'POST' && type === undefined) return undefined;
   const media = type?.length === 1 ? type[0]!.split(';')[0]!.trim().toLowerCase() : undefined;
   if (media === 'application/json') return undefined;
-  return { status: 415, body: { error: 'Content-Type must be application/json' } };
+  const site = headers['sec-fetch-site'];
+  const fromPage = headers['origin'] !== undefined || (site !== undefined && !(site.length === 1 && site[0]!.toLowerCase() === 'none'));
+  if (!fromPage) return undefined;
+  return forbidden('forbidden: a request from a web page must send Content-Type: application/json');
 }

@@ -8,6 +8,7 @@
  * lease id, so the library, the CLI and HTTP clients all see the same registry at once.
  */
 import { isPortleaseError, type Lease, type LeaseFilter, type PortRange, type ReserveOptions } from '../index.js';
+import { trimName } from '../names.js';
 import { decodeStruct, parseGoInt } from './decode.js';
 import { errorReply, isLease, toAllocation, WIRE_ERRORS, type Reply } from './wire.js';
 
@@ -20,7 +21,6 @@ export interface RouteApi {
   list(filter?: LeaseFilter): Promise<Lease[]>;
   release(target: number | LeaseFilter): Promise<number>;
   probePort(port: number): Promise<{ free: boolean }>;
-  checkPort(port: number): Promise<{ free: boolean; holder: Lease | null }>;
 }
 
 /** One request, as far as routing cares. */
@@ -105,9 +105,9 @@ async function health(_request: RouteRequest, api: RouteApi): Promise<Reply> {
 async function allocate(request: RouteRequest, api: RouteApi, options: RouteOptions): Promise<Reply> {
   const input = decodeStruct(request.body, { app: 'string', instance: 'string', service: 'string', port: 'int' });
   if (!input) return errorReply(400, WIRE_ERRORS.invalidJson);
-  const app = input.app.trim();
-  const instance = input.instance.trim();
-  const service = input.service.trim();
+  const app = trimName(input.app);
+  const instance = trimName(input.instance);
+  const service = trimName(input.service);
   if (!app || !instance || !service) return errorReply(400, WIRE_ERRORS.namesRequired);
   const { port } = input;
   if (port !== 0 && (port < 1 || port > 65535)) return errorReply(400, WIRE_ERRORS.portRange);
@@ -131,6 +131,7 @@ async function listAllocations(request: RouteRequest, api: RouteApi): Promise<Re
   if (app) filter.app = app;
   if (instance) filter.instance = instance;
   if (service) filter.service = service;
+  if (!matchable(filter)) return { status: 200, body: [] };
   let leases: Lease[];
   try {
     leases = await api.list(filter);
@@ -153,6 +154,7 @@ async function releaseByFilter(request: RouteRequest, api: RouteApi): Promise<Re
   if (Object.keys(filter).length === 0) return errorReply(400, WIRE_ERRORS.filterRequired);
   // No lease can have a port outside 1-65535 or an invalid name: nothing to delete.
   if (filter.port !== undefined && (filter.port < 1 || filter.port > 65535)) return { status: 200, body: { deleted: 0 } };
+  if (!matchable(filter)) return { status: 200, body: { deleted: 0 } };
   let deleted: number;
   try {
     deleted = await api.release(filter);
@@ -176,13 +178,24 @@ async function portStatus(_request: RouteRequest, api: RouteApi, _options: Route
   const port = parseGoInt(param);
   if (port === undefined) return errorReply(400, WIRE_ERRORS.invalidPort);
   if (port < 1 || port > 65535) return errorReply(400, WIRE_ERRORS.portRange);
-  // port-registry consults only its table; we also ask the OS, so "available" means a
-  // client can really bind it.
-  const status = await api.checkPort(port);
+  // The registry's view, as port-registry answers: a port is unavailable exactly when a
+  // lease holds it, and then the holder is named. port-registry's client dereferences
+  // `holder` whenever `available` is false, so a port that only the OS has bound (no
+  // holder to name) must read as available here. The OS's view is `portlease check`'s.
+  const [holder] = await api.list({ port });
   return {
     status: 200,
-    body: status.holder ? { port, available: false, holder: toAllocation(status.holder) } : { port, available: status.free },
+    body: holder ? { port, available: false, holder: toAllocation(holder) } : { port, available: true },
   };
+}
+
+/**
+ * False when a filter names something no lease can hold. Names are stored trimmed, and
+ * port-registry compares filters exactly, so ` db` matches nothing there; the library
+ * would trim it and match `db`.
+ */
+function matchable(filter: LeaseFilter): boolean {
+  return [filter.app, filter.instance, filter.service].every((name) => typeof name !== 'string' || trimName(name) === name);
 }
 
 /** Maps a failure of a library call to the wire's reply. */

@@ -2,7 +2,7 @@
  * The HTTP server: `node:http` only, wire-compatible with port-registry's `/v1` API, and
  * hardened the way a server on 127.0.0.1 must be, since every web page the user opens and
  * every local user can reach it: Host allowlist (DNS rebinding), no cross-site requests,
- * `application/json` only (CSRF), a 64 KiB body cap, short timeouts, no CORS headers, and
+ * `application/json` for bodies from web pages (CSRF), a 64 KiB body cap, short timeouts, no CORS headers, and
  * JSON errors without stacks. Routing itself is pure and lives in `routes.ts`.
  */
 import { typeError, rangeError } from '../errors.js';
@@ -112,7 +112,6 @@ export async function serve(options: ServeOptions = {}): Promise<PortleaseServer
     release: (target) => serial(() => registry.release(target)),
     list: (filter) => registry.list(filter),
     probePort: (candidate) => probePort(candidate),
-    checkPort: (candidate) => registry.checkPort(candidate),
   };
   const routeOptions: RouteOptions = {};
   if (options.range !== undefined) routeOptions.range = options.range;

@@ -89,7 +89,7 @@ export async function holdPorts(services: unknown, options: SetupPortsOptions<st
     // One at a time: each reserve is one short locked write, and failing early keeps
     // the cleanup small.
     for (const name of names) {
-      const lease = await reserve({ ...reserveOptions, label: `${runner} ${name}` });
+      const lease = await reserve({ ...reserveOptions, label: labelFor(runner, name) });
       held.push(lease);
       ports[name] = lease.port;
       leases[name] = { ...lease };
@@ -111,4 +111,17 @@ export async function holdPorts(services: unknown, options: SetupPortsOptions<st
     await close().catch(() => {});
     throw error;
   }
+}
+
+// A label holds at most 200 UTF-16 units; a service name may have 200 characters.
+const LABEL_MAX = 200;
+
+/** `vitest db`: the display label of a setup's lease, cut between characters to fit. */
+function labelFor(runner: string, name: string): string {
+  let label = '';
+  for (const char of `${runner} ${name}`) {
+    if (label.length + char.length > LABEL_MAX) break;
+    label += char;
+  }
+  return label;
 }

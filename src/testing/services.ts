@@ -4,18 +4,28 @@
  * variables (the one channel every runner passes from its main process to its workers).
  */
 import { typeError, rangeError } from '../errors.js';
+import { envNamePart, nameProblem, NAME_RULE, showName, trimName } from '../names.js';
 
 /** Name of the variable that holds every published port as JSON (`{"db":20001}`). */
 export const PORTS_ENV = 'PORTLEASE_PORTS';
 
-// Service names become environment variable names (PORTLEASE_PORT_DB), so they stay
-// within what every shell and `docker compose` interpolation accepts after mapping.
-const SERVICE = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
-const RESERVED = new Set(['__proto__', 'constructor', 'prototype']);
+// The one key a plain object cannot hold as data: assigning it sets the prototype.
+const PROTO = '__proto__';
+
+/** Why `name` cannot name a published port, or `undefined`. */
+function serviceProblem(name: string): string | undefined {
+  if (trimName(name) !== name) return 'it has spaces around it';
+  const problem = nameProblem(name);
+  if (problem !== undefined) return `${problem} (${NAME_RULE})`;
+  if (name === PROTO) return 'it cannot be a key of the ports object';
+  if (envNamePart(name) === undefined) return 'it has no letter or digit A-Z 0-9 to name its environment variable after';
+  return undefined;
+}
 
 /**
- * Checks the service names of a global setup: a non-empty list of distinct names that
- * also map to distinct environment variables. Throws before anything is reserved.
+ * Checks the service names of a global setup: distinct names as the library accepts them
+ * (`feature/login`, `my app`, `café`; untrimmed, not `__proto__`), that also map to distinct
+ * environment variables. Throws before anything is reserved.
  *
  * @example
  * checkServices(['db', 'api']); // ['db', 'api']
@@ -29,11 +39,8 @@ export function checkServices(services: unknown): string[] {
   const seen = new Map<string, string>();
   for (const name of names) {
     if (typeof name !== 'string') throw typeError(`each service must be a string, got ${describe(name)}`);
-    if (!SERVICE.test(name) || RESERVED.has(name)) {
-      throw rangeError(
-        `service ${JSON.stringify(name)} is not a valid name: use 1-64 letters, digits and _ . - (starting with a letter)`,
-      );
-    }
+    const problem = serviceProblem(name);
+    if (problem !== undefined) throw rangeError(`service ${showName(name)} is not a valid name: ${problem}`);
     const variable = portEnvName(name);
     const other = seen.get(variable);
     if (other !== undefined) {
@@ -49,13 +56,16 @@ export function checkServices(services: unknown): string[] {
 }
 
 /**
- * The environment variable that carries a service's port.
+ * The environment variable that carries a service's port: `PORTLEASE_PORT_` and the name's
+ * environment form (accents dropped, upper case, every run of other characters one `_`).
+ * A name without any letter or digit A-Z 0-9 is refused by {@link checkServices}.
  *
  * @example
- * portEnvName('my-db'); // 'PORTLEASE_PORT_MY_DB'
+ * portEnvName('my-db');         // 'PORTLEASE_PORT_MY_DB'
+ * portEnvName('feature/login'); // 'PORTLEASE_PORT_FEATURE_LOGIN'
  */
 export function portEnvName(service: string): string {
-  return `PORTLEASE_PORT_${service.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+  return `PORTLEASE_PORT_${envNamePart(service) ?? '_'}`;
 }
 
 /**
@@ -87,7 +97,7 @@ export function readPorts(env: Readonly<Record<string, string | undefined>>): Re
     if (typeof value !== 'object' || value === null || Array.isArray(value)) return {};
     const ports: Record<string, number> = {};
     for (const [name, port] of Object.entries(value)) {
-      const valid = SERVICE.test(name) && !RESERVED.has(name) && Number.isInteger(port) && port > 0 && port < 65536;
+      const valid = serviceProblem(name) === undefined && Number.isInteger(port) && port > 0 && port < 65536;
       if (valid) ports[name] = port as number;
     }
     return ports;

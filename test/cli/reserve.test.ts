@@ -122,7 +122,7 @@ describe('portlease reserve', () => {
     [['reserve', 'web', '--owner-pid', 'me'], '--owner-pid must be an integer'],
     [['reserve', 'web', 'api'], "unexpected 'api'"],
     [['reserve', 'web', '--ttl'], "Option '--ttl' needs a value"],
-    [['reserve', 'bad name!'], 'service'],
+    [['reserve', 'bad\u0007name'], 'service'],
   ])('usage error %j → exit 2', async (argv, message) => {
     const home = await tempDir();
     const result = await cli(argv, { home });

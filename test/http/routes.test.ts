@@ -17,7 +17,6 @@ function fakeApi(overrides: Partial<RouteApi> = {}): RouteApi {
     list: async () => [lease],
     release: async () => 1,
     probePort: async () => ({ free: true }),
-    checkPort: async () => ({ free: true, holder: null }),
     ...overrides,
   };
 }
@@ -74,9 +73,39 @@ describe('decodeStruct', () => {
     expect(decodeStruct('null', fields)).toEqual({ app: '', port: 0 });
     expect(decodeStruct('{"APP":"a","app":"b"}', fields)).toEqual({ app: 'b', port: 0 });
     expect(decodeStruct('{"port":null,"other":[1]}', fields)).toEqual({ app: '', port: 0 });
-    for (const bad of ['', ' ', '[]', 'true', '{"port":"5"}', '{"port":5.5}', '{"port":9007199254740993}', '{"app":{}}']) {
+    for (const bad of ['', ' ', '[]', 'true', '{"port":"5"}', '{"port":5.5}', '{"app":{}}']) {
       expect(decodeStruct(bad, fields), bad).toBeUndefined();
     }
+  });
+
+  it('refuses number literals that are not integers, as Go does for an int field', () => {
+    for (const bad of ['43e0', '43005.0', '4.3e1', '1E2', '-0.0', '1e99', '99999999999999999999']) {
+      expect(decodeStruct(`{"port":${bad}}`, fields), bad).toBeUndefined();
+    }
+    // Also in a repeated key that a later one would override, and under a folded key.
+    expect(decodeStruct('{"port":43e0,"port":43}', fields)).toBeUndefined();
+    expect(decodeStruct('{"PORT":43.0}', fields)).toBeUndefined();
+    // Unknown fields may hold any number.
+    expect(decodeStruct('{"other":4.5e1,"port":-0}', fields)).toEqual({ app: '', port: 0 });
+    // Beyond 2^53 but within 64 bits: Go decodes it (and the route refuses the range).
+    expect(decodeStruct('{"port":9007199254740993}', fields)).toEqual({ app: '', port: Infinity });
+  });
+
+  it("reads the first JSON value and ignores what follows, as Go's Decoder does", () => {
+    expect(decodeStruct('{"app":"a"} xyz', fields)).toEqual({ app: 'a', port: 0 });
+    expect(decodeStruct('{"app":"a"}{"app":"b"}', fields)).toEqual({ app: 'a', port: 0 });
+    expect(decodeStruct('null garbage', fields)).toEqual({ app: '', port: 0 });
+    expect(decodeStruct(' \n{"app":"a"}}}', fields)).toEqual({ app: 'a', port: 0 });
+    // The first value itself must still be complete and valid.
+    for (const bad of ['{"app":"a"', '{"app":"a",}', '{"app":01}', '\ufeff{}', '{"app":"a\u0001"}', '{"a":[1,]}', '{"a":{"b":}}']) {
+      expect(decodeStruct(bad, fields), bad).toBeUndefined();
+    }
+    expect(decodeStruct('{"a":{"b":[1,{"c":null}],"d":"\\"}"},"app":"x"}', fields)).toEqual({ app: 'x', port: 0 });
+  });
+
+  it('matches field names like Go: exact first, then folded', () => {
+    expect(decodeStruct('{"\u017fervice":"x"}', { service: 'string' })).toEqual({ service: 'x' });
+    expect(decodeStruct('{"App":"a"}', fields)).toEqual({ app: 'a', port: 0 });
   });
 });
 
@@ -106,11 +135,18 @@ describe('guards', () => {
     expect(checkRequest({ host: ['127.0.0.1:51234'], 'sec-fetch-site': ['none', 'none'] }, hosts)?.status).toBe(403);
   });
 
-  it('requires application/json on POST, tolerates its absence on DELETE', () => {
-    expect(checkContentType('POST', {})?.status).toBe(415);
-    expect(checkContentType('POST', { 'content-type': ['application/json;charset=utf-8'] })).toBeUndefined();
-    expect(checkContentType('DELETE', {})).toBeUndefined();
-    expect(checkContentType('DELETE', { 'content-type': ['text/plain'] })?.status).toBe(415);
+  it('accepts any body type from non-browser clients, only application/json from a web page', () => {
+    for (const type of [undefined, 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x']) {
+      const headers = type === undefined ? {} : { 'content-type': [type] };
+      expect(checkContentType('POST', headers), type).toBeUndefined();
+      expect(checkContentType('POST', { ...headers, 'sec-fetch-site': ['none'] }), type).toBeUndefined();
+      expect(checkContentType('POST', { ...headers, origin: ['http://localhost:3000'] })?.status, type).toBe(403);
+      expect(checkContentType('POST', { ...headers, 'sec-fetch-site': ['same-site'] })?.status, type).toBe(403);
+      expect(checkContentType('POST', { ...headers, 'sec-fetch-site': ['same-origin'] })?.status, type).toBe(403);
+      expect(checkContentType('DELETE', headers)).toBeUndefined();
+    }
+    expect(checkContentType('POST', { 'content-type': ['application/json;charset=utf-8'], origin: ['http://localhost:3000'] })).toBeUndefined();
+    expect(checkContentType('POST', { 'content-type': ['application/json', 'text/plain'], origin: ['http://localhost'] })?.status).toBe(403);
   });
 });
 

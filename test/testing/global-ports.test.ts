@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { list } from '../../src/index.js';
 import { holdPorts } from '../../src/testing/global-ports.js';
+import { readPorts } from '../../src/testing/services.js';
 
 const tempHome = (): string => mkdtempSync(join(tmpdir(), 'portlease-global-'));
 const saved = { ...process.env };
@@ -32,6 +33,20 @@ describe('holdPorts', () => {
     expect(process.env['PORTLEASE_PORT_DB']).toBe('before');
     expect(process.env['PORTLEASE_PORTS']).toBeUndefined();
     expect(process.env['PORTLEASE_HOME']).toBe(saved['PORTLEASE_HOME']);
+  });
+
+  test('publishes names with /, spaces, accents and <&> under predictable variables', async () => {
+    const home = tempHome();
+    const long = 'x'.repeat(200);
+    const held = await holdPorts(['feature/login', 'my app', 'café', 'a<&>b', long], { home }, 'vitest');
+    expect(process.env['PORTLEASE_PORT_FEATURE_LOGIN']).toBe(String(held.ports['feature/login']));
+    expect(process.env['PORTLEASE_PORT_MY_APP']).toBe(String(held.ports['my app']));
+    expect(process.env['PORTLEASE_PORT_CAFE']).toBe(String(held.ports['café']));
+    expect(process.env['PORTLEASE_PORT_A_B']).toBe(String(held.ports['a<&>b']));
+    expect(readPorts(process.env)).toEqual(held.ports);
+    // The label "vitest <name>" is cut to the 200 characters a label may have.
+    expect(held.leases[long]?.label).toBe(`vitest ${long}`.slice(0, 200));
+    await held.close();
   });
 
   test('a second setup in the same process (jest projects) adds to what the first published', async () => {
@@ -79,7 +94,7 @@ describe('holdPorts', () => {
 
   test('bad input fails before any I/O', async () => {
     const home = join(tempHome(), 'never-created');
-    await expect(holdPorts(['ok', 'not ok'], { home }, 'vitest')).rejects.toThrow(RangeError);
+    await expect(holdPorts(['ok', 'not\u0007ok'], { home }, 'vitest')).rejects.toThrow(RangeError);
     await expect(holdPorts(['a'], { home, onReady: 1 as never }, 'vitest')).rejects.toThrow(TypeError);
     const { existsSync } = await import('node:fs');
     expect(existsSync(home)).toBe(false);

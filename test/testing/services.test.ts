@@ -14,9 +14,10 @@ describe('checkServices', () => {
     expect(() => checkServices([1])).toThrow(TypeError);
   });
 
-  test('refuses names that make bad variable names, and duplicates', () => {
-    expect(() => checkServices(['1db'])).toThrow(RangeError);
-    expect(() => checkServices(['a b'])).toThrow(/not a valid name/);
+  test('refuses names that make no variable name or no object key, and duplicates', () => {
+    expect(checkServices(['1db', 'a b'])).toEqual(['1db', 'a b']);
+    expect(() => checkServices(['<&>'])).toThrow(/not a valid name: it has no letter or digit/);
+    expect(() => checkServices(['a\u0007'])).toThrow(/not a valid name: it contains U\+0007/);
     expect(() => checkServices(['__proto__'])).toThrow(RangeError);
     expect(() => checkServices(['db', 'db'])).toThrow(/listed twice/);
     expect(() => checkServices(['my-db', 'my_db'])).toThrow(/both map to PORTLEASE_PORT_MY_DB/);

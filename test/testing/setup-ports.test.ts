@@ -41,7 +41,7 @@ describe('portlease/vitest/setup setupPorts', () => {
   });
 
   test('checks names when the config loads, not when vitest runs it', () => {
-    expect(() => setupPorts(['ok', 'not ok'])).toThrow(RangeError);
+    expect(() => setupPorts(['ok', 'not\u0007ok'])).toThrow(RangeError);
   });
 
   test('port() falls back to the published environment, and says what is missing', () => {

@@ -30,8 +30,8 @@ export const command: Command = {
                      [--range A-B] [--app A] [--instance I] [--json] [--home DIR]
 
 Reserves a durable, sticky port for each service (the same one as last time while it lives)
-and prints <SERVICE>_PORT=<port> lines: upper case, other characters as _ (api-gw →
-API_GW_PORT). With --write, merges them into FILE instead: existing assignments are updated
+and prints <SERVICE>_PORT=<port> lines: upper case, accents dropped, each run of other
+characters one _ (api-gw → API_GW_PORT, café → CAFE_PORT). With --write, merges them into FILE instead: existing assignments are updated
 in place, missing ones appended, every other line and comment kept; the file is replaced
 atomically. Release them with \`portlease release <service>\`.
 

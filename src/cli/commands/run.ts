@@ -30,7 +30,8 @@ export const command: Command = {
 
 Reserves a port for each service (owned by this process, sticky: the same port as last
 time whenever it is free), runs <command> with PORT set to the first port and
-<SERVICE>_PORT to each (upper case, other characters as _: api-gw → API_GW_PORT), forwards
+<SERVICE>_PORT to each (upper case, accents dropped, each run of other characters one _:
+api-gw → API_GW_PORT, feature/login → FEATURE_LOGIN_PORT), forwards
 SIGINT, SIGTERM and SIGHUP to it (not Ctrl-C in a terminal, which reaches it directly),
 releases the ports when it exits and exits with its code.
 Without a service, an anonymous port is reserved for PORT alone.
