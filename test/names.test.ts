@@ -11,7 +11,7 @@ import { displayKey, envNamePart, keyPart, NAME_MAX_LENGTH, showName, trimName }
 import { leaseKey } from '../src/schema.js';
 import { checkServices, portEnvName } from '../src/testing/services.js';
 import { checkName } from '../src/validate.js';
-import { tempHome } from './helpers.js';
+import { registryData, tempHome } from './helpers.js';
 
 /** The four names of issue 10: a branch, a space, non-ASCII, HTML metacharacters. */
 export const NAMES = ['feature/login', 'my app', 'café', 'a<&>b'] as const;
@@ -83,7 +83,7 @@ describe('the library with these names', () => {
     const two = await registry.reserve('x/c', { app: 'a', instance: 'b', durable: true });
     expect(one.id).not.toBe(two.id);
     expect(one.port).not.toBe(two.port);
-    const file = JSON.parse(readFileSync(registry.file, 'utf8')) as { sticky: { key: string }[] };
+    const file = registryData(registry.home);
     expect(file.sticky.map((entry) => entry.key).sort()).toEqual(['a%2Fb/x/c', 'a/b/x%2Fc']);
   });
 });
