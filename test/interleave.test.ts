@@ -1,0 +1,121 @@
+/**
+ * Interleavings of the lock and the commit, replayed step by step: a process stops itself
+ * (SIGSTOP, through the PORTLEASE_FAULT seam of src/fsio.ts) just before a chosen
+ * file-system call, the test arranges what the others do meanwhile, then resumes it.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { holderEntry } from '../src/lock.js';
+import { ownerOf } from '../src/owner.js';
+import { openRegistry } from '../src/index.js';
+import { FIXTURES, registryFile, sleep, startNode, tempHome, waitForLine } from './helpers.js';
+
+interface Grab {
+  pid: number;
+  granted: Array<{ id: number; port: number }>;
+  errors: string[];
+}
+
+/** Resolves once `pid` is stopped (state T in /proc). */
+async function stopped(pid: number): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('T')) return;
+    await sleep(20);
+  }
+  throw new Error(`process ${pid} did not stop`);
+}
+
+const grab = (home: string, fault: string, env: Record<string, string> = {}) =>
+  startNode(`${FIXTURES}/grab.mjs`, [home, '1', '-'], { PORTLEASE_FAULT: fault, GRAB_HOLD: '1', ...env });
+const reportOf = async (child: ReturnType<typeof grab>) => JSON.parse(await waitForLine(child, /^\{"pid"/)) as Grab;
+const lockEntries = (home: string) => (existsSync(join(home, 'registry.lock')) ? readdirSync(join(home, 'registry.lock')) : []);
+
+/** Every grant is live in the registry, and no port is granted twice. */
+async function expectKept(home: string, grants: Grab[]): Promise<void> {
+  const live = new Map((await openRegistry({ home }).list()).map((lease) => [lease.id, lease.port]));
+  const granted = grants.flatMap((report) => report.granted);
+  expect(grants.flatMap((report) => report.errors)).toEqual([]);
+  expect(granted.filter((grant) => live.get(grant.id) !== grant.port)).toEqual([]);
+  expect(new Set(granted.map((grant) => grant.port)).size).toBe(granted.length);
+}
+
+describe('interleavings, step by step (tagged: crash)', () => {
+  it('two waiters judge one dead holder: the slower one never removes the lock the faster one took', async () => {
+    const home = tempHome();
+    await openRegistry({ home }).reserve('seed', { app: 'i', instance: 'i', durable: true });
+    const deadPid = Number(execFileSync(process.execPath, ['-p', 'process.pid'], { encoding: 'utf8' }));
+    mkdirSync(join(home, 'registry.lock', holderEntry({ ...ownerOf(), pid: deadPid, start: '1' }, Date.now(), 'dead')), { recursive: true });
+    // A stops just before it removes the dead holder's entry.
+    const a = grab(home, 'rmdir#1:stop');
+    await stopped(a.pid!);
+    // B passes over the dead holder, takes the lock, and stops just before its commit.
+    const b = grab(home, 'link#1:stop');
+    await stopped(b.pid!);
+    const held = lockEntries(home);
+    expect(held).toHaveLength(1);
+    expect(held[0]).toMatch(new RegExp(`^h\\.${b.pid}\\.`));
+    process.kill(a.pid!, 'SIGCONT');
+    await sleep(300);
+    expect(lockEntries(home)).toEqual(held); // A removed nothing of B's and waits its turn
+    process.kill(b.pid!, 'SIGCONT');
+    await expectKept(home, await Promise.all([reportOf(a), reportOf(b)]));
+  });
+
+  it('a holder that stalls past the stale time is passed over; resumed, its commit loses the race and is retried', async () => {
+    const home = tempHome();
+    const registry = openRegistry({ home, lock: { stale: 1000 } });
+    await registry.reserve('seed', { app: 'i', instance: 'i', durable: true });
+    const b = grab(home, 'link#1:stop');
+    await stopped(b.pid!);
+    const other = await registry.reserve({ label: 'other', owner: false, durable: true });
+    expect(lockEntries(home).some((entry) => entry.startsWith(`h.${b.pid}.`))).toBe(false);
+    process.kill(b.pid!, 'SIGCONT');
+    const report = await reportOf(b);
+    await expectKept(home, [report, { pid: process.pid, granted: [{ id: other.id, port: other.port }], errors: [] }]);
+  });
+
+  it('a writer stalled while others commit and prune its revision name re-creates it, sees it is not an ancestor, and retries', async () => {
+    const home = tempHome();
+    const registry = openRegistry({ home, lock: { stale: 1000 } });
+    await registry.reserve('seed', { app: 'i', instance: 'i', durable: true });
+    const base = Number(/rev-(\d+)/.exec(registryFile(home))![1]);
+    const b = grab(home, 'link#1:stop');
+    await stopped(b.pid!);
+    // Enough commits that the name B is about to create, rev base+1, is made and pruned.
+    for (let i = 0; i < 8; i++) await (await registry.reserve({ label: `c${i}` })).release();
+    const target = join(registry.file, `rev-${String(base + 1).padStart(12, '0')}.json`);
+    expect(existsSync(target)).toBe(false);
+    process.kill(b.pid!, 'SIGCONT');
+    const report = await reportOf(b);
+    await expectKept(home, [report]);
+    expect(existsSync(target)).toBe(false); // its orphan removed
+  });
+
+  it.each([3_600_000, -3_600_000])('a waiter whose clock is %d ms off never passes over a live holder that shows signs of life', async (skew) => {
+    const home = tempHome();
+    await openRegistry({ home }).reserve('seed', { app: 'i', instance: 'i', durable: true });
+    const entry = holderEntry(ownerOf(), Date.now(), 'live');
+    mkdirSync(join(home, 'registry.lock', entry), { recursive: true });
+    // This process plays the live holder: its heartbeat touches its entry.
+    const heartbeat = setInterval(() => {
+      const now = new Date();
+      execFileSync('touch', ['-d', now.toISOString(), join(home, 'registry.lock', entry)]);
+    }, 250);
+    try {
+      const waiter = startNode('--import', [`${FIXTURES}/skew.mjs`, `${FIXTURES}/grab.mjs`, home, '1', '-'], {
+        SKEW_MS: String(skew),
+        GRAB_STALE: '1000',
+        GRAB_DEADLINE: '3000',
+      });
+      const report = JSON.parse(await waitForLine(waiter, /^\{"pid"/)) as Grab;
+      expect(report.granted).toEqual([]);
+      expect(report.errors).toEqual([expect.stringMatching(/^E_LOCK_TIMEOUT/)]);
+      expect(lockEntries(home)).toEqual([entry]);
+    } finally {
+      clearInterval(heartbeat);
+    }
+  });
+});
