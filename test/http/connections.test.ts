@@ -4,10 +4,11 @@
  * must not lock legitimate clients out. Counts, not timings: the machine is shared.
  */
 import { EventEmitter } from 'node:events';
-import { connect, type Socket } from 'node:net';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { connectionGuard, MAX_CONNECTIONS, pickVictim } from '../../src/http/connections.js';
-import { call, startServer, type Harness } from './helpers.js';
+import { refuseBusy } from '../../src/http/refusals.js';
+import { call, raw, startServer, type Harness } from './helpers.js';
 
 describe('pickVictim', () => {
   it('closes idle before unfinished headers before a body in flight, oldest first, never a busy one', () => {
@@ -73,6 +74,21 @@ describe('connectionGuard', () => {
     expect(guard.admit(fakeSocket())).toBe(true);
     expect(a.destroyed).toBe(true);
     expect(b.destroyed).toBe(false);
+  });
+});
+
+describe('refuseBusy', () => {
+  it('answers 503 JSON with Retry-After and closes, instead of a bare reset', async () => {
+    const server = createServer((socket) => refuseBusy(socket));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const reply = await raw((server.address() as AddressInfo).port, 'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+      expect(reply).toMatch(/^HTTP\/1\.1 503 Service Unavailable\r\n/);
+      expect(reply).toContain('Retry-After: 1');
+      expect(reply).toContain('{"error":"too many connections; try again"}');
+    } finally {
+      server.close();
+    }
   });
 });
 
