@@ -179,7 +179,7 @@ export function scopeOf(
   env: Record<string, string | undefined>,
 ): ScopeFlags {
   const scope: ScopeFlags = {};
-  const home = flags.home ?? nonEmpty(env.PORTLEASE_HOME);
+  const { home } = homeOf(flags, env);
   const app = flags.app ?? nonEmpty(env.PORTLEASE_APP);
   const instance = flags.instance ?? nonEmpty(env.PORTLEASE_INSTANCE);
   if (home !== undefined) scope.home = home;
@@ -195,6 +195,8 @@ export function scopeOf(
  * homeOf({}, { PORTLEASE_HOME: '/tmp/x' }); // { home: '/tmp/x' }
  */
 export function homeOf(flags: { home?: string | undefined }, env: Record<string, string | undefined>): { home?: string } {
+  // `--home ''` would resolve to the working folder: never what was meant.
+  if (flags.home !== undefined && flags.home.trim() === '') throw new UsageError('--home needs a folder, got an empty string');
   const home = flags.home ?? nonEmpty(env.PORTLEASE_HOME);
   return home === undefined ? {} : { home };
 }

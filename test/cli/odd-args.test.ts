@@ -94,6 +94,10 @@ const VECTORS: Vector[] = [
   e(2, 'E_USAGE', 'run', 'web', '--port-file', '', '--', 'true'),
   e(2, 'E_USAGE', 'run', '', '--', 'true'),
   e(2, 'E_USAGE', 'list', '--service', ''),
+  e(2, 'E_USAGE', 'list', '--home', ''),
+  e(2, 'E_USAGE', 'reserve', 'web', '--home', ''),
+  e(2, 'E_USAGE', '--home', '', 'reserve', 'web'),
+  e(2, 'E_USAGE', 'import', '--home', ' '),
   e(2, 'E_USAGE', 'serve', '--host', ''),
   // Huge and malformed numbers.
   e(2, 'E_USAGE', 'reserve', 'web', '--port', HUGE),
