@@ -1,4 +1,4 @@
-import { chmod } from 'node:fs/promises';
+import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { cli, tempDir } from './helpers.js';
@@ -23,6 +23,20 @@ describe('portlease doctor', () => {
     const result = await cli(['doctor'], { home });
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('(not created yet)');
+  });
+
+  test('a registry that exists but cannot be read is "unreadable", never "not created yet"', async () => {
+    const dir = await tempDir();
+    const file = join(dir, 'a-file');
+    await writeFile(file, '');
+    const atFile = await cli(['doctor'], { home: file });
+    expect(atFile.code).toBe(1);
+    expect(atFile.stdout).toContain('(unreadable: the home is not a folder)');
+    await writeFile(join(dir, 'registry.json'), '{}');
+    const garbled = await cli(['doctor'], { home: dir });
+    expect(garbled.code).toBe(1);
+    expect(garbled.stdout).toContain('registry.json (unreadable)');
+    expect(garbled.stdout).not.toContain('not created yet');
   });
 
   test('wrong permissions: exit 1 with the problem listed', async () => {
