@@ -2,8 +2,10 @@
  * The HTTP server: `node:http` only, wire-compatible with port-registry's `/v1` API, and
  * hardened the way a server on 127.0.0.1 must be, since every web page the user opens and
  * every local user can reach it: Host allowlist (DNS rebinding), no cross-site requests,
- * `application/json` only (CSRF), a 64 KiB body cap, short timeouts, no CORS headers, and
- * JSON errors without stacks. Routing itself is pure and lives in `routes.ts`.
+ * `application/json` only (CSRF), a 64 KiB body cap, short timeouts, a connection cap that
+ * evicts slow and idle clients rather than refusing new ones (`connections.ts`), no CORS
+ * headers, and JSON errors without stacks, also for what Node answers before the handler
+ * (`refusals.ts`). Routing itself is pure and lives in `routes.ts`.
  */
 import { typeError, rangeError } from '../errors.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
