@@ -4,14 +4,61 @@
  * worst case, since Go's default client keeps connections alive) against `reserve()` +
  * `release()` in the same process, measured interleaved in the same run; plus
  * `GET /v1/allocations` against `list()`, and a burst of 50 parallel auto-assign POSTs
- * (all must be 201 with distinct ports).
+ * (all must be 201 with distinct ports); and the share of `GET /healthz` answered within
+ * 1 s while 300 slow and idle sockets (lib/slowloris.mjs, its own process) press on the
+ * connection cap of 256.
  */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
 import { mkdtemp } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { ms, ratio, summarize, table } from './lib/stats.mjs';
+
+/** GET /healthz over a fresh connection: its time in ms, or `undefined` when it failed or took over `deadline`. */
+function probe(port, deadline) {
+  const start = performance.now();
+  return new Promise((resolve) => {
+    const req = request({ host: '127.0.0.1', port, path: '/healthz', headers: { host: `127.0.0.1:${port}` }, agent: false, timeout: deadline }, (res) => {
+      res.resume();
+      res.on('end', () => {
+        const elapsed = performance.now() - start;
+        resolve(res.statusCode === 200 && elapsed <= deadline ? elapsed : undefined);
+      });
+      res.on('error', () => resolve(undefined));
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(undefined));
+    req.end();
+  });
+}
+
+/** Legitimate requests, two at a time, while a slowloris process holds `sockets` connections for `seconds`. */
+async function underSlowloris(port, sockets, seconds) {
+  const script = new URL('./lib/slowloris.mjs', import.meta.url);
+  const child = spawn(process.execPath, [script.pathname, String(port), String(sockets), String(seconds)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout });
+  const iterator = lines[Symbol.asyncIterator]();
+  await iterator.next(); // 'ready': every socket is open
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const samples = [];
+  let failed = 0;
+  const until = performance.now() + (seconds - 1.5) * 1000;
+  while (performance.now() < until) {
+    for (const elapsed of await Promise.all([probe(port, 1000), probe(port, 1000)])) {
+      if (elapsed === undefined) failed += 1;
+      else samples.push(elapsed);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  const last = await iterator.next();
+  await once(child, 'exit');
+  const { reconnects } = JSON.parse(last.value ?? '{"reconnects":0}');
+  return { samples, failed, reconnects };
+}
 
 function call(port, method, path, body) {
   const text = body === undefined ? undefined : JSON.stringify(body);
@@ -80,6 +127,10 @@ export async function run(ctx) {
     const created = replies.filter((reply) => reply.status === 201).length;
     const distinct = new Set(replies.map((reply) => reply.json.port)).size;
 
+    const loris = await underSlowloris(port, 300, ctx.quick ? 6 : 12);
+    const asked = loris.samples.length + loris.failed;
+    const lorisStats = summarize(loris.samples);
+
     const rows = [
       ['allocate + release', 'HTTP POST + DELETE', http],
       ['allocate + release', '`reserve()` + `release()` (baseline)', lib],
@@ -103,6 +154,10 @@ export async function run(ctx) {
       `HTTP over library, median: allocate + release ${overhead}, list ${listOverhead}.`,
       '',
       `50 parallel auto-assign POSTs: ${ms(burst)} ms in all, ${created}/50 answered 201, ${distinct} distinct ports.`,
+      '',
+      `Under slowloris (300 sockets from another process over the cap of 256: 150 trickling headers, 150 idle keep-alive, each closed one back after 200 ms): ` +
+        `${loris.samples.length}/${asked} \`GET /healthz\` answered 200 within 1 s (${((100 * loris.samples.length) / Math.max(1, asked)).toFixed(1)}%), ` +
+        `median ${ms(lorisStats.median)} ms, p99 ${ms(lorisStats.p99)} ms; the attackers were closed and came back ${loris.reconnects} times.`,
       '',
     ].join('\n');
   } finally {

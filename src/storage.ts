@@ -184,10 +184,18 @@ async function loadFrom(paths: RegistryPaths, revisions: number[]): Promise<Load
  * when no revision exists yet; the first commit turns it into revision rev + 1.
  */
 async function loadLegacy(paths: RegistryPaths): Promise<Loaded> {
+  const reasons: string[] = [];
   for (const file of [paths.legacy, `${paths.legacy}.bak`]) {
     const read = await readFileState(file);
     if (read.state === 'future') throw futureError(file, read.schema);
     if (read.state === 'ok') return { data: read.data, base: read.data.rev, file, recovered: null, skipped: [], bytes: read.bytes };
+    if (read.state === 'corrupt') reasons.push(`${file} is unreadable (${read.reason})`);
+  }
+  // Never silently emptied: a garbled old registry is refused like a garbled revision.
+  if (reasons.length > 0) {
+    throw new PortleaseError('E_REGISTRY_CORRUPT', `${reasons.join('; ')}. Move it aside (mv ${paths.legacy} ${paths.legacy}.broken) to start an empty registry.`, {
+      file: paths.legacy,
+    });
   }
   return { data: emptyRegistry(), base: 0, file: null, recovered: null, skipped: [], bytes: null };
 }

@@ -4,6 +4,7 @@
  * {@link UsageError}s (exit code 2), and validates numbers before any I/O.
  */
 import { parseArgs } from 'node:util';
+import { closest } from './suggest.js';
 
 /**
  * A mistake on the command line: unknown flag, missing value, bad number. The dispatcher
@@ -78,7 +79,7 @@ export function parseFlags<S extends Specs>(
       allowPositionals: true,
     });
   } catch (error) {
-    throw new UsageError(shortParseError(error));
+    throw new UsageError(shortParseError(error, { ...COMMON_FLAGS, ...specs }));
   }
   const positionals = result.positionals;
   if (positionals.length > max) {
@@ -90,11 +91,19 @@ export function parseFlags<S extends Specs>(
   return { flags: result.values as Flags<S>, positionals };
 }
 
-/** node's messages are long and mention `--` escapes that do not apply here; keep the gist. */
-function shortParseError(error: unknown): string {
+/**
+ * node's messages are long and mention `--` escapes that do not apply here; keep the gist,
+ * with the closest known flag for a typo.
+ */
+function shortParseError(error: unknown, specs: Specs): string {
   const message = error instanceof Error ? error.message : String(error);
   const unknown = /^Unknown option '([^']+)'/.exec(message);
-  if (unknown) return `Unknown option '${unknown[1]}'`;
+  if (unknown) {
+    const typed = unknown[1] ?? '';
+    const names = Object.keys(specs).map((name) => `--${name}`);
+    const guess = typed.startsWith('--') ? closest(typed.split('=')[0] ?? typed, names) : undefined;
+    return `Unknown option '${typed}'${guess === undefined ? '' : `. Did you mean \`${guess}\`?`}`;
+  }
   const missing = /^Option '([^' ]+)[^']*' argument missing/.exec(message);
   if (missing) return `Option '${missing[1]}' needs a value`;
   return message.split('. ')[0] ?? message;
@@ -170,7 +179,7 @@ export function scopeOf(
   env: Record<string, string | undefined>,
 ): ScopeFlags {
   const scope: ScopeFlags = {};
-  const home = flags.home ?? nonEmpty(env.PORTLEASE_HOME);
+  const { home } = homeOf(flags, env);
   const app = flags.app ?? nonEmpty(env.PORTLEASE_APP);
   const instance = flags.instance ?? nonEmpty(env.PORTLEASE_INSTANCE);
   if (home !== undefined) scope.home = home;
@@ -186,6 +195,8 @@ export function scopeOf(
  * homeOf({}, { PORTLEASE_HOME: '/tmp/x' }); // { home: '/tmp/x' }
  */
 export function homeOf(flags: { home?: string | undefined }, env: Record<string, string | undefined>): { home?: string } {
+  // `--home ''` would resolve to the working folder: never what was meant.
+  if (flags.home !== undefined && flags.home.trim() === '') throw new UsageError('--home needs a folder, got an empty string');
   const home = flags.home ?? nonEmpty(env.PORTLEASE_HOME);
   return home === undefined ? {} : { home };
 }

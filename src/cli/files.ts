@@ -4,7 +4,7 @@
  * existing file keeps its permissions.
  */
 import { randomBytes } from 'node:crypto';
-import { open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { open, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /**
@@ -45,20 +45,5 @@ export async function writeFileAtomic(file: string, text: string | Uint8Array): 
     }
   } catch {
     // Directories cannot be opened or fsynced on every platform (Windows); the rename stands.
-  }
-}
-
-/**
- * Reads a text file, or `undefined` when it does not exist.
- *
- * @example
- * const text = (await readTextIfExists('.env')) ?? '';
- */
-export async function readTextIfExists(file: string): Promise<string | undefined> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
   }
 }

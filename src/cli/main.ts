@@ -5,18 +5,22 @@
  */
 import type { Command, Io } from './command.js';
 import { commands } from './commands/index.js';
-import { wantsHelp, wantsJson } from './args.js';
-import { errorReport, exitCodeOf, formatErrorLine, formatJsonError, styleFor, type ErrorReport } from './output.js';
+import { UsageError, wantsHelp, wantsJson } from './args.js';
+import { errorReport, exitCodeOf, formatErrorLine, formatJson as formatJsonValue, formatJsonError, styleFor, type ErrorReport } from './output.js';
+import { closest } from './suggest.js';
 import { readVersion } from './version.js';
 
 /** Exit codes, as documented in `portlease --help` and the README. */
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
 
 const EXIT_CODES_HELP = `Exit codes:
-  0  success (\`check\`: the port is free)
-  1  operational failure: port taken, no free port, nothing found, lock timeout, …
-     (\`run\` exits with its command's code instead, 128+n when it died of signal n)
-  2  usage error: unknown command or flag, bad value, missing argument`;
+  0    success (\`check\`: the port is free; \`doctor\`: no problem found)
+  1    operational failure: port taken, no free port, nothing found (\`get\`),
+       lock timeout, registry or file failure, a conflict (\`import\`), a problem found
+       (\`doctor\`), the server not running (\`serve --status\`)
+  2    usage error: unknown command or flag, bad value, missing argument
+  run  the command's own code; 128+n when it died of signal n; 127 when it was not found;
+       126 when it could not be run; 1 or 2 as above when it was never started`;
 
 /**
  * Runs the CLI with `argv` (the arguments after `portlease`) and resolves with the exit
@@ -26,17 +30,28 @@ const EXIT_CODES_HELP = `Exit codes:
  * const code = await main(['reserve', 'web'], { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() });
  */
 export async function main(argv: readonly string[], io: Io): Promise<number> {
-  const [name, ...rest] = argv;
+  let split: { name: string | undefined; rest: string[] };
+  try {
+    split = splitGlobals(argv);
+  } catch (error) {
+    fail(io, argv, errorReport(error), 'See `portlease --help`.');
+    return EXIT.usage;
+  }
+  const { name, rest } = split;
   if (name === undefined) {
-    io.stderr.write(await generalHelp());
+    if (rest.length > 0) {
+      fail(io, argv, { code: 'E_USAGE', message: `${rest.join(' ')} needs a command after it` }, 'See `portlease --help`.');
+    } else {
+      io.stderr.write(await generalHelp());
+    }
     return EXIT.usage;
   }
   if (name === '--version' || name === '-v' || name === '-V') {
-    io.stdout.write(`${readVersion()}\n`);
+    io.stdout.write(wantsJson(rest) ? formatJsonValue({ version: readVersion() }) : `${readVersion()}\n`);
     return EXIT.ok;
   }
   if (name === '--help' || name === '-h' || name === 'help') {
-    const topic = name === 'help' ? rest[0] : undefined;
+    const topic = name === 'help' ? rest.find((word) => !word.startsWith('-')) : undefined;
     if (topic !== undefined && Object.hasOwn(commands, topic)) {
       io.stdout.write((await load(topic)).help);
     } else {
@@ -45,18 +60,18 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     return EXIT.ok;
   }
   if (!Object.hasOwn(commands, name)) {
-    const what = name.startsWith('-') ? `Unknown option '${name}'` : `Unknown command '${name}'`;
-    const guess = name.startsWith('-') ? undefined : closest(name, Object.keys(commands));
-    // `portlease --json list`: the flag is fine, its place is not.
-    const later = name.startsWith('-') ? rest.find((word) => Object.hasOwn(commands, word)) : undefined;
+    const option = name.startsWith('-');
+    const guess = option ? closest(name.split('=')[0] ?? name, GLOBAL_FLAGS) : closest(name, Object.keys(commands));
+    const what = option ? `Unknown option '${name}'` : `Unknown command '${name}'`;
+    // `portlease --ttl 1h reserve web`: a command's own flag, given before it.
+    const later = option ? rest.find((word) => Object.hasOwn(commands, word)) : undefined;
     const hint =
       guess !== undefined
-        ? `Did you mean \`portlease ${guess}\`?`
+        ? `Did you mean \`${option ? guess : `portlease ${guess}`}\`?`
         : later !== undefined
-          ? `Options go after the command: \`portlease ${later} ${name} …\`.`
-          : 'See the list below.';
+          ? `Options other than ${GLOBAL_FLAGS.join(', ')} go after the command: \`portlease ${later} ${name} …\`.`
+          : 'See `portlease --help`.';
     fail(io, argv, { code: 'E_USAGE', message: what }, hint);
-    if (!wantsJson(argv)) io.stderr.write(`\n${await generalHelp()}`);
     return EXIT.usage;
   }
 
@@ -70,19 +85,43 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   } catch (error) {
     const report = errorReport(error);
     const code = exitCodeOf(report);
-    if (code === EXIT.usage) {
-      fail(io, argv, report, `See \`portlease ${name} --help\`.`);
-      if (!wantsJson(argv)) io.stderr.write(`\n${usageOf(command)}`);
-    } else {
-      const hint =
-        report.code === 'E_UNEXPECTED'
+    const hint =
+      code === EXIT.usage
+        ? `See \`portlease ${name} --help\`.`
+        : report.code === 'E_UNEXPECTED'
           ? 'This looks like a bug: rerun with PORTLEASE_DEBUG=1 and report the stack trace.'
           : undefined;
-      fail(io, argv, report, hint);
-    }
+    fail(io, argv, report, hint);
     if (io.env.PORTLEASE_DEBUG && error instanceof Error && error.stack) io.stderr.write(`${error.stack}\n`);
     return code;
   }
+}
+
+/** Flags that may come before the command (`portlease --home X --json list`). */
+const GLOBAL_FLAGS = ['--json', '--home', '--help', '--version'];
+
+/**
+ * Moves the global flags given before the command to after it, where every command
+ * parses them: `--json`, `--home DIR` / `--home=DIR`. Returns the command (the first other
+ * word) and its arguments; throws a usage error for `--home` without a value.
+ */
+function splitGlobals(argv: readonly string[]): { name: string | undefined; rest: string[] } {
+  const globals: string[] = [];
+  let index = 0;
+  for (; index < argv.length; index++) {
+    const word = argv[index] as string;
+    if (word === '--json' || word.startsWith('--home=')) {
+      globals.push(word);
+    } else if (word === '--home') {
+      const value = argv[index + 1];
+      if (value === undefined) throw new UsageError("Option '--home' needs a value");
+      globals.push(word, value);
+      index += 1;
+    } else {
+      break;
+    }
+  }
+  return { name: argv[index], rest: [...globals, ...argv.slice(index + 1)] };
 }
 
 /** Prints an error: a JSON document on stdout with `--json`, else one line on stderr. */
@@ -95,12 +134,6 @@ async function load(name: string): Promise<Command> {
   const loader = commands[name];
   if (loader === undefined) throw new TypeError(`No command ${name}`);
   return (await loader()).command;
-}
-
-/** The first paragraph of a command's help: its usage lines. */
-function usageOf(command: Command): string {
-  const [first = ''] = command.help.split(/\n\s*\n/);
-  return `${first.trimEnd()}\n`;
 }
 
 /**
@@ -123,8 +156,9 @@ Usage: portlease <command> [options]
 Commands:
 ${lines.join('\n')}
 
-Options of every command:
-  --json        print one JSON document on stdout (errors: {"error":{"code","message"}})
+Options of every command (--json and --home may also come before it):
+  --json        print one JSON document on stdout (errors: {"error":{"code","message"}});
+                \`run\` refuses it (its output is the command's)
   --home DIR    registry directory (default: $PORTLEASE_HOME, else ~/.portlease)
   -h, --help    help for the command: portlease <command> --help
 
@@ -146,33 +180,4 @@ Examples:
   npx portlease run web -- next dev               PORT and WEB_PORT set, released on exit
   npx portlease env postgres redis --write .env   POSTGRES_PORT=… REDIS_PORT=… merged into .env
 `;
-}
-
-/** The known name closest to a typo (edit distance ≤ 2, or a unique prefix). */
-function closest(typed: string, names: readonly string[]): string | undefined {
-  const prefixed = names.filter((name) => name.startsWith(typed));
-  if (prefixed.length === 1) return prefixed[0];
-  let best: string | undefined;
-  let bestDistance = 3;
-  for (const name of names) {
-    const distance = editDistance(typed, name);
-    if (distance < bestDistance) {
-      best = name;
-      bestDistance = distance;
-    }
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost);
-    }
-    previous = current;
-  }
-  return previous[b.length] ?? 0;
 }

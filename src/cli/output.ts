@@ -93,24 +93,29 @@ export interface TableContext {
 }
 
 /**
- * Formats leases as the `portlease list` table.
+ * Formats leases as the `portlease list` table; with `states` (one per lease), a last
+ * STATE column as `list --all` shows it.
  *
  * @example
  * io.stdout.write(formatLeaseTable(leases, { now: Date.now(), hostname: os.hostname() }));
  */
-export function formatLeaseTable(leases: readonly Lease[], context: TableContext, style: Style = noStyle): string {
-  const rows = leases.map((lease) => [
-    String(lease.id),
-    // Names as showName shows them: one cell each (`"my app"`), never a control sequence.
-    showName(lease.app),
-    showName(lease.instance),
-    lease.service === null ? (lease.label === undefined ? '-' : `(${escapeUnsafe(lease.label)})`) : showName(lease.service),
-    String(lease.port),
-    formatOwner(lease.owner, context.hostname),
-    lease.expiresAt === null ? 'never' : formatRelative(Date.parse(lease.expiresAt) - context.now),
-    formatRelative(Date.parse(lease.createdAt) - context.now),
-  ]);
-  return formatTable(LEASE_COLUMNS, rows, style);
+export function formatLeaseTable(leases: readonly Lease[], context: TableContext, style: Style = noStyle, states?: readonly string[]): string {
+  const rows = leases.map((lease, index) => {
+    const row = [
+      String(lease.id),
+      // Names as showName shows them: one cell each (`"my app"`), never a control sequence.
+      showName(lease.app),
+      showName(lease.instance),
+      lease.service === null ? (lease.label === undefined ? '-' : `(${escapeUnsafe(lease.label)})`) : showName(lease.service),
+      String(lease.port),
+      formatOwner(lease.owner, context.hostname),
+      lease.expiresAt === null ? 'never' : formatRelative(Date.parse(lease.expiresAt) - context.now),
+      formatRelative(Date.parse(lease.createdAt) - context.now),
+    ];
+    if (states !== undefined) row.push(states[index] ?? '?');
+    return row;
+  });
+  return formatTable(states === undefined ? LEASE_COLUMNS : [...LEASE_COLUMNS, 'STATE'], rows, style);
 }
 
 /**
@@ -215,7 +220,9 @@ function hintFor(report: ErrorReport): string | undefined {
     case 'E_NO_PORT':
       return 'Widen --range (or PORTLEASE_RANGE), or free ports with `portlease prune` / `portlease release`.';
     case 'E_NOT_FOUND':
-      return '(`portlease list --all` shows the live leases.)';
+      return '(`portlease list --all` shows every lease.)';
+    case 'E_FILE':
+      return 'Check the path.';
     case 'E_LOCK_TIMEOUT':
       return 'Another process holds the registry lock; try again (`portlease doctor` shows the holder).';
     case 'E_REGISTRY_CORRUPT':
@@ -237,8 +244,8 @@ export interface ErrorReport {
 }
 
 /**
- * The code and one-line message of any thrown value: `PortleaseError`s and `UsageError`s
- * keep their code; `TypeError`/`RangeError` with Node's argument codes (misuse caught by the
+ * The code and one-line message of any thrown value: `PortleaseError`s, `UsageError`s and
+ * `FileError`s keep their code; `TypeError`/`RangeError` with Node's argument codes (misuse caught by the
  * library before any I/O) become `E_USAGE`; anything else is `E_UNEXPECTED`. Duck-typed so that this file need not
  * import the library.
  *
@@ -249,7 +256,7 @@ export function errorReport(error: unknown): ErrorReport {
   const message = oneLine(error instanceof Error ? error.message : String(error));
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code;
-    if ((error.name === 'PortleaseError' || error.name === 'UsageError') && typeof code === 'string') {
+    if ((error.name === 'PortleaseError' || error.name === 'UsageError' || error.name === 'FileError') && typeof code === 'string') {
       const port = (error as { port?: unknown }).port;
       return typeof port === 'number' ? { code, message, port } : { code, message };
     }

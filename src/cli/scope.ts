@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { openRegistry, resolveScope, type Registry } from '../index.js';
 import type { Io } from './command.js';
 import { homeOf } from './args.js';
+import { checkHomeWritable } from './targets.js';
 
 /**
  * The registry of `--home`, else `PORTLEASE_HOME` of `io.env`, else `~/.portlease`; it reads
@@ -20,6 +21,19 @@ export function registryFor(flags: { home?: string | undefined }, io: Io): Regis
   const { home } = homeOf(flags, io.env);
   // A relative --home means relative to where the user typed it: io.cwd, not process.cwd().
   return openRegistry(home === undefined ? { env: io.env } : { home: resolve(io.cwd, home), env: io.env });
+}
+
+/**
+ * {@link registryFor}, for a command about to write: the home is checked first, so that a
+ * `--home` that cannot hold a registry fails at once with `E_STORAGE` naming it.
+ *
+ * @example
+ * const registry = await writableRegistryFor(flags, io);
+ */
+export async function writableRegistryFor(flags: { home?: string | undefined }, io: Io): Promise<Registry> {
+  const registry = registryFor(flags, io);
+  await checkHomeWritable(registry.home);
+  return registry;
 }
 
 /**

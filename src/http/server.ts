@@ -2,8 +2,10 @@
  * The HTTP server: `node:http` only, wire-compatible with port-registry's `/v1` API, and
  * hardened the way a server on 127.0.0.1 must be, since every web page the user opens and
  * every local user can reach it: Host allowlist (DNS rebinding), no cross-site requests,
- * `application/json` for bodies from web pages (CSRF), a 64 KiB body cap, short timeouts, no CORS headers, and
- * JSON errors without stacks. Routing itself is pure and lives in `routes.ts`.
+ * `application/json` for bodies from web pages (CSRF), a 64 KiB body cap, short timeouts, a
+ * connection cap that evicts slow and idle clients rather than refusing new ones
+ * (`connections.ts`), no CORS headers, and JSON errors without stacks, also for what Node
+ * answers before the handler (`refusals.ts`). Routing itself is pure and lives in `routes.ts`.
  */
 import { typeError, rangeError } from '../errors.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -11,7 +13,9 @@ import type { AddressInfo, Socket } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { openRegistry, probePort, PortleaseError, type HomeOptions, type PortRange } from '../index.js';
 import { ABORTED, declaresTooLarge, readBody, TOO_LARGE } from './body.js';
+import { connectionGuard, MAX_CONNECTIONS, type ConnectionGuard } from './connections.js';
 import { allowedHosts, BODY_LIMIT, bracket, checkContentType, checkRequest } from './guard.js';
+import { ALLOWED_METHODS, clientError, KNOWN_METHODS, refuseBusy, refuseConnect } from './refusals.js';
 import { route, takesBody, type RouteApi, type RouteOptions } from './routes.js';
 import type { Reply } from './wire.js';
 
@@ -118,9 +122,13 @@ export async function serve(options: ServeOptions = {}): Promise<PortleaseServer
   if (options.onError !== undefined) routeOptions.onError = options.onError;
 
   let hosts: string[] = [];
-  const context: HandlerContext = { api, routeOptions, hosts: () => hosts, onError: options.onError };
+  const connections = connectionGuard(MAX_CONNECTIONS);
+  const context: HandlerContext = { api, routeOptions, hosts: () => hosts, onError: options.onError, connections };
   const server = createServer(
     {
+      // Node answers a missing Host with its own bare-text 400; the Host check (guard.ts)
+      // answers it with the documented JSON 403 instead.
+      requireHostHeader: false,
       requestTimeout: timeout,
       headersTimeout: Math.min(5000, timeout),
       keepAliveTimeout: 5000,
@@ -131,13 +139,18 @@ export async function serve(options: ServeOptions = {}): Promise<PortleaseServer
     (req, res) => void handle(req, res, context, false),
   );
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => void handle(req, res, context, true));
-  server.maxConnections = 256;
+  // No server.maxConnections: it refuses newcomers while slow or idle sockets hold every
+  // slot (slowloris). The guard evicts the connection that has sent the least instead.
   server.maxRequestsPerSocket = 1000;
-  // Node's headersTimeout only starts with the first byte: a socket that connects and
-  // sends nothing would stay open for ever. Until its first request arrives (see handle),
-  // a quiet socket times out, and Node destroys it (the server has no 'timeout' listener).
-  server.on('connection', (socket: Socket) => socket.setTimeout(Math.min(5000, timeout)));
+  server.on('connection', (socket: Socket) => {
+    if (!connections.admit(socket)) return refuseBusy(socket);
+    // Node's headersTimeout only starts with the first byte: a socket that connects and
+    // sends nothing would stay open for ever. Until its first request arrives (see handle),
+    // a quiet socket times out, and Node destroys it (the server has no 'timeout' listener).
+    socket.setTimeout(Math.min(5000, timeout));
+  });
   server.on('clientError', clientError);
+  server.on('connect', refuseConnect);
 
   await listen(server, port, host);
   server.on('error', (error) => options.onError?.(error));
@@ -165,27 +178,35 @@ interface HandlerContext {
   routeOptions: RouteOptions;
   hosts: () => readonly string[];
   onError: ((error: unknown) => void) | undefined;
+  connections: ConnectionGuard;
 }
 
 async function handle(req: IncomingMessage, res: ServerResponse, context: HandlerContext, expectsContinue: boolean): Promise<void> {
   // Without listeners these would be thrown; a client that hangs up is not our failure.
   req.on('error', noop);
   res.on('error', noop);
+  // A connection refused at the cap has its 503 on the way: nothing else is answered on it.
+  if (!context.connections.admitted(req.socket)) return;
+  const done = context.connections.begin(req.socket);
+  res.on('close', done);
   // The request is here: from now on requestTimeout and keepAliveTimeout govern the socket,
   // and a reply that waits for the registry lock must not be cut off as "idle".
   req.socket.setTimeout(0);
   try {
     const refusal = checkRequest(req.headersDistinct, context.hosts());
     if (refusal) return send(res, refusal, true);
+    const method = req.method ?? '';
+    if (!KNOWN_METHODS.has(method)) return send(res, { status: 405, body: { error: 'method not allowed' }, headers: { Allow: ALLOWED_METHODS } }, true);
     const target = splitTarget(req.url ?? '');
     if (!target) return send(res, { status: 400, body: { error: 'bad request' } }, true);
-    const method = req.method ?? '';
     let body = '';
     if (takesBody(method, target.path)) {
       const wrongType = checkContentType(method, req.headersDistinct);
       if (wrongType) return send(res, wrongType, true);
       if (expectsContinue && !declaresTooLarge(req)) res.writeContinue();
+      context.connections.readingBody(req.socket, true);
       const read = await readBody(req, BODY_LIMIT);
+      context.connections.readingBody(req.socket, false);
       if (read === ABORTED) return;
       if (read === TOO_LARGE) return send(res, { status: 413, body: { error: 'request body too large (limit 64 KiB)' } }, true);
       body = read;
@@ -232,27 +253,6 @@ function splitTarget(target: string): { path: string; query: URLSearchParams } |
   const mark = rest.indexOf('?');
   const path = mark === -1 ? rest : rest.slice(0, mark);
   return { path, query: new URLSearchParams(mark === -1 ? '' : rest.slice(mark + 1)) };
-}
-
-/** Malformed requests, oversized headers and timeouts, answered in JSON before closing. */
-function clientError(error: NodeJS.ErrnoException, socket: Socket): void {
-  // A response already on the wire (pipelining) must not be interleaved with another.
-  const busy = (socket as Socket & { _httpMessage?: unknown })._httpMessage;
-  if (error.code === 'ECONNRESET' || !socket.writable || busy) {
-    socket.destroy();
-    return;
-  }
-  const [status, reason, message] =
-    error.code === 'HPE_HEADER_OVERFLOW'
-      ? [431, 'Request Header Fields Too Large', 'request headers too large']
-      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-        ? [408, 'Request Timeout', 'request timeout']
-        : [400, 'Bad Request', 'bad request'];
-  const body = `${JSON.stringify({ error: message })}\n`;
-  socket.end(
-    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-  );
-  socket.destroySoon();
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

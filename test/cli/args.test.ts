@@ -21,6 +21,7 @@ describe('args', () => {
 
   test('strict: unknown flags, missing values, stray arguments are UsageErrors', () => {
     expect(() => parseFlags(['--nope'], {})).toThrow(new UsageError("Unknown option '--nope'"));
+    expect(() => parseFlags(['--tll'], { ttl: { type: 'string' } })).toThrow(new UsageError("Unknown option '--tll'. Did you mean `--ttl`?"));
     expect(() => parseFlags(['--ttl'], { ttl: { type: 'string' } })).toThrow("Option '--ttl' needs a value");
     expect(() => parseFlags(['a'], {})).toThrow("Unexpected argument 'a'");
     expect(() => parseFlags(['a', 'b'], {}, { maxPositionals: 1 })).toThrow("Too many arguments (unexpected 'b')");

@@ -81,7 +81,7 @@ describe.skipIf(process.platform === 'win32')('node dist/cli/bin.js', () => {
     for (const line of printed.stdout.trimEnd().split('\n')) expect(text).toContain(`${line}\n`);
   });
 
-  test('exit codes: 0 ok, 1 operational failure, 2 usage (usage on stderr)', async () => {
+  test('exit codes: 0 ok, 1 operational failure, 2 usage (one line on stderr)', async () => {
     const home = await tempDir();
     const env = binEnv(home);
     expect((await runBin(['--version'], { env })).code).toBe(0);
@@ -92,10 +92,10 @@ describe.skipIf(process.platform === 'win32')('node dist/cli/bin.js', () => {
     const unknown = await runBin(['frobnicate'], { env });
     expect(unknown.code).toBe(2);
     expect(unknown.stdout).toBe('');
-    expect(unknown.stderr).toContain('Usage: portlease <command>');
+    expect(unknown.stderr).toBe("portlease: E_USAGE: Unknown command 'frobnicate'. See `portlease --help`.\n");
     const badFlag = await runBin(['reserve', 'web', '--prot', '1'], { env });
     expect(badFlag.code).toBe(2);
-    expect(badFlag.stderr).toContain('Usage: portlease reserve');
+    expect(badFlag.stderr).toBe("portlease: E_USAGE: Unknown option '--prot'. Did you mean `--port`? See `portlease reserve --help`.\n");
     const json = await runBin(['get', 'nothing', '--json'], { env });
     expect(json.code).toBe(1);
     expect(JSON.parse(json.stdout)).toMatchObject({ error: { code: 'E_NOT_FOUND' } });

@@ -1,4 +1,4 @@
-import { chmod } from 'node:fs/promises';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { cli, tempDir } from './helpers.js';
@@ -23,6 +23,28 @@ describe('portlease doctor', () => {
     const result = await cli(['doctor'], { home });
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('(not created yet)');
+  });
+
+  test('a registry that exists but cannot be read is "unreadable", never "not created yet"', async () => {
+    const dir = await tempDir();
+    const file = join(dir, 'a-file');
+    await writeFile(file, '');
+    const atFile = await cli(['doctor'], { home: file });
+    expect(atFile.code).toBe(1);
+    expect(atFile.stdout).toContain('(unreadable: the home is not a folder)');
+    await mkdir(join(dir, 'registry'));
+    await writeFile(join(dir, 'registry', 'rev-000000000001.json'), '{}');
+    const garbled = await cli(['doctor'], { home: dir });
+    expect(garbled.code).toBe(1);
+    expect(garbled.stdout).toContain(`${join(dir, 'registry')} (unreadable)`);
+    expect(garbled.stdout).toMatch(/No readable revision/);
+    expect(garbled.stdout).not.toContain('not created yet');
+    // portlease 0.1's registry.json, garbled and with no good backup: unreadable as well.
+    const legacy = await tempDir();
+    await writeFile(join(legacy, 'registry.json'), '{}');
+    const old = await cli(['doctor'], { home: legacy });
+    expect(old.code).toBe(1);
+    expect(old.stdout).toContain('(unreadable)');
   });
 
   test('wrong permissions: exit 1 with the problem listed', async () => {

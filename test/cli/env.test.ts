@@ -59,10 +59,19 @@ describe('portlease env', () => {
     expect(await readFile(join(home, 'new.env'), 'utf8')).toMatch(/^export WEB_PORT=\d+\n$/);
   });
 
+  test('--write with --json prints what was written as JSON; the file stays dotenv', async () => {
+    const home = await tempDir();
+    const result = await cli(['env', 'web', '-w', '.env', '--json'], { home, cwd: home });
+    expect(result.code).toBe(0);
+    const parsed = JSON.parse(result.stdout) as { file: string; changed: boolean; vars: Record<string, number> };
+    expect(parsed).toMatchObject({ file: join(home, '.env'), changed: true, vars: { WEB_PORT: expect.any(Number) } });
+    expect(await readFile(join(home, '.env'), 'utf8')).toBe(`WEB_PORT=${parsed.vars.WEB_PORT}\n`);
+  });
+
   test.each([
     [['env'], 'at least one service'],
     [['env', 'web', '--format', 'yaml'], '--format must be one of dotenv, shell, json'],
-    [['env', 'web', '--write', '.env', '--json'], 'not json'],
+    [['env', 'web', '--write', '.env', '--format', 'json'], 'not json'],
     [['env', 'web', '--json', '--format', 'shell'], '--json conflicts'],
     [['env', 'a.b', 'a-b'], 'same variable A_B_PORT'],
   ])('%j is a usage error', async (argv, message) => {

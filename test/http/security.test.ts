@@ -56,6 +56,11 @@ describe('Host allowlist (DNS rebinding)', () => {
     const { port } = h.server;
     const none = await raw(port, 'GET /v1/allocations HTTP/1.0\r\n\r\n');
     expect(none).toMatch(/^HTTP\/1\.1 403 /);
+    // HTTP/1.1 requires Host: Node would answer its own bare-text 400; ours is the JSON 403.
+    const none11 = await raw(port, 'GET /v1/allocations HTTP/1.1\r\nConnection: close\r\n\r\n');
+    expect(none11).toMatch(/^HTTP\/1\.1 403 /);
+    expect(none11).toContain('application/json');
+    expect(none11).toContain('"error":"forbidden: the Host header must be one of');
     const two = await raw(port, `GET /v1/allocations HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nHost: evil.example\r\nConnection: close\r\n\r\n`);
     expect(two).toMatch(/^HTTP\/1\.1 (403|400) /);
     await expectAlive();
@@ -209,6 +214,25 @@ describe('malformed input never crashes the server', () => {
     const reply = await raw(h.server.port, 'HELLO WORLD\r\n\r\n');
     expect(reply).toMatch(/^HTTP\/1\.1 400 /);
     expect(reply).toContain('{"error":"bad request"}');
+    await expectAlive();
+  });
+
+  it('answers CONNECT, made-up and WebDAV methods with 405 JSON, and changes nothing', async () => {
+    const { port } = h.server;
+    const host = `Host: 127.0.0.1:${port}\r\n`;
+    for (const request of [
+      `CONNECT 127.0.0.1:22 HTTP/1.1\r\n${host}\r\n`,
+      `CONNECT example.com:443 HTTP/1.1\r\n${host}\r\n`,
+      `FROB /v1/allocations HTTP/1.1\r\n${host}\r\n`,
+      `PROPFIND /v1/allocations HTTP/1.1\r\n${host}\r\n`,
+      `MKCOL /nowhere HTTP/1.1\r\n${host}\r\n`,
+    ]) {
+      const reply = await raw(port, request);
+      expect(reply, request).toMatch(/^HTTP\/1\.1 405 /);
+      expect(reply, request).toContain('Content-Type: application/json');
+      expect(reply, request).toContain('{"error":"method not allowed"}');
+    }
+    await expectUnchanged();
     await expectAlive();
   });
 

@@ -36,7 +36,10 @@ describe('portlease skill install', () => {
     const fakeHome = await tempDir('portlease-userhome-');
     const result = await cli(['skill', 'install', '--global'], { home, env: { HOME: fakeHome } });
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/no agent platform found: none of ~\/\.claude, ~\/\.codex, ~\/\.agents exists/);
+    expect(result.stderr).toMatch(/E_NOT_FOUND: No agent platform found: none of ~\/\.claude, ~\/\.codex, ~\/\.agents exists/);
+    const json = await cli(['skill', 'install', '--global', '--json'], { home, env: { HOME: fakeHome } });
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout)).toMatchObject({ error: { code: 'E_NOT_FOUND' } });
   });
 
   test('--json', async () => {

@@ -3,8 +3,9 @@
  * when something is wrong (permissions, lock held too long, corrupt file, a range that
  * overlaps the OS's ephemeral ports).
  */
+import { stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { DEFAULT_RANGE, parseRange } from '../../index.js';
+import { DEFAULT_RANGE, parseRange, type RegistryReport } from '../../index.js';
 import type { Command } from '../command.js';
 import { parseFlags } from '../args.js';
 import { registryFor } from '../scope.js';
@@ -58,7 +59,7 @@ Exit codes: 0 healthy, 1 something is wrong (listed under "problems"), 2 usage.
     const mode = (value: number | null) => (value === null ? '?' : `0${(value & 0o777).toString(8)}`);
     const host = hostname();
     const lines = [
-      `registry   ${report.file}${report.exists ? '' : ' (not created yet)'}`,
+      `registry   ${report.file}${await fileState(report)}`,
       `           dir ${mode(report.dirMode)}, file ${mode(report.fileMode)}, schema ${report.schema ?? '-'}, rev ${report.rev}`,
       `lock       ${report.lock.held ? `held${report.lock.holder === null ? '' : ` by pid ${report.lock.holder.pid}${report.lock.holder.local ? '' : ' (another machine, boot or container)'}`}${report.lock.ageMs === null ? '' : ` for ${formatSpan(report.lock.ageMs)}`}` : 'free'}`,
       `leases     ${report.live.length} live, ${report.dead.length} dead, ${report.expired.length} expired (${report.leases} in the file)`,
@@ -75,3 +76,14 @@ Exit codes: 0 healthy, 1 something is wrong (listed under "problems"), 2 usage.
     return ok ? 0 : 1;
   },
 };
+
+/**
+ * What the registry line says after the path: nothing when it reads fine, "not created
+ * yet" only when it really is absent from a usable home, "unreadable" otherwise.
+ */
+async function fileState(report: RegistryReport): Promise<string> {
+  if (report.exists) return report.schema === null ? ' (unreadable)' : '';
+  const home = await stat(report.home).catch((error: NodeJS.ErrnoException) => error);
+  if (home instanceof Error) return home.code === 'ENOENT' ? ' (not created yet)' : ` (unreadable: ${home.code})`;
+  return home.isDirectory() ? ' (not created yet)' : ' (unreadable: the home is not a folder)';
+}

@@ -3,14 +3,13 @@
  * merged into a `.env` file (for docker compose and dotenv loaders) atomically, keeping
  * every other line and comment.
  */
-import { resolve } from 'node:path';
 import type { ReserveOptions } from '../../index.js';
 import type { Command } from '../command.js';
 import { parseFlags, UsageError } from '../args.js';
 import { formatEnv, mergeDotenv, type EnvFormat } from '../dotenv.js';
-import { readTextIfExists, writeFileAtomic } from '../files.js';
-import { portVariable } from '../output.js';
-import { registryFor, resolvedScope } from '../scope.js';
+import { formatJson, portVariable } from '../output.js';
+import { resolvedScope, writableRegistryFor } from '../scope.js';
+import { checkWriteTarget, readTargetText, writeTarget } from '../targets.js';
 
 const FLAGS = {
   write: { type: 'string', short: 'w' },
@@ -41,7 +40,8 @@ Options:
   --range A-B        choose from this range (default: $PORTLEASE_RANGE, else 20000-29999)
   --app A            app (default: $PORTLEASE_APP, the git repository's name, the folder)
   --instance I       instance (default: $PORTLEASE_INSTANCE, the worktree's folder, 'default')
-  --json             same as --format json: {"POSTGRES_PORT": 20001, …}
+  --json             same as --format json: {"POSTGRES_PORT": 20001, …}; with --write,
+                     print {"file", "changed", "vars"} (the file stays dotenv or shell)
   --home DIR         registry directory (default: $PORTLEASE_HOME, else ~/.portlease)
 
 Examples:
@@ -60,32 +60,40 @@ Exit codes: 0 ok, 1 no free port / registry or file failure, 2 usage.
       }
       format = flags.format as EnvFormat;
     }
-    if (flags.json === true) {
+    if (flags.write !== undefined && format === 'json') throw new UsageError('--write writes dotenv or shell lines, not json');
+    if (flags.json === true && flags.write === undefined) {
       if (flags.format !== undefined && format !== 'json') throw new UsageError('--json conflicts with --format ' + format);
       format = 'json';
     }
-    if (flags.write !== undefined && format === 'json') throw new UsageError('--write writes dotenv or shell lines, not json');
     const variables = services.map(portVariable);
     const clash = variables.find((name, index) => variables.indexOf(name) !== index);
     if (clash !== undefined) throw new UsageError(`Two services map to the same variable ${clash}`);
 
+    // The target is checked (and read) before any lease is made: a bad path must not
+    // leave durable leases behind with nowhere written.
+    const file = flags.write === undefined ? undefined : await checkWriteTarget('--write', flags.write, io.cwd);
+    const before = file === undefined ? '' : ((await readTargetText('--write', file)) ?? '');
+
     const options: ReserveOptions = { ...resolvedScope(flags, io), durable: true };
     if (flags.range !== undefined) options.range = flags.range;
-    const registry = registryFor(flags, io);
+    const registry = await writableRegistryFor(flags, io);
     const vars: Record<string, number> = {};
     for (const [index, service] of services.entries()) {
       const lease = await registry.reserve(service, options);
       vars[variables[index] as string] = lease.port;
     }
 
-    if (flags.write === undefined) {
+    if (file === undefined) {
       io.stdout.write(formatEnv(vars, format));
       return 0;
     }
-    const file = resolve(io.cwd, flags.write);
-    const before = (await readTextIfExists(file)) ?? '';
     const after = mergeDotenv(before, vars, { exported: format === 'shell' });
-    if (after !== before) await writeFileAtomic(file, after);
+    if (after !== before) await writeTarget('--write', file, after);
+    // With --json, what was written is reported as a document; the file stays dotenv/shell.
+    if (flags.json === true) {
+      io.stdout.write(formatJson({ file, changed: after !== before, vars }));
+      return 0;
+    }
     io.stderr.write(`${after === before ? 'Unchanged' : 'Wrote'} ${file}: ${Object.entries(vars).map(([name, port]) => `${name}=${port}`).join(' ')}\n`);
     return 0;
   },

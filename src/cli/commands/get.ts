@@ -2,9 +2,10 @@
  * `portlease get <service>`: prints the port of a live lease, for scripts and tools that
  * need to find a service another process reserved. Reads without taking the lock.
  */
-import { PortleaseError } from '../../index.js';
+import { PortleaseError, probePort, type Registry } from '../../index.js';
 import type { Command } from '../command.js';
 import { parseFlags, UsageError } from '../args.js';
+import { whoListens } from '../holders.js';
 import { formatJson } from '../output.js';
 import { registryFor, resolvedScope } from '../scope.js';
 
@@ -12,6 +13,19 @@ const FLAGS = {
   app: { type: 'string' },
   instance: { type: 'string' },
 } as const;
+
+/**
+ * When the name is held by a dead owner's lease that is kept because its port is still
+ * bound, says so and who listens there (the process to stop); else `undefined`.
+ */
+async function leftBehind(registry: Registry, app: string, instance: string, service: string): Promise<string | undefined> {
+  const report = await registry.inspect();
+  const dead = report.dead.find((lease) => lease.app === app && lease.instance === instance && lease.service === service);
+  if (dead === undefined || (await probePort(dead.port)).free) return undefined;
+  const who = (await whoListens(dead.port)) ?? 'a process that the OS does not name';
+  const owner = dead.owner === null ? 'its owner' : `process ${dead.owner.pid}`;
+  return `Its lease ${dead.id} (port ${dead.port}) is kept after ${owner} exited because ${who} still listens there; stop that process to free the name`;
+}
 
 /** `portlease get`. */
 export const command: Command = {
@@ -39,12 +53,11 @@ Exit codes: 0 found, 1 no live lease (E_NOT_FOUND) or registry failure, 2 usage.
     const service = positionals[0];
     if (service === undefined) throw new UsageError('get needs a service name');
     const scope = resolvedScope(flags, io);
-    const lease = await registryFor(flags, io).lookup(service, scope);
+    const registry = registryFor(flags, io);
+    const lease = await registry.lookup(service, scope);
     if (lease === undefined) {
-      throw new PortleaseError(
-        'E_NOT_FOUND',
-        `No live lease for '${service}' in ${scope.app}/${scope.instance}. Reserve one with \`portlease reserve ${service}\``,
-      );
+      const why = (await leftBehind(registry, scope.app, scope.instance, service)) ?? `Reserve one with \`portlease reserve ${service}\``;
+      throw new PortleaseError('E_NOT_FOUND', `No live lease for '${service}' in ${scope.app}/${scope.instance}. ${why}`);
     }
     io.stdout.write(flags.json === true ? formatJson(lease) : `${lease.port}\n`);
     return 0;

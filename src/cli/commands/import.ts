@@ -9,6 +9,8 @@ import { where } from '../../adopt/plan.js';
 import type { Command } from '../command.js';
 import { parseFlags, scopeOf } from '../args.js';
 import { formatErrorLine, formatJson, formatJsonError, formatTable, styleFor, type Style } from '../output.js';
+import { registryFor } from '../scope.js';
+import { checkHomeWritable } from '../targets.js';
 
 const FLAGS = {
   'dry-run': { type: 'boolean', short: 'n' },
@@ -56,6 +58,7 @@ Exit codes: 0 ok, 1 conflicts (or a malformed file, or a registry failure), 2 us
     const scope = scopeOf(flags, io.env);
     // A relative --home means relative to io.cwd, as registryFor() does for every other command.
     if (scope.home !== undefined) scope.home = resolve(io.cwd, scope.home);
+    if (flags['dry-run'] !== true) await checkHomeWritable(registryFor(flags, io).home);
     let result: ImportResult;
     try {
       result = await importPorts({

@@ -3,8 +3,9 @@
  * or as a JSON array.
  */
 import { hostname } from 'node:os';
-import type { LeaseFilter } from '../../index.js';
-import type { Command } from '../command.js';
+import type { Lease, LeaseFilter, Registry } from '../../index.js';
+import type { Command, Io } from '../command.js';
+import { deadState, whoListens, type LeaseState } from '../holders.js';
 import { parseFlags, UsageError } from '../args.js';
 import { formatJson, formatLeaseTable, styleFor } from '../output.js';
 import { registryFor, resolvedScope } from '../scope.js';
@@ -19,18 +20,22 @@ const FLAGS = {
 /** `portlease list`. */
 export const command: Command = {
   name: 'list',
-  summary: 'List live leases of the current app (--all: every app)',
+  summary: 'List live leases of the current app (--all: every lease, with its state)',
   help: `Usage: portlease list [--app A | --all] [--instance I] [--service S] [--json] [--home DIR]
 
 Lists live leases: ID, APP, INSTANCE, SERVICE, PORT, OWNER, EXPIRES, CREATED. By default
 those of the current app (the git repository's name, else the folder name).
+With --all, every lease in the registry and its STATE: live; expired; dead (its owner
+exited: reclaimed at the next write); or dead-bound, with the process that still listens
+on its port (kept until the port is free: this is what holds a name nobody live holds).
 
 Options:
-  -a, --all      leases of every app
+  -a, --all      every lease of every app, with its state
   --app A        leases of app A
   --instance I   only this instance
   --service S    only this service
-  --json         print a JSON array of leases
+  --json         print a JSON array of leases (with --all, each with "state" and,
+                 when dead but bound, "listening")
   --home DIR     registry directory (default: $PORTLEASE_HOME, else ~/.portlease)
 
 Examples:
@@ -42,24 +47,60 @@ Exit codes: 0 listed (also when empty), 1 registry failure, 2 usage.
   async run(argv, io) {
     const { flags } = parseFlags(argv, FLAGS);
     if (flags.all === true && flags.app !== undefined) throw new UsageError('Give either --app or --all, not both');
+    const registry = registryFor(flags, io);
+    if (flags.all === true) return listAll(registry, flags, io);
 
-    const filter: LeaseFilter = {};
-    let scopeName = 'any app';
-    if (flags.all !== true) {
-      filter.app = resolvedScope(flags, io).app;
-      scopeName = `app '${filter.app}'`;
-    }
+    const filter: LeaseFilter = { app: resolvedScope(flags, io).app };
     if (flags.instance !== undefined) filter.instance = flags.instance;
     if (flags.service !== undefined) filter.service = flags.service;
-    const leases = await registryFor(flags, io).list(filter);
+    const leases = await registry.list(filter);
 
     if (flags.json === true) {
       io.stdout.write(formatJson(leases));
     } else if (leases.length === 0) {
-      io.stderr.write(`No live leases in ${scopeName}.${flags.all === true ? '' : ' (`portlease list --all` shows every app.)'}\n`);
+      io.stderr.write(`No live leases in app '${filter.app}'. (\`portlease list --all\` shows every app.)\n`);
     } else {
       io.stdout.write(formatLeaseTable(leases, { now: Date.now(), hostname: hostname() }, styleFor(io.stdout, io.env)));
     }
     return 0;
   },
 };
+
+/** One row of `list --all`: the lease, its state and, for a dead owner's bound port, who listens there. */
+interface Entry {
+  lease: Lease;
+  state: LeaseState;
+  listening?: string;
+}
+
+/**
+ * Every lease in the registry, whatever its state: also the dead owner's lease kept
+ * because its port is still bound, which is why a name can be taken with no live holder.
+ */
+async function listAll(registry: Registry, flags: { instance?: string | undefined; service?: string | undefined; json?: boolean | undefined }, io: Io): Promise<number> {
+  const report = await registry.inspect();
+  const entries: Entry[] = [
+    ...report.live.map((lease): Entry => ({ lease, state: 'live' })),
+    ...report.expired.map((lease): Entry => ({ lease, state: 'expired' })),
+    ...(await Promise.all(
+      report.dead.map(async (lease): Promise<Entry> => {
+        const state = await deadState(lease);
+        const listening = state === 'dead-bound' ? await whoListens(lease.port) : undefined;
+        return listening === undefined ? { lease, state } : { lease, state, listening };
+      }),
+    )),
+  ]
+    .filter(({ lease }) => (flags.instance === undefined || lease.instance === flags.instance) && (flags.service === undefined || lease.service === flags.service))
+    .sort((a, b) => a.lease.id - b.lease.id);
+
+  if (flags.json === true) {
+    io.stdout.write(formatJson(entries.map(({ lease, state, listening }) => ({ ...lease, state, ...(listening === undefined ? {} : { listening }) }))));
+  } else if (entries.length === 0) {
+    io.stderr.write('No leases in the registry.\n');
+  } else {
+    const states = entries.map(({ state, listening }) => (listening === undefined ? state : `${state}: ${listening}`));
+    const leases = entries.map(({ lease }) => lease);
+    io.stdout.write(formatLeaseTable(leases, { now: Date.now(), hostname: hostname() }, styleFor(io.stdout, io.env), states));
+  }
+  return 0;
+}

@@ -5,7 +5,7 @@
 import { hostname } from 'node:os';
 import type { Command } from '../command.js';
 import { parseFlags } from '../args.js';
-import { registryFor } from '../scope.js';
+import { registryFor, writableRegistryFor } from '../scope.js';
 import { formatJson, formatLeaseTable, styleFor } from '../output.js';
 
 const FLAGS = {
@@ -31,7 +31,8 @@ Exit codes: 0 ok, 1 registry failure, 2 usage.
   async run(argv, io) {
     const { flags } = parseFlags(argv, FLAGS);
     const dryRun = flags['dry-run'] === true;
-    const removed = await registryFor(flags, io).prune({ dryRun });
+    const registry = dryRun ? registryFor(flags, io) : await writableRegistryFor(flags, io);
+    const removed = await registry.prune({ dryRun });
     if (flags.json === true) {
       io.stdout.write(formatJson(removed));
       return 0;

@@ -6,7 +6,7 @@ import type { LeaseFilter } from '../../index.js';
 import type { Command } from '../command.js';
 import { parseFlags, parseInteger, parsePort, UsageError } from '../args.js';
 import { formatJson } from '../output.js';
-import { registryFor, resolvedScope } from '../scope.js';
+import { resolvedScope, writableRegistryFor } from '../scope.js';
 
 const FLAGS = {
   id: { type: 'string' },
@@ -55,7 +55,7 @@ Exit codes: 0 done (also when nothing matched), 1 registry failure, 2 usage.
       throw new UsageError('release needs a target: a service, --id N, --port P or --app A');
     }
 
-    const registry = registryFor(flags, io);
+    const registry = await writableRegistryFor(flags, io);
     let count: number;
     if (service !== undefined) {
       count = await registry.release(service, resolvedScope(flags, io));

@@ -6,7 +6,7 @@
 import type { ReserveOptions } from '../../index.js';
 import type { Command } from '../command.js';
 import { parseFlags, parseInteger, parsePortList, UsageError } from '../args.js';
-import { registryFor, resolvedScope } from '../scope.js';
+import { resolvedScope, writableRegistryFor } from '../scope.js';
 import { formatJson } from '../output.js';
 
 const FLAGS = {
@@ -87,7 +87,7 @@ Exit codes: 0 reserved, 1 taken / no free port / registry failure, 2 usage.
       options.durable = true;
     }
 
-    const registry = registryFor(flags, io);
+    const registry = await writableRegistryFor(flags, io);
     const lease = service === undefined ? await registry.reserve(options) : await registry.reserve(service, options);
     io.stdout.write(flags.json === true ? formatJson(lease) : `${lease.port}\n`);
     return 0;

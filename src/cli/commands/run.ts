@@ -7,12 +7,13 @@ import { spawn, type StdioOptions } from 'node:child_process';
 import { constants } from 'node:os';
 import { basename, resolve } from 'node:path';
 import { rm } from 'node:fs/promises';
-import type { HeldLease, ReserveOptions } from '../../index.js';
+import { probePort, type HeldLease, type ReserveOptions } from '../../index.js';
 import type { Command, Io, TextSink } from '../command.js';
 import { parseFlags, splitAtDashDash, UsageError } from '../args.js';
-import { writeFileAtomic } from '../files.js';
+import { withListeners, whoListens } from '../holders.js';
 import { errorReport, formatErrorLine, portVariable, styleFor } from '../output.js';
-import { registryFor, resolvedScope } from '../scope.js';
+import { resolvedScope, writableRegistryFor } from '../scope.js';
+import { checkWriteTarget, writeTarget } from '../targets.js';
 
 const FLAGS = {
   'port-file': { type: 'string' },
@@ -33,7 +34,9 @@ time whenever it is free), runs <command> with PORT set to the first port and
 <SERVICE>_PORT to each (upper case, accents dropped, each run of other characters one _:
 api-gw → API_GW_PORT, feature/login → FEATURE_LOGIN_PORT), forwards
 SIGINT, SIGTERM and SIGHUP to it (not Ctrl-C in a terminal, which reaches it directly),
-releases the ports when it exits and exits with its code.
+releases the ports when it exits and exits with its code. A port that something the
+command left behind (a daemonised child) still listens on is not released: its lease stays
+until the port is free, and run says so on stderr.
 Without a service, an anonymous port is reserved for PORT alone.
 
 A second \`run\` of the same service while the first is alive fails at once and names the
@@ -59,6 +62,8 @@ found, 126 when it cannot be run, 1 when no port could be reserved, 2 usage.
   async run(argv, io) {
     const { head, rest } = splitAtDashDash(argv);
     const { flags, positionals: services } = parseFlags(head, FLAGS, { maxPositionals: Number.POSITIVE_INFINITY });
+    // Its stdout is the command's: there is no document of run's own to print.
+    if (flags.json === true) throw new UsageError("--json does not apply to run: its output is the command's own");
     if (rest === undefined || rest.length === 0) {
       throw new UsageError('run needs a command after `--`, e.g. `portlease run web -- npm start`');
     }
@@ -68,10 +73,13 @@ found, 126 when it cannot be run, 1 when no port could be reserved, 2 usage.
     const clash = variables.find((name, index) => variables.indexOf(name) !== index);
     if (clash !== undefined) throw new UsageError(`Two services map to the same variable ${clash}`);
     const [file, ...args] = rest as [string, ...string[]];
+    if (file.trim() === '') throw new UsageError('run needs a command after `--`, got an empty string');
 
+    // Everything that can be checked is checked before a lease is made.
+    const portFile = flags['port-file'] === undefined ? undefined : await checkWriteTarget('--port-file', flags['port-file'], io.cwd);
     const options: ReserveOptions = { ...resolvedScope(flags, io) };
     if (flags.range !== undefined) options.range = flags.range;
-    const registry = registryFor(flags, io);
+    const registry = await writableRegistryFor(flags, io);
 
     const leases: HeldLease[] = [];
     try {
@@ -82,12 +90,11 @@ found, 126 when it cannot be run, 1 when no port could be reserved, 2 usage.
         leases.filter((lease) => lease.owner !== null),
         io,
       );
-      throw error;
+      throw await withListeners(error);
     }
 
-    const portFile = flags['port-file'] === undefined ? undefined : resolve(io.cwd, flags['port-file']);
     try {
-      if (portFile !== undefined) await writeFileAtomic(portFile, `${leases[0]?.port}\n`);
+      if (portFile !== undefined) await writeTarget('--port-file', portFile, `${leases[0]?.port}\n`);
       const env: Record<string, string | undefined> = { ...io.env, PORT: String(leases[0]?.port) };
       services.forEach((service, index) => {
         env[portVariable(service)] = String(leases[index]?.port);
@@ -103,14 +110,36 @@ found, 126 when it cannot be run, 1 when no port could be reserved, 2 usage.
     } finally {
       if (portFile !== undefined) await rm(portFile, { force: true }).catch(() => {});
       // Only what this run created: a durable or ttl lease that already existed (from
-      // `portlease reserve` or `env --write`) was lent to us and stays.
+      // `portlease reserve` or `env --write`) was lent to us and stays. And not a port the
+      // command left something listening on (a daemonised grandchild): its lease stays as
+      // a dead owner's lease, kept while the port is bound and reclaimed once it is free,
+      // so that the next `run` does not hand the name a new port.
+      const owned = leases.filter((lease) => lease.owner !== null);
+      const stillBound = await leftListening(owned);
+      for (const lease of stillBound) await reportLeftBehind(lease, io);
       await releaseAll(
-        leases.filter((lease) => lease.owner !== null),
+        owned.filter((lease) => !stillBound.includes(lease)),
         io,
       );
     }
   },
 };
+
+/** The leases whose port something still listens on after the command exited. */
+async function leftListening(leases: readonly HeldLease[]): Promise<HeldLease[]> {
+  const bound: HeldLease[] = [];
+  for (const lease of leases) if (!(await probePort(lease.port)).free) bound.push(lease);
+  return bound;
+}
+
+async function reportLeftBehind(lease: HeldLease, io: Io): Promise<void> {
+  const who = (await whoListens(lease.port)) ?? 'a process the command left behind';
+  const style = styleFor(io.stderr, io.env);
+  io.stderr.write(
+    `${style.yellow('portlease:')} ${lease.service ?? 'PORT'} keeps port ${lease.port}: the command exited, but ${who} still listens there. ` +
+      'The lease stays until the port is free (stop that process to free it).\n',
+  );
+}
 
 /** Where the child's output goes: straight to our fd when the sink has one, else piped through. */
 function stdioFor(sink: TextSink): number | 'pipe' {

@@ -8,6 +8,7 @@ import type { Command, Io } from '../command.js';
 import { parseFlags, parseInteger, UsageError } from '../args.js';
 import { formatJson } from '../output.js';
 import { registryFor } from '../scope.js';
+import { checkHomeWritable } from '../targets.js';
 
 const FLAGS = {
   port: { type: 'string' },
@@ -69,6 +70,8 @@ Exit codes: 0 ok (--status: running), 1 failure (--status: not running), 2 usage
 
     if (flags.status === true) return status(dir, io, json);
     if (flags.stop === true) return stop(dir, io, json);
+    // The pid file and log live in the home: a home that cannot hold them fails here, typed.
+    await checkHomeWritable(dir);
     if (!isLoopbackHost(host)) {
       io.stderr.write(`portlease: warning: listening on ${host} exposes the registry to other machines; it has no authentication.\n`);
     }

@@ -4,6 +4,7 @@
  */
 import { homedir } from 'node:os';
 import { relative, sep } from 'node:path';
+import { PortleaseError } from '../../index.js';
 import { installSkill, SKILL_PLATFORMS } from '../../skill/install.js';
 import type { Command } from '../command.js';
 import { parseFlags, UsageError } from '../args.js';
@@ -48,17 +49,17 @@ failure, 2 usage.
     const home = io.env.HOME || io.env.USERPROFILE || homedir();
     const result = await installSkill({ global: flags.global === true, cwd: io.cwd, home });
 
+    if (result.targets.length === 0) {
+      // An error like any other: one line, or {"error":{…}} with --json.
+      const folders = Object.values(SKILL_PLATFORMS).map((folder) => `~/${folder}`).join(', ');
+      throw new PortleaseError(
+        'E_NOT_FOUND',
+        `No agent platform found: none of ${folders} exists in ${home}. Nothing was written. Install into the current project instead: npx portlease skill install`,
+      );
+    }
     if (flags.json === true) {
       io.stdout.write(formatJson(result));
-      return result.targets.length === 0 ? 1 : 0;
-    }
-    if (result.targets.length === 0) {
-      const folders = Object.values(SKILL_PLATFORMS).map((folder) => `~/${folder}`).join(', ');
-      io.stderr.write(
-        `portlease: no agent platform found: none of ${folders} exists in ${home}. Nothing was written.\n` +
-          'Install into the current project instead: npx portlease skill install\n',
-      );
-      return 1;
+      return 0;
     }
     const style = styleFor(io.stdout, io.env);
     const show = (path: string): string => {
