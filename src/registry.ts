@@ -11,7 +11,8 @@ import { isAlive } from './owner.js';
 import { resolvePaths, type RegistryPaths } from './paths.js';
 import { probePort } from './probe.js';
 import type { RegistryData } from './schema.js';
-import { CommitConflict, ensureDir, openDatabase, readRegistry } from './storage.js';
+import { codeOf } from './fsio.js';
+import { CommitConflict, ensureDir, forgetDir, openDatabase, readRegistry } from './storage.js';
 import type { Lease, Owner } from './types.js';
 
 /** Everything that selects and tunes one registry. */
@@ -94,8 +95,21 @@ export async function transaction<T>(ctx: RegistryContext, decide: Decide<T>): P
   await ensureDir(paths.dir);
   await ensureDir(paths.registry);
   const deadline = Date.now() + (ctx.timings.deadline ?? LOCK_DEADLINE_MS);
-  for (;;) {
-    const result = await withLock(paths, () => attempt(ctx, decide), ctx.timings);
+  for (let recreated = false; ; ) {
+    let result: T | typeof LOST;
+    try {
+      result = await withLock(paths, () => attempt(ctx, decide), ctx.timings);
+    } catch (error) {
+      // The home or the registry directory was removed since this process checked it
+      // (ensureDir looks once per process): check again, once.
+      if (recreated || codeOf((error as Error).cause) !== 'ENOENT') throw error;
+      recreated = true;
+      forgetDir(paths.dir);
+      forgetDir(paths.registry);
+      await ensureDir(paths.dir);
+      await ensureDir(paths.registry);
+      continue;
+    }
     if (result !== LOST) return result;
     if (Date.now() > deadline) {
       throw new PortleaseError('E_LOCK_TIMEOUT', `Other writers kept committing first to ${paths.registry}; gave up after ${ctx.timings.deadline ?? LOCK_DEADLINE_MS} ms.`, {

@@ -137,12 +137,14 @@ async function listing(paths: RegistryPaths) {
  * that the newest name is still the one read: a name re-created by a stalled writer (see
  * above) only exists while newer ones do, so a stable newest name is the real one.
  */
-export async function load(paths: RegistryPaths): Promise<Loaded> {
+export async function load(paths: RegistryPaths, confirm = true): Promise<Loaded> {
   for (let attempt = 0; ; attempt++) {
     const { revisions } = await listing(paths);
     if (revisions.length === 0) return loadLegacy(paths);
     const loaded = await loadFrom(paths, revisions);
     if (loaded === null) continue; // a revision was pruned under us: list again
+    // A writer needs no confirmation: a base that is not the newest makes its commit lose.
+    if (!confirm) return loaded;
     const again = (await listing(paths)).revisions[0];
     if (again === revisions[0] || attempt >= 20) return loaded;
   }
@@ -221,6 +223,21 @@ export class CommitConflict extends Error {
  * plant files) or when it is a symlink.
  */
 export async function ensureDir(dir: string): Promise<void> {
+  // Checked once per process: every transaction asks, and the answer rarely changes (a
+  // directory removed later makes the write fail with E_STORAGE, and the next call looks again).
+  if (ensured.has(dir)) return;
+  await checkDir(dir);
+  ensured.add(dir);
+}
+
+const ensured = new Set<string>();
+
+/** Forgets that `dir` was checked (it went missing). */
+export function forgetDir(dir: string): void {
+  ensured.delete(dir);
+}
+
+async function checkDir(dir: string): Promise<void> {
   try {
     let stat;
     try {
@@ -278,6 +295,7 @@ export async function commit(paths: RegistryPaths, loaded: Loaded, data: Registr
   } catch (error) {
     await io.unlink(temp).catch(() => {});
     if (codeOf(error) === 'EEXIST') throw new CommitConflict();
+    if (codeOf(error) === 'ENOENT') forgetDir(paths.registry);
     throw storageError(error, target, 'write');
   }
   // Committed, unless this is a re-created pruned name (checked below). From here on, a
@@ -345,7 +363,7 @@ class RegistryAdapter implements Adapter<RegistryData> {
   constructor(private readonly paths: RegistryPaths) {}
 
   async read(): Promise<RegistryData> {
-    this.loaded = await load(this.paths);
+    this.loaded = await load(this.paths, false);
     // The transaction changes what it gets, while a reader of this process may hold the
     // cached object: a copy of the top level and the arrays (lease objects are replaced,
     // never changed in place).

@@ -279,6 +279,15 @@ describe('homes and file-system tricks', () => {
     expect(statSync(registry.file).mode & 0o777).toBe(0o700);
   });
 
+  it('a home removed while the process runs is created again by the next write', async () => {
+    const home = `${tempHome()}/home`;
+    const registry = openRegistry({ home });
+    await registry.reserve('a', { ...scope, durable: true });
+    rmSync(home, { recursive: true });
+    expect((await registry.reserve('b', { ...scope, durable: true })).service).toBe('b');
+    expect((await registry.list()).map((entry) => entry.service)).toEqual(['b']);
+  });
+
   it('refuses an empty home as a usage error', () => {
     expect(() => openRegistry({ home: '' })).toThrow(TypeError);
   });
