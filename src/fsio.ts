@@ -2,8 +2,9 @@
  * The file-system calls of the lock and the registry storage, in one place, so that a
  * test can make any one of them fail and check what the next process finds.
  *
- * `PORTLEASE_FAULT=<call>:<action>` (read once, at load) acts on one call of this process:
- * `<call>` is its number (1-based) or `<op>#<k>`, the k-th call of one kind (`link#1`).
+ * `PORTLEASE_FAULT=<call>:<action>[,…]` (read once, at load) acts on calls of this process:
+ * `<call>` is its number (1-based), `<op>#<k>`, the k-th call of one kind (`link#1`), or
+ * `<op>#<k>+`, that call and every later one of its kind (`readdir#4+`).
  * `EIO`, `ENOSPC`, `EROFS` make it fail without touching the disk, `kill` SIGKILLs the
  * process just before it, `kill-after` just after it, `stop` SIGSTOPs it just before it
  * (a test resumes it with SIGCONT, to replay an interleaving step by step).
@@ -18,36 +19,45 @@ type Action = 'EIO' | 'ENOSPC' | 'EROFS' | 'kill' | 'kill-after' | 'stop';
 const names: string[] = [];
 const perOp = new Map<string, number>();
 let calls = 0;
-const plan = parsePlan(process.env['PORTLEASE_FAULT']);
 
-function parsePlan(value: string | undefined): { at: number | { op: string; k: number }; action: Action } | 'count' | null {
+interface Plan {
+  /** A call number, or the k-th call of one kind (and, with `from`, every later one). */
+  at: number | { op: string; k: number; from: boolean };
+  action: Action;
+}
+const plans = parsePlans(process.env['PORTLEASE_FAULT']);
+
+function parsePlans(value: string | undefined): Plan[] | 'count' | null {
   if (!value) return null;
   if (value === 'count') {
     process.on('exit', () => process.stderr.write(`PORTLEASE_FAULT_CALLS ${calls} ${names.join(',')}\n`));
     return 'count';
   }
-  const match = /^(?:(\d+)|([a-z]+)#(\d+)):(EIO|ENOSPC|EROFS|kill|kill-after|stop)$/.exec(value);
-  if (!match) return null;
-  return { at: match[1] ? Number(match[1]) : { op: match[2]!, k: Number(match[3]) }, action: match[4] as Action };
+  const parsed: Plan[] = [];
+  for (const part of value.split(',')) {
+    const match = /^(?:(\d+)|([a-z]+)#(\d+)(\+?)):(EIO|ENOSPC|EROFS|kill|kill-after|stop)$/.exec(part);
+    if (!match) continue;
+    parsed.push({ at: match[1] ? Number(match[1]) : { op: match[2]!, k: Number(match[3]), from: match[4] === '+' }, action: match[5] as Action });
+  }
+  return parsed;
 }
 
-/** Whether this call is the planned one. */
-function isTarget(at: number | { op: string; k: number }, name: string): boolean {
-  if (typeof at === 'number') return at === calls;
-  if (at.op !== name) return false;
+/** The plan that acts on this call, if any. Counts calls per kind as it goes. */
+function planFor(list: Plan[], name: string): Plan | undefined {
   const k = (perOp.get(name) ?? 0) + 1;
   perOp.set(name, k);
-  return k === at.k;
+  return list.find(({ at }) => (typeof at === 'number' ? at === calls : at.op === name && (at.from ? k >= at.k : k === at.k)));
 }
 
 async function call<T>(name: string, path: string, run: () => Promise<T>): Promise<T> {
   calls += 1;
-  if (plan === null) return run();
-  if (plan === 'count') {
+  if (plans === null) return run();
+  if (plans === 'count') {
     names.push(name);
     return run();
   }
-  if (!isTarget(plan.at, name)) return run();
+  const plan = planFor(plans, name);
+  if (plan === undefined) return run();
   if (plan.action === 'kill') process.kill(process.pid, 'SIGKILL');
   if (plan.action === 'stop') {
     process.kill(process.pid, 'SIGSTOP');

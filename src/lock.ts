@@ -24,13 +24,13 @@
  * judges staleness by comparing the lock's mtime with the local clock (one process with
  * its clock an hour off took over live locks).
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { LOCK_DEADLINE_MS, LOCK_STALE_MS } from './defaults.js';
 import { PortleaseError, storageError } from './errors.js';
 import { codeOf, io } from './fsio.js';
-import { isAlive, isPidAlive, ownerOf } from './owner.js';
+import { isAlive, isPidAlive, ownerOf, PLACE, shortTag } from './owner.js';
 import type { RegistryPaths } from './paths.js';
 import type { Owner } from './types.js';
 
@@ -55,13 +55,13 @@ export interface LockHolder {
 
 // Longest pause between two attempts to take the lock (the first one; later ones shrink).
 const MAX_WAIT_MS = 12;
-const STAGE = /^\.lock-(\d+)-[0-9a-f]+$/;
+const STAGE = /^\.lock-(\d+)-([0-9a-f]+)-[0-9a-f]+$/;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const tag = (text: string) => createHash('sha1').update(text).digest('hex').slice(0, 8);
+const tag = shortTag;
 
 const me = ownerOf();
 const BOOT_TAG = tag(me.boot ?? '');
-const PLACE_TAG = tag(`${me.host}|${me.ns ?? ''}`);
+
 
 /**
  * The entry name of a holder: pid, start time, and tags of its boot and of its host + pid
@@ -76,7 +76,7 @@ export function parseEntry(entry: string): (LockHolder & { owner: Owner }) | nul
   const parts = entry.split('.');
   if (parts.length !== 7 || parts[0] !== 'h' || !/^\d+$/.test(parts[1]!)) return null;
   const [, pid, start, boot, place, since] = parts as [string, string, string, string, string, string];
-  const here = place === PLACE_TAG;
+  const here = place === PLACE;
   // Rebuilt so that isAlive judges it like a lease owner: another boot of this machine is
   // dead, another machine or pid namespace is unknown (alive).
   const owner: Owner = {
@@ -149,8 +149,9 @@ async function passOverDeadHolder(paths: RegistryPaths, watch: Watch, stale: num
 async function sweepStages(paths: RegistryPaths): Promise<void> {
   const names = await io.readdir(paths.dir).catch(() => [] as string[]);
   for (const name of names) {
-    const pid = STAGE.exec(name)?.[1];
-    if (pid === undefined || Number(pid) === process.pid || isPidAlive(Number(pid))) continue;
+    const [, pid, place] = STAGE.exec(name) ?? [];
+    // Only pids of this host and pid namespace mean something here.
+    if (pid === undefined || place !== PLACE || Number(pid) === process.pid || isPidAlive(Number(pid))) continue;
     const stage = join(paths.dir, name);
     for (const entry of await io.readdir(stage).catch(() => [] as string[])) await io.rmdir(join(stage, entry)).catch(() => {});
     await io.rmdir(stage).catch(() => {});
@@ -170,12 +171,12 @@ export async function lockHolder(paths: RegistryPaths): Promise<LockHolder | nul
  * @example
  * await withLock(paths, async () => { … });
  */
-export async function withLock<T>(paths: RegistryPaths, fn: () => Promise<T>, timings: LockTimings = {}): Promise<T> {
+export async function withLock<T>(paths: RegistryPaths, fn: (held: () => Promise<boolean>) => Promise<T>, timings: LockTimings = {}): Promise<T> {
   const stale = Math.max(timings.stale ?? LOCK_STALE_MS, 1000);
   const deadline = performance.now() + (timings.deadline ?? LOCK_DEADLINE_MS);
   const token = randomBytes(6).toString('hex');
   const entry = holderEntry(me, Date.now(), token);
-  const stage = join(paths.dir, `.lock-${process.pid}-${token}`);
+  const stage = join(paths.dir, `.lock-${process.pid}-${PLACE}-${token}`);
   try {
     await io.mkdir(stage, 0o700);
     await io.mkdir(join(stage, entry), 0o700);
@@ -218,8 +219,13 @@ export async function withLock<T>(paths: RegistryPaths, fn: () => Promise<T>, ti
   // passed over) changes nothing here: the commit is what protects the registry.
   const heartbeat = setInterval(() => void io.utimes(mine, new Date()).catch(() => {}), Math.floor(stale / 2));
   heartbeat.unref();
+  // Whether this process still holds the lock: its entry is there (nobody passed it over).
+  const held = () => io.lstat(mine).then(
+    () => true,
+    () => false,
+  );
   try {
-    return await fn();
+    return await fn(held);
   } finally {
     clearInterval(heartbeat);
     try {

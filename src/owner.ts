@@ -2,6 +2,7 @@
  * Process identity and liveness. A pid alone is reused within minutes (pid_max is often
  * 32768), so an owner is pid + process start time + boot id + pid namespace + hostname.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync, readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Owner } from './types.js';
@@ -17,6 +18,16 @@ function readOrNull(read: () => string): string | null {
 const BOOT_ID = readOrNull(() => readFileSync('/proc/sys/kernel/random/boot_id', 'utf8'));
 const PID_NS = readOrNull(() => readlinkSync('/proc/self/ns/pid'));
 const HOST = hostname();
+
+/** A short hash of a text: names on disk only need equality, and must stay short. */
+export const shortTag = (text: string) => createHash('sha1').update(text).digest('hex').slice(0, 8);
+
+/**
+ * This host and pid namespace as a short tag: names on disk that carry a pid carry it too,
+ * so a sweeper only judges the pids of its own place (a container sharing the registry
+ * has pids that mean nothing here).
+ */
+export const PLACE = shortTag(`${HOST}|${PID_NS ?? ''}`);
 
 interface ProcStat {
   state: string;

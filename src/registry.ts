@@ -98,7 +98,7 @@ export async function transaction<T>(ctx: RegistryContext, decide: Decide<T>): P
   for (let recreated = false; ; ) {
     let result: T | typeof LOST;
     try {
-      result = await withLock(paths, () => attempt(ctx, decide), ctx.timings);
+      result = await withLock(paths, (held) => attempt(ctx, decide, held), ctx.timings);
     } catch (error) {
       // The home or the registry directory was removed since this process checked it
       // (ensureDir looks once per process): check again, once.
@@ -119,8 +119,8 @@ export async function transaction<T>(ctx: RegistryContext, decide: Decide<T>): P
   }
 }
 
-async function attempt<T>(ctx: RegistryContext, decide: Decide<T>): Promise<T | typeof LOST> {
-  const { db, adapter } = openDatabase(ctx.paths);
+async function attempt<T>(ctx: RegistryContext, decide: Decide<T>, held: () => Promise<boolean>): Promise<T | typeof LOST> {
+  const { db, adapter } = openDatabase(ctx.paths, held);
   await db.read();
   const loaded = adapter.loaded!;
   const data = db.data;

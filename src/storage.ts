@@ -14,16 +14,20 @@
  *    a fresh read, and their callers never see it. The file is complete before its name
  *    appears, so no reader can see a torn revision.
  * 4. It fsyncs the directory (durability; a failure here is a warning: the commit is made),
- *    removes its temp name and prunes revisions more than one behind the newest.
+ *    removes its temp name and, every few commits, prunes revisions more than one behind
+ *    the newest (never before the directory fsync succeeded, never the base it read).
  *
  * The newest name only grows: pruning never removes the newest nor the one before it, and
  * nothing else removes a revision. One trap remains: a writer that stalls between its read
  * and its link while others commit twice and prune can re-create a pruned name (ABA). Such
  * a commit can never become the newest, so nobody reads it (readers confirm the newest
- * name after reading, see `load`), but its writer must not report success. So every
- * revision carries the tokens of its last LINEAGE commits, and after linking, a writer
- * that sees newer names checks that the oldest of them descends from its own commit;
- * otherwise it removes its orphan and retries.
+ * name after reading, see `load`), but its writer must not report success. It can only
+ * happen to a writer that was passed over (others committed while it held the lock), and
+ * a writer knows that: its lock entry is gone. Such a writer lists the directory and checks
+ * that the oldest newer revision carries its commit token among the tokens of its last
+ * LINEAGE commits; otherwise it removes its orphan and retries. (A passed-over writer
+ * whose real commit was followed by LINEAGE commits of others before it looked cannot
+ * tell, and retries too: a named lease comes back the same, an anonymous one twice.)
  *
  * What a crash leaves, at each step: before 3, the last committed state (plus a temp file,
  * swept once its writer's pid is gone); after 3, the new state. An I/O error (EIO, ENOSPC,
@@ -38,9 +42,9 @@ import { Low, type Adapter } from 'lowdb';
 import { cache } from './cache.js';
 import { PortleaseError, storageError } from './errors.js';
 import { codeOf, io } from './fsio.js';
-import { isPidAlive } from './owner.js';
+import { isPidAlive, PLACE } from './owner.js';
 import type { RegistryPaths } from './paths.js';
-import { parseListing, prunable, revisionName, tempName } from './revisions.js';
+import { parseListing, prunable, revisionName, tempName, type Listing } from './revisions.js';
 import { emptyRegistry, validateRegistry, type RegistryData } from './schema.js';
 
 const FILE_MODE = 0o600;
@@ -48,8 +52,8 @@ const DIR_MODE = 0o700;
 /** Largest registry file read: a file past it is refused before reading, not parsed. */
 export const MAX_FILE_BYTES = 64 * 1024 * 1024;
 /** Commit tokens each revision carries (its own last): how far a writer can tell its descendants. */
-const LINEAGE = 16;
-/** Prune when this many revisions can go (one unlink per several commits). */
+const LINEAGE = 64;
+/** A writer lists the directory to prune on every PRUNE_BATCH-th revision (and after a recovery). */
 const PRUNE_BATCH = 4;
 
 /** Outcome of reading one file. */
@@ -279,15 +283,20 @@ const newToken = () => randomBytes(6).toString('hex');
  * (the commit point); throws `CommitConflict` when another writer got there first, a
  * `PortleaseError` when nothing could be written. Trouble after the commit point (directory
  * fsync, cleanup) is a warning: the caller's lease exists.
+ *
+ * `held` tells whether this writer still holds the lock it took before reading: if so, no
+ * other writer can have read a base since, so nobody can have made and pruned the name just
+ * linked, and the commit is certain. Only a writer that was passed over (it stalled past
+ * the stale time) must check the newer revisions' lineage.
  */
-export async function commit(paths: RegistryPaths, loaded: Loaded, data: RegistryData): Promise<void> {
+export async function commit(paths: RegistryPaths, loaded: Loaded, data: RegistryData, held: () => Promise<boolean>): Promise<void> {
   const rev = loaded.base + 1;
   const token = newToken();
   data.rev = rev;
   data.lineage = [...(loaded.data.lineage ?? []), token].slice(-LINEAGE);
   const { schema, nextId, lineage, leases, sticky } = data;
   const bytes = Buffer.from(`${JSON.stringify({ schema, rev, nextId, lineage, leases, sticky })}\n`);
-  const temp = join(paths.registry, tempName(process.pid, randomBytes(4).toString('hex')));
+  const temp = join(paths.registry, tempName(process.pid, PLACE, randomBytes(4).toString('hex')));
   const target = join(paths.registry, revisionName(rev));
   try {
     await io.writeNew(temp, bytes, FILE_MODE);
@@ -298,26 +307,49 @@ export async function commit(paths: RegistryPaths, loaded: Loaded, data: Registr
     if (codeOf(error) === 'ENOENT') forgetDir(paths.registry);
     throw storageError(error, target, 'write');
   }
-  // Committed, unless this is a re-created pruned name (checked below). From here on, a
-  // failure must not make the caller believe that nothing happened.
+  // Linked. From here on, a failure must not make the caller believe that nothing happened.
   const trouble: string[] = [];
   await io.unlink(temp).catch((error: unknown) => trouble.push(`remove ${temp}: ${codeOf(error)}`));
-  await io.syncDir(paths.registry).catch((error: unknown) => trouble.push(`fsync ${paths.registry}: ${codeOf(error)}`));
-  let after;
-  try {
-    after = await listing(paths);
-  } catch (error) {
-    trouble.push(`list ${paths.registry}: ${(error as Error).message}`);
-  }
-  if (after && after.revisions[0]! > rev && !(await descends(paths, after.revisions, rev, token))) {
+  const durable = await io.syncDir(paths.registry).then(
+    () => true,
+    (error: unknown) => trouble.push(`fsync ${paths.registry}: ${codeOf(error)}`) < 0,
+  );
+  const certain = await held();
+  // A passed-over writer must see the listing; the others list only now and then, to prune.
+  const after = !certain ? await listingToConfirm(paths, target) : rev % PRUNE_BATCH === 0 || loaded.skipped.length > 0 ? await listing(paths).catch(() => null) : null;
+  if (!certain && after!.revisions[0]! > rev && !(await descends(paths, after!.revisions, rev, token))) {
     await io.unlink(target).catch(() => {});
     throw new CommitConflict();
   }
   cache.keep(target, bytes, data);
-  if (after) trouble.push(...(await tidy(paths, after, rev, loaded.skipped)));
+  // Pruning waits for a durable directory: the backup must outlive the new name's fsync.
+  if (after && durable) trouble.push(...(await tidy(paths, after, rev, loaded)));
   if (trouble.length > 0) {
     process.emitWarning(`The registry was written (rev ${rev}), but cleaning up failed: ${trouble.join('; ')}.`, { code: 'PORTLEASE_STORAGE' });
   }
+}
+
+/**
+ * The listing a passed-over writer needs to confirm its commit, tried a few times (EMFILE
+ * passes): without it the writer cannot tell a real commit from a re-created pruned name,
+ * and must not report success.
+ */
+async function listingToConfirm(paths: RegistryPaths, target: string): Promise<Listing> {
+  let failure: unknown;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    try {
+      const names = await io.readdir(paths.registry);
+      return parseListing(names);
+    } catch (error) {
+      failure = error;
+      await new Promise((resolve) => setTimeout(resolve, 10 * (attempt + 1)));
+    }
+  }
+  throw new PortleaseError(
+    'E_STORAGE',
+    `Wrote ${target} but could not list ${paths.registry} (${codeOf(failure)}) to confirm it after this process was passed over; the lease may or may not be in the registry. Check with portlease list.`,
+    { cause: failure, file: target },
+  );
 }
 
 /** Whether the oldest revision newer than `rev` carries `token` in its lineage. */
@@ -332,23 +364,22 @@ async function descends(paths: RegistryPaths, revisions: number[], rev: number, 
 
 /**
  * After a commit: keeps unreadable revisions aside for a post-mortem, prunes old revisions
- * in batches, and removes temp files whose writer is gone. Returns what failed.
+ * (never the base the data came from), and removes temp files of dead writers of this
+ * host and pid namespace. Returns what failed.
  */
-async function tidy(paths: RegistryPaths, after: ReturnType<typeof parseListing>, rev: number, skipped: string[]): Promise<string[]> {
+async function tidy(paths: RegistryPaths, after: Listing, rev: number, loaded: Loaded): Promise<string[]> {
   const trouble: string[] = [];
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   // A hard link under a name that is no revision: the bad bytes stay for a post-mortem.
-  for (const file of skipped) await io.link(file, `${file}.corrupt-${stamp}`).catch(() => {});
-  const old = prunable(after.revisions, rev);
-  if (old.length >= PRUNE_BATCH || skipped.length > 0) {
-    for (const gone of old) {
-      await io.unlink(join(paths.registry, revisionName(gone))).catch((error: unknown) => {
-        if (codeOf(error) !== 'ENOENT') trouble.push(`prune rev ${gone}: ${codeOf(error)}`);
-      });
-    }
+  for (const file of loaded.skipped) await io.link(file, `${file}.corrupt-${stamp}`).catch(() => {});
+  const base = loaded.file !== null && loaded.file.startsWith(paths.registry) ? loaded.data.rev : null;
+  for (const gone of prunable(after.revisions, rev, base)) {
+    await io.unlink(join(paths.registry, revisionName(gone))).catch((error: unknown) => {
+      if (codeOf(error) !== 'ENOENT') trouble.push(`prune rev ${gone}: ${codeOf(error)}`);
+    });
   }
   for (const temp of after.temps) {
-    if (temp.pid !== process.pid && !isPidAlive(temp.pid)) await io.unlink(join(paths.registry, temp.name)).catch(() => {});
+    if (temp.place === PLACE && temp.pid !== process.pid && !isPidAlive(temp.pid)) await io.unlink(join(paths.registry, temp.name)).catch(() => {});
   }
   return trouble;
 }
@@ -360,7 +391,10 @@ async function tidy(paths: RegistryPaths, after: ReturnType<typeof parseListing>
 class RegistryAdapter implements Adapter<RegistryData> {
   loaded: Loaded | null = null;
 
-  constructor(private readonly paths: RegistryPaths) {}
+  constructor(
+    private readonly paths: RegistryPaths,
+    private readonly held: () => Promise<boolean>,
+  ) {}
 
   async read(): Promise<RegistryData> {
     this.loaded = await load(this.paths, false);
@@ -373,12 +407,12 @@ class RegistryAdapter implements Adapter<RegistryData> {
 
   async write(data: RegistryData): Promise<void> {
     if (this.loaded === null) throw new Error('write before read');
-    await commit(this.paths, this.loaded, data);
+    await commit(this.paths, this.loaded, data, this.held);
   }
 }
 
 /** A lowdb database over the registry, for one transaction. */
-export function openDatabase(paths: RegistryPaths): { db: Low<RegistryData>; adapter: RegistryAdapter } {
-  const adapter = new RegistryAdapter(paths);
+export function openDatabase(paths: RegistryPaths, held: () => Promise<boolean>): { db: Low<RegistryData>; adapter: RegistryAdapter } {
+  const adapter = new RegistryAdapter(paths, held);
   return { db: new Low(adapter, emptyRegistry()), adapter };
 }

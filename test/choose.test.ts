@@ -26,3 +26,17 @@ describe('candidates', () => {
     expect(hashPort('shop/default/web', [20000, 29999])).not.toBe(hashPort('shop/default/api', [20000, 29999]));
   });
 });
+
+describe('hashPort golden values', () => {
+  // Every user's sticky first port comes from this function: a change here moves every
+  // named service of every project to another port on its next first reserve. If this test
+  // fails, the change must be deliberate, announced in CHANGELOG.md, and these values updated.
+  it.each([
+    ['shop/default/web', 23476],
+    ['shop/default/postgres', 24478],
+    ['my app/feature%2Flogin/caf\u00e9', 24923],
+  ])('%s', (key, port) => {
+    expect(hashPort(key, [20000, 29999])).toBe(port);
+  });
+});
+

@@ -142,3 +142,31 @@ export function registryState(home: string): Record<string, string> {
   }
   return Object.fromEntries(names.map((name) => [name, readFileSync(join(dir, name)).toString('base64')]));
 }
+
+/**
+ * The first port of `count` consecutive ports that are all free right now (each bound on
+ * :: and closed), searched from a random point of 40000-59999: for tests that need a range.
+ */
+export async function freeRun(count: number): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const from = 40000 + Math.floor(Math.random() * (20000 - count));
+    const servers: Server[] = [];
+    try {
+      for (let port = from; port < from + count; port++) {
+        servers.push(
+          await new Promise<Server>((resolve, reject) => {
+            const server = createServer();
+            server.once('error', reject);
+            server.listen({ port, host: '::', exclusive: true }, () => resolve(server));
+          }),
+        );
+      }
+      return from;
+    } catch {
+      // one of them is busy: try elsewhere
+    } finally {
+      await Promise.all(servers.map((server) => new Promise((done) => server.close(done))));
+    }
+  }
+  throw new Error(`no ${count} free ports in a row`);
+}

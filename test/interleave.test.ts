@@ -94,6 +94,37 @@ describe('interleavings, step by step (tagged: crash)', () => {
     expect(existsSync(target)).toBe(false); // its orphan removed
   });
 
+  it('the same, when the passed-over writer then cannot list the directory: an error that says so, never a success', async () => {
+    const home = tempHome();
+    const registry = openRegistry({ home, lock: { stale: 1000 } });
+    await registry.reserve('seed', { app: 'i', instance: 'i', durable: true });
+    // Its reads list the directory three times (two for the lock-free view, one under the
+    // lock); every listing after its link fails.
+    const b = grab(home, 'link#1:stop,readdir#4+:EIO');
+    await stopped(b.pid!);
+    for (let i = 0; i < 8; i++) await (await registry.reserve({ label: `c${i}` })).release();
+    process.kill(b.pid!, 'SIGCONT');
+    const report = await reportOf(b);
+    expect(report.granted).toEqual([]);
+    expect(report.errors).toEqual([expect.stringMatching(/^E_STORAGE: .*may or may not be in the registry/)]);
+    expect((await registry.list()).filter((lease) => lease.owner?.pid === b.pid)).toEqual([]);
+  });
+
+  it('a writer stalled right after its commit, while others pass it over and commit 30 times, still reports its one lease', async () => {
+    const home = tempHome();
+    const registry = openRegistry({ home, lock: { stale: 1000 } });
+    await registry.reserve('seed', { app: 'i', instance: 'i', durable: true });
+    // The first unlink of a write is its temp file's, right after the link.
+    const b = grab(home, 'unlink#1:stop');
+    await stopped(b.pid!);
+    for (let i = 0; i < 30; i++) await (await registry.reserve({ label: `c${i}` })).release();
+    process.kill(b.pid!, 'SIGCONT');
+    const report = await reportOf(b);
+    await expectKept(home, [report]);
+    const mine = (await registry.list()).filter((lease) => lease.owner?.pid === b.pid);
+    expect(mine.map((lease) => lease.id)).toEqual(report.granted.map((grant) => grant.id));
+  });
+
   it.each([3_600_000, -3_600_000])('a waiter whose clock is %d ms off never passes over a live holder that shows signs of life', async (skew) => {
     const home = tempHome();
     await openRegistry({ home }).reserve('seed', { app: 'i', instance: 'i', durable: true });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_RANGE, isPortleaseError, openRegistry, PortleaseError, type Lease } from '../src/index.js';
 import { hashPort } from '../src/choose.js';
-import { FIXTURES, bindOn, portOf, registryData, startNode, tempHome, waitForLine } from './helpers.js';
+import { FIXTURES, bindOn, freeRun, portOf, registryData, startNode, tempHome, waitForLine } from './helpers.js';
 
 const scope = { app: 'shop', instance: 'main' };
 
@@ -120,9 +120,11 @@ describe('ranges', () => {
   });
 
   it('honour PORTLEASE_RANGE and exclude', async () => {
-    const registry = openRegistry({ home: tempHome(), env: { PORTLEASE_RANGE: '21500-21503' } });
-    const lease = await registry.reserve({ exclude: [21500, 21501, 21502] });
-    expect(lease.port).toBe(21503);
+    // Four ports in a row that are free right now (a fixed range was busy on a loaded machine).
+    const from = await freeRun(4);
+    const registry = openRegistry({ home: tempHome(), env: { PORTLEASE_RANGE: `${from}-${from + 3}` } });
+    const lease = await registry.reserve({ exclude: [from, from + 1, from + 2] });
+    expect(lease.port).toBe(from + 3);
   });
 
   it('skip well-known service ports unless asked by number', async () => {

@@ -4,6 +4,7 @@ import { chmodSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, 
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isPortleaseError, openRegistry, type Registry } from '../src/index.js';
+import { PLACE } from '../src/owner.js';
 import { registryData, registryFile, tempHome } from './helpers.js';
 
 const scope = { app: 'shop', instance: 'main' };
@@ -97,6 +98,8 @@ describe('an unreadable newest revision', () => {
     }
     // Never silently emptied: what the previous revision knew is still there.
     expect((await registry.list()).map((entry) => entry.service).sort()).toEqual(['db', 'web']);
+    // The last readable revision stays as the backup of the recovered one.
+    expect(revisions(registry)).toContain('rev-000000000001.json');
   });
 
   it.each(Object.keys(planters))('%s: with no readable revision left is refused with E_REGISTRY_CORRUPT, files as they were', async (name) => {
@@ -154,18 +157,22 @@ describe('commits', () => {
     expect(kept.length).toBeGreaterThanOrEqual(2);
     expect(kept.length).toBeLessThanOrEqual(6);
     expect(readdirSync(registry.file).filter((name) => name.startsWith('.tmp-'))).toEqual([]);
-    expect(registryData(registry.home).lineage).toHaveLength(16);
+    expect(registryData(registry.home).lineage).toHaveLength(60);
   });
 
   it("sweep a dead writer's temp file, never a live one's", async () => {
     const registry = openRegistry({ home: tempHome() });
     await registry.reserve('a', scope);
     const dead = execFileSync(process.execPath, ['-p', 'process.pid'], { encoding: 'utf8' }).trim();
-    writeFileSync(join(registry.file, `.tmp-${dead}-00ff`), 'orphan of a killed writer');
-    writeFileSync(join(registry.file, `.tmp-${process.ppid}-00ff`), 'a live writer between write and link');
-    await registry.reserve('b', scope);
-    expect(existsSync(join(registry.file, `.tmp-${dead}-00ff`))).toBe(false);
-    expect(existsSync(join(registry.file, `.tmp-${process.ppid}-00ff`))).toBe(true);
+    const temp = (pid: string | number, place = PLACE) => join(registry.file, `.tmp-${pid}-${place}-00ff`);
+    writeFileSync(temp(dead), 'orphan of a killed writer');
+    writeFileSync(temp(process.ppid), 'a live writer between write and link');
+    writeFileSync(temp(dead, '0badc0de'), 'a writer in another container: its pid means nothing here');
+    // Temp files are swept when a commit lists the directory (every few commits).
+    for (let i = 0; i < 4; i++) await (await registry.reserve({ label: `t${i}` })).release();
+    expect(existsSync(temp(dead))).toBe(false);
+    expect(existsSync(temp(process.ppid))).toBe(true);
+    expect(existsSync(temp(dead, '0badc0de'))).toBe(true);
   });
 
   it('NODE_ENV=test changes nothing: the revision is written', async () => {
