@@ -1,3 +1,5 @@
+import type { Lease } from './types.js';
+
 /**
  * Stable codes of {@link PortleaseError}. Match on `error.code`, never on the message.
  *
@@ -51,7 +53,7 @@ export interface PortleaseErrorDetails {
   /** The original error. */
   cause?: unknown;
   /** The lease that is in the way, for `E_PORT_LEASED` and `E_SERVICE_LEASED`. */
-  holder?: unknown;
+  holder?: Lease;
   /** The port concerned, where there is one. */
   port?: number;
   /** The file concerned, for registry and storage errors. */
@@ -75,8 +77,8 @@ export class PortleaseError extends Error {
   override readonly name = 'PortleaseError';
   /** Stable machine-readable code. */
   readonly code: ErrorCode;
-  /** The lease in the way, if any (plain data). */
-  readonly holder?: unknown;
+  /** The lease in the way (plain data), for `E_PORT_LEASED` and `E_SERVICE_LEASED`. */
+  readonly holder?: Lease;
   /** The port concerned, if any. */
   readonly port?: number;
   /** The file concerned, if any. */
