@@ -11,8 +11,9 @@ import { checkPort } from './validate.js';
 export interface RegistryReport {
   home: string;
   file: string;
+  /** The file exists (or cannot be looked at, which a missing file does not cause). */
   exists: boolean;
-  /** Permission bits of the file and its directory, or `null` when missing. */
+  /** Permission bits of the file and its directory, or `null` when missing or unreadable. */
   fileMode: number | null;
   dirMode: number | null;
   schema: number | null;
@@ -28,26 +29,34 @@ export interface RegistryReport {
   problems: string[];
 }
 
-async function modeOf(path: string): Promise<number | null> {
+/** Permission bits of a path, `null` when it does not exist, or the error code when it cannot be looked at. */
+async function modeOf(path: string): Promise<number | null | string> {
   try {
     return (await fs.stat(path)).mode & 0o777;
-  } catch {
-    return null;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' || code === 'ENOTDIR' ? null : (code ?? String(error));
   }
 }
 
 /** Reports on the registry without changing it. */
 export async function inspectIn(ctx: RegistryContext): Promise<RegistryReport> {
   const { paths } = ctx;
-  const [fileMode, dirMode, lock] = await Promise.all([modeOf(paths.file), modeOf(paths.dir), lockState(paths)]);
+  const [fileStat, dirStat, lock] = await Promise.all([modeOf(paths.file), modeOf(paths.dir), lockState(paths)]);
   const problems: string[] = [];
+  // A registry we may not look at exists all the same: "not created yet" would send the user the wrong way.
+  for (const [path, stat] of [[paths.dir, dirStat], [paths.file, fileStat]] as const) {
+    if (typeof stat === 'string') problems.push(`Cannot look at ${path} (${stat}): check that it belongs to you`);
+  }
+  const fileMode = typeof fileStat === 'number' ? fileStat : null;
+  const dirMode = typeof dirStat === 'number' ? dirStat : null;
   if (fileMode !== null && fileMode !== 0o600) problems.push(`${paths.file} has mode ${fileMode.toString(8)}, expected 600`);
   if (dirMode !== null && dirMode !== 0o700) problems.push(`${paths.dir} has mode ${dirMode.toString(8)}, expected 700`);
   if (lock.held && lock.ageMs !== null && lock.ageMs > 60_000) problems.push(`the lock ${paths.lock} has been held for ${Math.round(lock.ageMs / 1000)} s`);
   const report: RegistryReport = {
     home: paths.dir,
     file: paths.file,
-    exists: fileMode !== null,
+    exists: fileStat !== null,
     fileMode,
     dirMode,
     schema: null,

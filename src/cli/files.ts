@@ -4,8 +4,9 @@
  * existing file keeps its permissions.
  */
 import { randomBytes } from 'node:crypto';
-import { open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { access, constants, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { PortleaseError, storageError } from '../errors.js';
 
 /**
  * Writes `text` to `file` through a uniquely named temp file in the same directory, fsync,
@@ -60,5 +61,38 @@ export async function readTextIfExists(file: string): Promise<string | undefined
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
+  }
+}
+
+/**
+ * Checks that `file` can be written by {@link writeFileAtomic}: its directory exists and is
+ * writable, and the file, if any, is a regular file we can read. Run before any lease is
+ * made, so that a bad path fails with nothing changed. Throws `E_STORAGE` / `E_PERMISSION`.
+ *
+ * @example
+ * await checkWritable('/missing/dir/.env'); // PortleaseError E_STORAGE: … does not exist
+ */
+export async function checkWritable(file: string): Promise<void> {
+  const dir = dirname(file);
+  const dirStats = await stat(dir).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT' || error.code === 'ENOTDIR') {
+      throw new PortleaseError('E_STORAGE', `Cannot write ${file}: the directory ${dir} does not exist. Create it first`, { cause: error, file });
+    }
+    throw storageError(error, dir, 'read');
+  });
+  if (!dirStats.isDirectory()) throw new PortleaseError('E_STORAGE', `Cannot write ${file}: ${dir} is not a directory`, { file });
+  // The temp file is created in the directory, so the directory must be writable (not only the file).
+  await access(dir, constants.W_OK | constants.X_OK).catch((error: unknown) => {
+    throw storageError(error, dir, 'write to');
+  });
+  const fileStats = await stat(file).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined;
+    throw storageError(error, file, 'read');
+  });
+  if (fileStats !== undefined && !fileStats.isFile()) throw new PortleaseError('E_STORAGE', `Cannot write ${file}: it is not a regular file`, { file });
+  if (fileStats !== undefined) {
+    await access(file, constants.R_OK).catch((error: unknown) => {
+      throw storageError(error, file, 'read');
+    });
   }
 }

@@ -58,7 +58,7 @@ Exit codes: 0 healthy, 1 something is wrong (listed under "problems"), 2 usage.
     const mode = (value: number | null) => (value === null ? '?' : `0${(value & 0o777).toString(8)}`);
     const host = hostname();
     const lines = [
-      `registry   ${report.file}${report.exists ? '' : ' (not created yet)'}`,
+      `registry   ${report.file}${!report.exists ? ' (not created yet)' : report.fileMode === null ? ' (cannot be read)' : ''}`,
       `           dir ${mode(report.dirMode)}, file ${mode(report.fileMode)}, schema ${report.schema ?? '-'}, rev ${report.rev}`,
       `lock       ${report.lock.held ? `held${report.lock.holder === null ? '' : ` by pid ${report.lock.holder.pid}@${report.lock.holder.host}`}${report.lock.ageMs === null ? '' : ` for ${formatSpan(report.lock.ageMs)}`}` : 'free'}`,
       `leases     ${report.live.length} live, ${report.dead.length} dead, ${report.expired.length} expired (${report.leases} in the file)`,

@@ -8,7 +8,8 @@ import type { ReserveOptions } from '../../index.js';
 import type { Command } from '../command.js';
 import { parseFlags, UsageError } from '../args.js';
 import { formatEnv, mergeDotenv, type EnvFormat } from '../dotenv.js';
-import { readTextIfExists, writeFileAtomic } from '../files.js';
+import { checkWritable, readTextIfExists, writeFileAtomic } from '../files.js';
+import { storageError } from '../../errors.js';
 import { portVariable } from '../output.js';
 import { registryFor, resolvedScope } from '../scope.js';
 
@@ -69,6 +70,10 @@ Exit codes: 0 ok, 1 no free port / registry or file failure, 2 usage.
     const clash = variables.find((name, index) => variables.indexOf(name) !== index);
     if (clash !== undefined) throw new UsageError(`Two services map to the same variable ${clash}`);
 
+    // A file that cannot be written fails before any lease is made.
+    const file = flags.write === undefined ? undefined : resolve(io.cwd, flags.write);
+    if (file !== undefined) await checkWritable(file);
+
     const options: ReserveOptions = { ...resolvedScope(flags, io), durable: true };
     if (flags.range !== undefined) options.range = flags.range;
     const registry = registryFor(flags, io);
@@ -78,14 +83,15 @@ Exit codes: 0 ok, 1 no free port / registry or file failure, 2 usage.
       vars[variables[index] as string] = lease.port;
     }
 
-    if (flags.write === undefined) {
+    if (file === undefined) {
       io.stdout.write(formatEnv(vars, format));
       return 0;
     }
-    const file = resolve(io.cwd, flags.write);
-    const before = (await readTextIfExists(file)) ?? '';
+    const before = (await readTextIfExists(file).catch((error: unknown) => Promise.reject(storageError(error, file, 'read')))) ?? '';
     const after = mergeDotenv(before, vars, { exported: format === 'shell' });
-    if (after !== before) await writeFileAtomic(file, after);
+    if (after !== before) {
+      await writeFileAtomic(file, after).catch((error: unknown) => Promise.reject(storageError(error, file, 'write')));
+    }
     io.stderr.write(`${after === before ? 'Unchanged' : 'Wrote'} ${file}: ${Object.entries(vars).map(([name, port]) => `${name}=${port}`).join(' ')}\n`);
     return 0;
   },

@@ -7,7 +7,7 @@ import { relative, sep } from 'node:path';
 import { installSkill, SKILL_PLATFORMS } from '../../skill/install.js';
 import type { Command } from '../command.js';
 import { parseFlags, UsageError } from '../args.js';
-import { formatJson, styleFor } from '../output.js';
+import { formatJson, reportFailure, styleFor } from '../output.js';
 
 const FLAGS = {
   global: { type: 'boolean', short: 'g' },
@@ -48,17 +48,14 @@ failure, 2 usage.
     const home = io.env.HOME || io.env.USERPROFILE || homedir();
     const result = await installSkill({ global: flags.global === true, cwd: io.cwd, home });
 
-    if (flags.json === true) {
-      io.stdout.write(formatJson(result));
-      return result.targets.length === 0 ? 1 : 0;
-    }
     if (result.targets.length === 0) {
       const folders = Object.values(SKILL_PLATFORMS).map((folder) => `~/${folder}`).join(', ');
-      io.stderr.write(
-        `portlease: no agent platform found: none of ${folders} exists in ${home}. Nothing was written.\n` +
-          'Install into the current project instead: npx portlease skill install\n',
-      );
-      return 1;
+      const message = `no agent platform found: none of ${folders} exists in ${home}. Nothing was written. Install into the current project instead: npx portlease skill install`;
+      return reportFailure(io, flags.json === true, { code: 'E_NO_PLATFORM', message }, { ...result });
+    }
+    if (flags.json === true) {
+      io.stdout.write(formatJson(result));
+      return 0;
     }
     const style = styleFor(io.stdout, io.env);
     const show = (path: string): string => {
