@@ -43,6 +43,7 @@ export interface Registry {
  * const { port } = await registry.reserve('db');
  */
 export function openRegistry(options: ContextOptions = {}): Registry {
+  checkKnownKeys(options, ['home', 'env', 'lock'], 'openRegistry()');
   const ctx = createContext(options);
   const release = async (target: ReleaseTarget, scope: ScopeOptions = {}) => releaseIn(ctx, toFilter(target, scope, ctx.env));
   const releaseLease = (lease: Lease) => releaseIn(ctx, { id: lease.id, port: lease.port });

@@ -11,6 +11,7 @@ import type { ReleaseTarget, WaitOptions } from './leases.js';
 import type { ListenOptions } from './listen.js';
 import type { ReserveInput } from './request.js';
 import type { HeldLease, HomeOptions, Lease, LeaseFilter, ScopeOptions } from './types.js';
+import { checkKnownKeys } from './validate.js';
 
 const registry = (options?: { home?: string | undefined }): Registry => openRegistry({ home: options?.home });
 
@@ -72,6 +73,7 @@ export async function release(target: ReleaseTarget, options?: ScopeOptions): Pr
  * setInterval(() => renew(lease), 30 * 60_000).unref();
  */
 export async function renew(target: Lease | number, ttl?: number | string, options?: HomeOptions): Promise<Lease> {
+  checkKnownKeys(options ?? {}, ['home'], 'renew()');
   return registry(options).renew(target, ttl);
 }
 
@@ -153,6 +155,7 @@ export async function listen(server: Server, service?: string, options?: ListenO
  * const { free, holder } = await checkPort(24817);
  */
 export async function checkPort(port: number, options?: HomeOptions): Promise<PortCheck> {
+  checkKnownKeys(options ?? {}, ['home'], 'checkPort()');
   return registry(options).checkPort(port);
 }
 
@@ -164,6 +167,7 @@ export async function checkPort(port: number, options?: HomeOptions): Promise<Po
  * const { problems } = await inspect();
  */
 export async function inspect(options?: HomeOptions): Promise<RegistryReport> {
+  checkKnownKeys(options ?? {}, ['home'], 'inspect()');
   return registry(options).inspect();
 }
 

@@ -1,7 +1,7 @@
 /** Asking again for a live name (every owner form), strict options, and `prefer`. */
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { isPortleaseError, list, openRegistry, type PortleaseError } from '../src/index.js';
+import { checkPort, getOsFreePort, isPortleaseError, list, openRegistry, renew, type PortleaseError } from '../src/index.js';
 import { bindOn, onCleanup, portOf, tempHome } from './helpers.js';
 
 const scope = { app: 'shop', instance: 'main' };
@@ -83,6 +83,10 @@ describe('strict options', () => {
     await expect(registry.lookup('a', typo)).rejects.toThrow(/of lookup\(\)/);
     await expect(registry.waitFor('a', { timeout: 1, ...typo })).rejects.toThrow(/of waitFor\(\)/);
     await expect(registry.prune(typo)).rejects.toThrow(/of prune\(\)/);
+    await expect(renew(1, '1h', { home, ...typo })).rejects.toThrow(/of renew\(\)/);
+    await expect(checkPort(20000, { home, ...typo })).rejects.toThrow(/of checkPort\(\)/);
+    await expect(getOsFreePort(typo)).rejects.toThrow(/of getOsFreePort\(\)/);
+    expect(() => openRegistry({ home, ...typo })).toThrow(/of openRegistry\(\)/);
   });
 });
 
