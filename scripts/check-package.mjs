@@ -38,7 +38,7 @@ const REQUIRED = [
 ];
 
 const bin = (name) => join(ROOT, 'node_modules', '.bin', name);
-const run = (file, args) => execFileSync(file, args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+const run = (file, args) => execFileSync(file, args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
 const problems = [];
 const out = mkdtempSync(join(tmpdir(), 'portlease-pack-'));
@@ -56,7 +56,8 @@ try {
   const tarball = join(out, info.filename);
   try {
     process.stdout.write(run(bin('publint'), ['--strict', tarball]));
-  } catch {
+  } catch (error) {
+    process.stdout.write(`${error.stdout ?? ''}${error.stderr ?? ''}`);
     problems.push('publint --strict failed (see above)');
   }
   try {
@@ -66,7 +67,7 @@ try {
     run(bin('attw'), [tarball, '--ignore-rules', 'cjs-resolves-to-esm', '--format', 'table-flipped']);
     console.log('attw: no problems (node10, node16 CJS and ESM, bundler)');
   } catch (error) {
-    process.stdout.write(String(error.stdout ?? ''));
+    process.stdout.write(`${error.stdout ?? ''}${error.stderr ?? ''}`);
     problems.push('@arethetypeswrong/cli found problems (see above)');
   }
 } finally {

@@ -35,7 +35,9 @@ beforeAll(() => {
   const modules = join(project, 'node_modules');
   mkdirSync(join(modules, '.bin'), { recursive: true });
   // The tarball, exactly as npm would publish it (dist/ is fresh: `npm test` builds first).
-  const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], { cwd: ROOT, encoding: 'utf8' })) as [{ filename: string }];
+  // stderr piped: npm's notices (the file list) are not the test's business.
+  const pack = execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const packed = JSON.parse(pack) as [{ filename: string }];
   mkdirSync(join(modules, 'portlease'));
   execFileSync('tar', ['-xzf', join(work, packed[0].filename), '-C', join(modules, 'portlease'), '--strip-components=1']);
   for (const name of readdirSync(join(ROOT, 'node_modules'))) {
