@@ -1,70 +1,46 @@
-import { defineConfig } from 'tsup';
+import { defineConfig, type Options } from 'tsup';
 
-// One entry per public subpath of package.json "exports" (plus the CLI bin).
+const common: Options = {
+  target: 'node20',
+  removeNodeProtocol: false,
+  sourcemap: false,
+  // Shared chunks: every entry of one format imports the same copy of the library, so the
+  // tarball carries it once per format and `portlease` and `portlease/vitest` share state.
+  splitting: true,
+};
+
+// The public subpaths of package.json "exports" (the CLI bin is ESM only).
+const library = {
+  index: 'src/index.ts',
+  http: 'src/http/index.ts',
+  'testing/jest': 'src/testing/jest.ts',
+  'testing/jest-setup': 'src/testing/jest-setup.ts',
+  'testing/jest-teardown': 'src/testing/jest-teardown.ts',
+};
+const esmOnly = {
+  'testing/vitest': 'src/testing/vitest.ts',
+  'testing/vitest-setup': 'src/testing/vitest-setup.ts',
+};
+
 export default defineConfig([
   {
-    entry: {
-      index: 'src/index.ts',
-      http: 'src/http/index.ts',
-    },
-    format: ['esm', 'cjs'],
-    dts: true,
+    ...common,
+    // ESM: the library, the test-runner entries and the CLI in one build. The CLI's
+    // commands are imported lazily and become chunks of their own.
+    entry: { ...library, ...esmOnly, 'cli/bin': 'src/cli/bin.ts' },
+    format: ['esm'],
+    dts: { entry: { ...library, ...esmOnly } },
     clean: true,
-    target: 'node20',
-    removeNodeProtocol: false,
-    sourcemap: false,
-    splitting: true,
-  },
-  {
-    // The CLI: ESM only, its own folder so that its chunks (one per lazily imported
-    // command) sit next to bin.js and `../../package.json` finds the version. The shebang
-    // of src/cli/bin.ts is kept and tsup marks the file executable.
-    entry: { bin: 'src/cli/bin.ts' },
-    outDir: 'dist/cli',
-    format: ['esm'],
-    dts: false,
-    clean: false,
-    target: 'node20',
-    removeNodeProtocol: false,
-    sourcemap: false,
-    splitting: true,
-  },
-  // portlease/vitest and portlease/vitest/setup: ESM only (vitest is ESM). The core stays
-  // a shared import of ../index.js, so tests and the library use one copy of it.
-  {
-    entry: { 'testing/vitest': 'src/testing/vitest.ts', 'testing/vitest-setup': 'src/testing/vitest-setup.ts' },
-    format: ['esm'],
-    dts: true,
-    target: 'node20',
-    removeNodeProtocol: false,
-    sourcemap: false,
     external: ['vitest'],
-    // Keep `../index.js` as an import of dist/index.js (same relative path from
-    // dist/testing/). A plugin rather than `external`, which the .d.ts bundler would
-    // rewrite to a wrong path; there the core's types are inlined instead.
-    esbuildPlugins: [
-      {
-        name: 'portlease-core-external',
-        setup(build) {
-          build.onResolve({ filter: /^\.\.\/index\.js$/ }, (args) => ({ path: args.path, external: true }));
-        },
-      },
-    ],
   },
-  // portlease/jest*: jest's CommonJS sandbox cannot require ESM-only packages, so these
-  // entries bundle the core with lowdb, steno and get-port inlined.
   {
-    entry: {
-      'testing/jest': 'src/testing/jest.ts',
-      'testing/jest-setup': 'src/testing/jest-setup.ts',
-      'testing/jest-teardown': 'src/testing/jest-teardown.ts',
-    },
-    format: ['cjs', 'esm'],
+    ...common,
+    // CommonJS, for require() and for jest, whose module sandbox cannot require the
+    // ESM-only lowdb, steno and get-port: those are bundled into this build's shared chunk.
+    entry: library,
+    format: ['cjs'],
     dts: true,
-    target: 'node20',
-    removeNodeProtocol: false,
-    sourcemap: false,
-    splitting: true,
+    clean: false,
     noExternal: [/^lowdb(\/|$)/, /^steno(\/|$)/, /^get-port(\/|$)/],
   },
 ]);

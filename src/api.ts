@@ -5,6 +5,7 @@ import { listIn, lookupIn, pruneIn, releaseIn, renewIn, toFilter, waitForIn, typ
 import { listenWith, type ListenOptions } from './listen.js';
 import { createContext, type ContextOptions } from './registry.js';
 import { reserveIn, type ReserveInput } from './reserve.js';
+import { checkKnownKeys } from './validate.js';
 import type { HeldLease, Lease, LeaseFilter, ScopeOptions } from './types.js';
 
 /** Options of `withPort()`. */
@@ -42,6 +43,7 @@ export interface Registry {
  * const { port } = await registry.reserve('db');
  */
 export function openRegistry(options: ContextOptions = {}): Registry {
+  checkKnownKeys(options, ['home', 'env', 'lock'], 'openRegistry()');
   const ctx = createContext(options);
   const release = async (target: ReleaseTarget, scope: ScopeOptions = {}) => releaseIn(ctx, toFilter(target, scope, ctx.env));
   const releaseLease = (lease: Lease) => releaseIn(ctx, { id: lease.id, port: lease.port });
@@ -55,7 +57,10 @@ export function openRegistry(options: ContextOptions = {}): Registry {
     lookup: (service, scope) => lookupIn(ctx, service, scope),
     waitFor: (service, wait) => waitForIn(ctx, service, wait),
     list: (filter) => listIn(ctx, filter),
-    prune: (prune) => pruneIn(ctx, prune?.dryRun ?? false),
+    async prune(prune = {}) {
+      checkKnownKeys(prune, ['dryRun', 'home'], 'prune()');
+      return pruneIn(ctx, prune.dryRun ?? false);
+    },
     async withPort(fn, withOptions = {}) {
       const { service, ...rest } = withOptions;
       const lease = await reserve(service, rest);

@@ -10,6 +10,8 @@ export interface ChoiceInput {
   range: PortRange;
   /** Exact ports asked for: only these are tried, in this order. */
   exact?: readonly number[] | undefined;
+  /** Ports to try before the range (a wish: the range follows when none is free). */
+  prefer?: readonly number[] | undefined;
   /** Key of a named lease (`app/instance/service`), or undefined for an anonymous one. */
   key?: string | undefined;
   /** Port the key had last time, if any. */
@@ -32,16 +34,19 @@ export function hashPort(key: string, [from, to]: PortRange): number {
 }
 
 /**
- * Ports to try, best first: an exact list as given; else the key's sticky port, then a
- * walk through the range from the key's hash (or a random point for anonymous leases),
- * with ports remembered by other keys pushed to the end.
+ * Ports to try, best first: an exact list as given; else the preferred ports, the key's
+ * sticky port, then a walk through the range from the key's hash (or a random point for
+ * anonymous leases), with ports remembered by other keys pushed to the end.
  */
 export function* candidates(input: ChoiceInput): Generator<number> {
-  const { blocked } = input;
   if (input.exact) {
-    for (const port of input.exact) if (!blocked.has(port)) yield port;
+    for (const port of input.exact) if (!input.blocked.has(port)) yield port;
     return;
   }
+  const preferred = input.prefer ?? [];
+  for (const port of preferred) if (!input.blocked.has(port)) yield port;
+  // A preferred port already tried is not tried again as part of the range.
+  const blocked = preferred.length === 0 ? input.blocked : new Set([...input.blocked, ...preferred]);
   const [from, to] = input.range;
   if (input.sticky !== undefined && input.sticky >= from && input.sticky <= to && !blocked.has(input.sticky)) {
     yield input.sticky;

@@ -1,3 +1,5 @@
+import type { Lease } from './types.js';
+
 /**
  * Stable codes of {@link PortleaseError}. Match on `error.code`, never on the message.
  *
@@ -48,12 +50,15 @@ export interface PortleaseErrorDetails {
   /** The original error. */
   cause?: unknown;
   /** The lease that is in the way, for `E_PORT_LEASED` and `E_SERVICE_LEASED`. */
-  holder?: unknown;
+  holder?: Lease;
   /** The port concerned, where there is one. */
   port?: number;
   /** The file concerned, for registry and storage errors. */
   file?: string;
 }
+
+// Marks every PortleaseError, whichever copy of the package made it (Symbol.for is global).
+const BRAND = Symbol.for('portlease.error');
 
 /**
  * The one error class of portlease for operational failures. Misuse (a bad argument)
@@ -69,11 +74,20 @@ export interface PortleaseErrorDetails {
  * }
  */
 export class PortleaseError extends Error {
+  /**
+   * `instanceof PortleaseError` is true for errors of any copy of portlease: the ESM and
+   * CommonJS builds each carry their own class, and an app may load both (its code
+   * imports `portlease`, a CommonJS dependency requires it).
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+  }
+
   override readonly name = 'PortleaseError';
   /** Stable machine-readable code. */
   readonly code: ErrorCode;
-  /** The lease in the way, if any (plain data). */
-  readonly holder?: unknown;
+  /** The lease in the way (plain data), for `E_PORT_LEASED` and `E_SERVICE_LEASED`. */
+  readonly holder?: Lease;
   /** The port concerned, if any. */
   readonly port?: number;
   /** The file concerned, if any. */
@@ -81,6 +95,7 @@ export class PortleaseError extends Error {
 
   constructor(code: ErrorCode, message: string, details: PortleaseErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    Object.defineProperty(this, BRAND, { value: true, enumerable: false });
     this.code = code;
     if (details.holder !== undefined) this.holder = details.holder;
     if (details.port !== undefined) this.port = details.port;
@@ -89,15 +104,16 @@ export class PortleaseError extends Error {
 }
 
 /**
- * True when `error` is a {@link PortleaseError}, optionally with the given code. Works
- * across copies of the package (ESM and CJS builds loaded side by side), where
- * `instanceof` does not.
+ * True when `error` is a {@link PortleaseError}, optionally with the given code. Like
+ * `instanceof PortleaseError`, it holds across copies of the package (ESM and CJS builds
+ * loaded side by side).
  *
  * @example
  * if (isPortleaseError(error, 'E_NO_PORT')) widenTheRange();
  */
 export function isPortleaseError(error: unknown, code?: ErrorCode): error is PortleaseError {
-  if (!(error instanceof Error) || error.name !== 'PortleaseError') return false;
+  // The name check also accepts a copy that lost the brand (e.g. rebuilt from another realm).
+  if (!(error instanceof PortleaseError) && !(error instanceof Error && error.name === 'PortleaseError')) return false;
   return code === undefined || (error as PortleaseError).code === code;
 }
 

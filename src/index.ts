@@ -11,6 +11,7 @@ import type { ReleaseTarget, WaitOptions } from './leases.js';
 import type { ListenOptions } from './listen.js';
 import type { ReserveInput } from './request.js';
 import type { HeldLease, HomeOptions, Lease, LeaseFilter, ScopeOptions } from './types.js';
+import { checkKnownKeys } from './validate.js';
 
 const registry = (options?: { home?: string | undefined }): Registry => openRegistry({ home: options?.home });
 
@@ -20,9 +21,10 @@ const registry = (options?: { home?: string | undefined }): Registry => openRegi
  *
  * A named lease is sticky: the same `app/instance/service` gets its last port back
  * whenever that is free, and its first port is a stable hash of the name into the range.
- * Asking again for a live name returns the same lease when it is durable, ttl-only or
- * owned by this process, and fails with `E_SERVICE_LEASED` when another live process
- * owns it. By default the lease is owned by the calling process and reclaimed once that
+ * Asking again for a live name returns the same lease when it is durable, ttl-only,
+ * owned by this process or by the process the call names (`owner: pid`), and fails with
+ * `E_SERVICE_LEASED` when another live process owns it. A re-ask that chooses a lifetime
+ * (`owner`, `ttl` or `durable` given) sets it on that lease (a `ttl` renews it). By default the lease is owned by the calling process and reclaimed once that
  * process is dead. The port is free on `::`, `0.0.0.0`, `127.0.0.1` and `::1` when
  * returned, and the lease is on disk.
  *
@@ -37,7 +39,8 @@ const registry = (options?: { home?: string | undefined }): Registry => openRegi
  *
  * const db = await reserve('postgres');            // { port: 24817, … }, sticky
  * const tmp = await reserve({ label: 'fixture' });  // anonymous
- * const fixed = await reserve('web', { port: [3000, 3001] });
+ * const fixed = await reserve('web', { port: [3000, 3001] }); // only these (E_PORT_BUSY otherwise)
+ * const near = await reserve('admin', { prefer: 3000 });       // 3000 if free, else from the range
  * await tmp.release();
  */
 export function reserve(service?: string, options?: ReserveInput): Promise<HeldLease>;
@@ -72,6 +75,7 @@ export async function release(target: ReleaseTarget, options?: ScopeOptions): Pr
  * setInterval(() => renew(lease), 30 * 60_000).unref();
  */
 export async function renew(target: Lease | number, ttl?: number | string, options?: HomeOptions): Promise<Lease> {
+  checkKnownKeys(options ?? {}, ['home'], 'renew()');
   return registry(options).renew(target, ttl);
 }
 
@@ -153,6 +157,7 @@ export async function listen(server: Server, service?: string, options?: ListenO
  * const { free, holder } = await checkPort(24817);
  */
 export async function checkPort(port: number, options?: HomeOptions): Promise<PortCheck> {
+  checkKnownKeys(options ?? {}, ['home'], 'checkPort()');
   return registry(options).checkPort(port);
 }
 
@@ -164,6 +169,7 @@ export async function checkPort(port: number, options?: HomeOptions): Promise<Po
  * const { problems } = await inspect();
  */
 export async function inspect(options?: HomeOptions): Promise<RegistryReport> {
+  checkKnownKeys(options ?? {}, ['home'], 'inspect()');
   return registry(options).inspect();
 }
 

@@ -13,8 +13,9 @@ export interface RegistryReport {
   home: string;
   /** The newest readable revision file, or the registry directory when there is none yet. */
   file: string;
+  /** The file exists (or cannot be looked at, which a missing file does not cause). */
   exists: boolean;
-  /** Permission bits of the file and of the home directory, or `null` when missing. */
+  /** Permission bits of the newest revision file and of the home directory, or `null` when missing. */
   fileMode: number | null;
   dirMode: number | null;
   schema: number | null;
@@ -30,19 +31,26 @@ export interface RegistryReport {
   problems: string[];
 }
 
-async function modeOf(path: string): Promise<number | null> {
+/** Permission bits of a path, `null` when it does not exist, or the error code when it cannot be looked at. */
+async function modeOf(path: string): Promise<number | null | string> {
   try {
     return (await fs.lstat(path)).mode & 0o7777;
-  } catch {
-    return null;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' || code === 'ENOTDIR' ? null : (code ?? String(error));
   }
 }
 
 /** Reports on the registry without changing it. */
 export async function inspectIn(ctx: RegistryContext): Promise<RegistryReport> {
   const { paths } = ctx;
-  const [dirMode, lock] = await Promise.all([modeOf(paths.dir), lockState(paths)]);
+  const [dirStat, registryStat, lock] = await Promise.all([modeOf(paths.dir), modeOf(paths.registry), lockState(paths)]);
   const problems: string[] = [];
+  // A registry we may not look at exists all the same: "not created yet" would send the user the wrong way.
+  for (const [path, stat] of [[paths.dir, dirStat], [paths.registry, registryStat]] as const) {
+    if (typeof stat === 'string') problems.push(`Cannot look at ${path} (${stat}): check that it belongs to you`);
+  }
+  const dirMode = typeof dirStat === 'number' ? dirStat : null;
   if (dirMode !== null && (dirMode & 0o022) !== 0 && (dirMode & 0o1000) === 0) {
     problems.push(`${paths.dir} has mode ${(dirMode & 0o777).toString(8)}: other users can write to it, so portlease refuses to write there (chmod go-w ${paths.dir})`);
   } else if (dirMode !== null && (dirMode & 0o077) !== 0) {
@@ -52,7 +60,7 @@ export async function inspectIn(ctx: RegistryContext): Promise<RegistryReport> {
   const report: RegistryReport = {
     home: paths.dir,
     file: paths.registry,
-    exists: (await modeOf(paths.registry)) !== null || (await modeOf(paths.legacy)) !== null,
+    exists: registryStat !== null || (await modeOf(paths.legacy)) !== null,
     fileMode: null,
     dirMode: dirMode === null ? null : dirMode & 0o777,
     schema: null,
@@ -69,7 +77,8 @@ export async function inspectIn(ctx: RegistryContext): Promise<RegistryReport> {
     if (recovered) problems.push(recovered);
     if (file !== null) {
       report.file = file;
-      report.fileMode = await modeOf(file);
+      const mode = await modeOf(file);
+      report.fileMode = typeof mode === 'number' ? mode & 0o777 : null;
       if (report.fileMode !== null && report.fileMode !== 0o600) problems.push(`${file} has mode ${report.fileMode.toString(8)}, expected 600`);
       if (file === paths.legacy || file.startsWith(`${paths.legacy}.`)) problems.push(`${file} is portlease 0.1's registry: the next write moves it into ${paths.registry}`);
     }

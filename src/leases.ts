@@ -5,12 +5,15 @@ import { resolveScope } from './identity.js';
 import { deadReason, reclaimable, snapshot, transaction, type RegistryContext } from './registry.js';
 import { copyLease, leaseKey } from './schema.js';
 import type { Lease, LeaseFilter, ScopeOptions } from './types.js';
-import { checkName, checkPort, describe, parseDuration } from './validate.js';
+import { checkKnownKeys, checkName, checkPort, describe, parseDuration } from './validate.js';
 
 const FILTER_FIELDS = ['id', 'port', 'app', 'instance', 'service'] as const;
+const SCOPE_FIELDS = ['app', 'instance', 'home'];
 
 /** Checks a filter and returns a predicate over leases (pure). */
-function toPredicate(filter: LeaseFilter): (lease: Lease) => boolean {
+function toPredicate(filter: LeaseFilter, where = 'list()'): (lease: Lease) => boolean {
+  if (filter === null || typeof filter !== 'object') throw typeError(`${where} takes a filter object, got ${describe(filter)}`);
+  checkKnownKeys(filter, [...FILTER_FIELDS, 'home'], where);
   if (filter.id !== undefined && (!Number.isSafeInteger(filter.id) || filter.id < 1)) throw rangeError(`id must be a positive integer, got ${describe(filter.id)}`);
   if (filter.port !== undefined) checkPort(filter.port);
   // Names are compared as they are stored: trimmed.
@@ -34,6 +37,8 @@ export function toFilter(target: ReleaseTarget, options: ScopeOptions, env: Reco
     if (!Number.isSafeInteger(target) || target < 1) throw rangeError(`lease id must be a positive integer, got ${target}`);
     return { id: target };
   }
+  if (options === null || typeof options !== 'object') throw typeError(`release() options must be an object, got ${describe(options)}`);
+  checkKnownKeys(options, SCOPE_FIELDS, 'release()');
   if (typeof target === 'string') {
     const service = checkName(target, 'service');
     return { ...resolveScope({ app: options.app, instance: options.instance }, env), service };
@@ -41,6 +46,7 @@ export function toFilter(target: ReleaseTarget, options: ScopeOptions, env: Reco
   if (target === null || typeof target !== 'object') throw typeError(`release() takes a lease, an id, a service name or a filter, got ${describe(target)}`);
   if ('createdAt' in target && typeof (target as Lease).id === 'number') return { id: (target as Lease).id, port: (target as Lease).port };
   const { home: _home, ...filter } = target as LeaseFilter;
+  checkKnownKeys(filter, FILTER_FIELDS, 'release()');
   if (!FILTER_FIELDS.some((field) => filter[field] !== undefined)) {
     throw typeError('release() needs at least one of id, port, app, instance or service: an empty filter would release everything');
   }
@@ -49,7 +55,7 @@ export function toFilter(target: ReleaseTarget, options: ScopeOptions, env: Reco
 
 /** Releases the matching leases; resolves with how many were live. */
 export async function releaseIn(ctx: RegistryContext, filter: LeaseFilter): Promise<number> {
-  const matches = toPredicate(filter);
+  const matches = toPredicate(filter, 'release()');
   return transaction(ctx, (data) => {
     const before = data.leases.length;
     data.leases = data.leases.filter((lease) => !matches(lease));
@@ -90,6 +96,7 @@ export async function listIn(ctx: RegistryContext, filter: LeaseFilter = {}): Pr
 /** The live lease of a service in the current (or given) app and instance. */
 export async function lookupIn(ctx: RegistryContext, service: string, options: ScopeOptions = {}): Promise<Lease | undefined> {
   const name = checkName(service, 'service');
+  checkKnownKeys(options, SCOPE_FIELDS, 'lookup()');
   const { app, instance } = resolveScope({ app: options.app, instance: options.instance }, ctx.env);
   const key = leaseKey(app, instance, name);
   return (await listIn(ctx, { app, instance, service: name })).find((lease) => leaseKey(lease.app, lease.instance, name) === key);
@@ -105,13 +112,17 @@ export interface WaitOptions extends ScopeOptions {
 
 /** Waits until a service has a live lease (another process reserves it). */
 export async function waitForIn(ctx: RegistryContext, service: string, options: WaitOptions = {}): Promise<Lease> {
+  checkKnownKeys(options, [...SCOPE_FIELDS, 'timeout', 'interval'], 'waitFor()');
   const timeout = options.timeout ?? 10_000;
   const interval = options.interval ?? 100;
   if (!Number.isFinite(timeout) || timeout < 0) throw rangeError(`timeout must be a non-negative number of ms, got ${timeout}`);
   if (!Number.isFinite(interval) || interval < 1) throw rangeError(`interval must be at least 1 ms, got ${interval}`);
   const deadline = Date.now() + timeout;
+  const scope: ScopeOptions = {};
+  if (options.app !== undefined) scope.app = options.app;
+  if (options.instance !== undefined) scope.instance = options.instance;
   for (;;) {
-    const lease = await lookupIn(ctx, service, options);
+    const lease = await lookupIn(ctx, service, scope);
     if (lease) return lease;
     if (Date.now() >= deadline) {
       throw new PortleaseError('E_TIMEOUT', `No lease for ${service} appeared within ${timeout} ms. Is the process that reserves it running?`);

@@ -69,6 +69,11 @@ export function isLocal(owner: Owner): boolean {
   return owner.host === HOST && owner.boot === BOOT_ID && owner.ns === PID_NS;
 }
 
+/** True when two owner records name the same process (pid alone is not enough: pids are reused). */
+export function sameOwner(a: Owner, b: Owner): boolean {
+  return a.pid === b.pid && a.start === b.start && a.boot === b.boot && a.ns === b.ns && a.host === b.host;
+}
+
 /** True when `owner` is the current process. */
 export function isSelf(owner: Owner): boolean {
   return isLocal(owner) && owner.pid === process.pid && owner.start === self().start;

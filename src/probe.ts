@@ -9,6 +9,7 @@
 import { createServer } from 'node:net';
 import getPort from 'get-port';
 import { PortleaseError } from './errors.js';
+import { checkKnownKeys } from './validate.js';
 
 /** Addresses probed, in order. */
 export const PROBE_HOSTS = ['::', '0.0.0.0', '127.0.0.1', '::1'] as const;
@@ -61,6 +62,7 @@ export async function probePort(port: number): Promise<ProbeResult> {
  * const port = await getOsFreePort();
  */
 export async function getOsFreePort(options: { exclude?: Iterable<number> } = {}): Promise<number> {
+  checkKnownKeys(options, ['exclude'], 'getOsFreePort()');
   const exclude = new Set(options.exclude ?? []);
   for (let attempt = 0; attempt < 50; attempt++) {
     const port = await getPort({ exclude });

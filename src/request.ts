@@ -7,7 +7,7 @@ import { resolveScope } from './identity.js';
 import { ownerOf } from './owner.js';
 import { leaseKey } from './schema.js';
 import type { Owner, PortRange, ReserveOptions } from './types.js';
-import { SKIPPED_PORTS, checkLabel, checkName, checkPort, checkPortList, describe, parseDuration, resolveRange } from './validate.js';
+import { SKIPPED_PORTS, checkKnownKeys, checkLabel, checkName, checkPort, checkPortList, describe, parseDuration, resolveRange } from './validate.js';
 
 /** A checked reserve request. */
 export interface ReserveRequest {
@@ -17,11 +17,18 @@ export interface ReserveRequest {
   key: string | undefined;
   label: string | undefined;
   exact: number[] | undefined;
+  /** Ports to try first, before the range (`prefer`): a wish, not a demand. */
+  prefer: number[] | undefined;
   range: PortRange;
   /** Ports the caller excluded plus the skip lists (the latter only for non-exact requests). */
   exclude: Set<number>;
   owner: Owner | null;
   ttl: number | undefined;
+  /**
+   * True when the caller chose the lifetime (`owner`, `ttl` or `durable` given): asking
+   * again for a live lease then sets that lifetime on it instead of leaving it as it was.
+   */
+  lifetime: boolean;
   claim: boolean;
   exclusive: boolean;
 }
@@ -32,9 +39,9 @@ export interface ReserveInput extends ReserveOptions {
   exclusive?: boolean;
 }
 
-const KNOWN = new Set([
-  'port', 'range', 'exclude', 'app', 'instance', 'label', 'owner', 'ttl', 'durable', 'claim', 'home', 'exclusive',
-]);
+const KNOWN = [
+  'port', 'prefer', 'range', 'exclude', 'app', 'instance', 'label', 'owner', 'ttl', 'durable', 'claim', 'home', 'exclusive',
+] as const;
 
 function checkBoolean(value: unknown, what: string): boolean {
   if (value === undefined) return false;
@@ -56,14 +63,19 @@ export function splitArgs(first: unknown, second: unknown): { service: unknown; 
 
 /** Checks and resolves a reserve request. */
 export function toRequest(serviceArg: unknown, options: ReserveInput, env: Record<string, string | undefined>): ReserveRequest {
-  for (const name of Object.keys(options)) {
-    if (!KNOWN.has(name)) throw typeError(`Unknown option ${JSON.stringify(name)}`);
-  }
+  checkKnownKeys(options, KNOWN, 'reserve()');
   const service = serviceArg === undefined || serviceArg === null ? null : checkName(serviceArg, 'service');
   const exact = options.port === undefined ? undefined : checkPortList(options.port, 'port');
+  const prefer = options.prefer === undefined ? undefined : checkPortList(options.prefer, 'prefer');
+  // `port` is the whole list of acceptable ports: a range beside it would be ignored.
+  if (exact && options.range !== undefined) {
+    throw typeError('port and range cannot be combined: port lists the only acceptable ports. For "this port if free, else one from the range" use prefer');
+  }
+  if (exact && prefer) throw typeError('port and prefer cannot be combined: port demands its ports, prefer only wishes for them');
   const range = resolveRange(options.range, env);
   const exclude = new Set(options.exclude === undefined ? [] : [...checkIterable(options.exclude)].map((port) => checkPort(port, 'exclude')));
-  if (!exact) for (const port of SKIPPED_PORTS) exclude.add(port);
+  // The skip lists keep well-known ports out of automatic choices; a port asked for by number is not automatic.
+  if (!exact) for (const port of SKIPPED_PORTS) if (!prefer?.includes(port)) exclude.add(port);
   const label = options.label === undefined ? undefined : checkLabel(options.label);
   const durable = checkBoolean(options.durable, 'durable');
   const claim = checkBoolean(options.claim, 'claim');
@@ -89,10 +101,12 @@ export function toRequest(serviceArg: unknown, options: ReserveInput, env: Recor
     key: service === null ? undefined : leaseKey(app, instance, service),
     label,
     exact,
+    prefer,
     range,
     exclude,
     owner,
     ttl,
+    lifetime: options.owner !== undefined || options.ttl !== undefined || options.durable !== undefined,
     claim,
     exclusive,
   };

@@ -6,7 +6,7 @@
 import { candidates } from './choose.js';
 import { PortleaseError } from './errors.js';
 import { displayKey } from './names.js';
-import { isAlive, isSelf } from './owner.js';
+import { isAlive, isSelf, sameOwner } from './owner.js';
 import { probePort } from './probe.js';
 import { deadReason, snapshot, transaction, type RegistryContext } from './registry.js';
 import { splitArgs, toRequest, type ReserveInput, type ReserveRequest } from './request.js';
@@ -30,14 +30,21 @@ function liveByKey(data: RegistryData, key: string, now: number): Lease | undefi
   return data.leases.find((lease) => keyOf(lease) === key && deadReason(lease, now) === null);
 }
 
+/** Whether the caller may have a live lease of its key back: it is durable, ttl-only, or owned by the process the caller is or names. */
+function mayReturn(existing: Lease, request: ReserveRequest): boolean {
+  const owner = existing.owner;
+  return owner === null || isSelf(owner) || (request.owner !== null && sameOwner(owner, request.owner));
+}
+
 /**
  * Whether asking again for a key returns its lease ("ensure"): when it is durable,
- * ttl-only, or owned by the calling process. A lease whose owner died but whose port is
+ * ttl-only, owned by the calling process, or owned by the very process the request names
+ * (`--owner-pid $$` twice from one shell). A lease whose owner died but whose port is
  * still bound (kept by the prune) is in the way too: the port is not ours to serve on.
  */
 function returnable(existing: Lease, request: ReserveRequest): Lease {
   const owner = existing.owner;
-  if (request.exclusive || (owner !== null && !isSelf(owner))) {
+  if (request.exclusive || !mayReturn(existing, request)) {
     const who =
       owner === null
         ? 'a lease without owner'
@@ -58,6 +65,28 @@ function returnable(existing: Lease, request: ReserveRequest): Lease {
     );
   }
   return existing;
+}
+
+/**
+ * Whether a re-ask rewrites the lease's lifetime: only when the caller chose one, and it
+ * differs from the lease's or is a ttl (asking again with a ttl renews it).
+ */
+function relives(existing: Lease, request: ReserveRequest): boolean {
+  if (!request.lifetime) return false;
+  if (request.ttl !== undefined || existing.expiresAt !== null) return true;
+  const [a, b] = [existing.owner, request.owner];
+  return a === null || b === null ? a !== b : !sameOwner(a, b);
+}
+
+/** Returns a key's live lease to its caller, with the lifetime the caller asked for. */
+function ensure(existing: Lease, request: ReserveRequest, now: number): { value: Lease; changed: boolean } {
+  const lease = returnable(existing, request);
+  if (!relives(lease, request)) return { value: copyLease(lease), changed: false };
+  lease.owner = request.owner;
+  lease.expiresAt = request.ttl === undefined ? null : new Date(now + request.ttl).toISOString();
+  if (request.ttl === undefined) delete lease.ttl;
+  else lease.ttl = request.ttl;
+  return { value: copyLease(lease), changed: true };
 }
 
 function newLease(data: RegistryData, request: ReserveRequest, port: number, now: number): Lease {
@@ -104,10 +133,12 @@ function noPort(request: ReserveRequest, leased: Lease[], busy: number[]): Portl
       port,
     });
   }
+  // Only what stands in the range counts: leases elsewhere (or a preferred port outside it) did not block it.
   const [from, to] = request.range;
+  const inRange = (port: number) => port >= from && port <= to;
   return new PortleaseError(
     'E_NO_PORT',
-    `No free port in ${from}-${to} (${leased.length} leased, ${busy.length} busy on this machine). Widen the range or release leases (portlease prune).`,
+    `No free port in ${from}-${to} (${leased.filter((lease) => inRange(lease.port)).length} leased, ${busy.filter(inRange).length} busy on this machine). Widen the range or release leases.`,
   );
 }
 
@@ -138,10 +169,20 @@ export async function reserveIn(
   const request = toRequest(service, options, ctx.env);
   let view = await snapshot(ctx);
   const now = Date.now();
-  // Ensure without a write: the key is already live and ours to return.
+  // Ensure: the key is already live and ours to return (a write only to change its lifetime).
   if (request.key !== undefined && !request.exclusive) {
     const existing = liveByKey(view, request.key, now);
-    if (existing && (existing.owner === null || isSelf(existing.owner))) return hold(returnable(existing, request), release);
+    if (existing && mayReturn(existing, request)) {
+      if (!relives(existing, request)) return hold(returnable(existing, request), release);
+      const key = request.key;
+      const updated = await transaction<Lease | undefined>(ctx, (data, at) => {
+        const current = data.leases.find((lease) => keyOf(lease) === key);
+        return current ? ensure(current, request, at) : { value: undefined, changed: false };
+      });
+      // Gone meanwhile (released, reclaimed): reserve it afresh below.
+      if (updated) return hold(updated, release);
+      view = await snapshot(ctx);
+    }
   }
   const busy = new Set<number>();
   const leasedBy = new Map<number, Lease>();
@@ -154,7 +195,7 @@ export async function reserveIn(
     const sticky = request.key === undefined ? undefined : view.sticky.find((entry) => entry.key === request.key)?.port;
     const others = new Set(view.sticky.filter((entry) => entry.key !== request.key).map((entry) => entry.port));
     let chosen: number | undefined;
-    for (const port of candidates({ range: request.range, exact: request.exact, key: request.key, sticky, blocked, reserved: others, random: Math.random() })) {
+    for (const port of candidates({ range: request.range, exact: request.exact, prefer: request.prefer, key: request.key, sticky, blocked, reserved: others, random: Math.random() })) {
       if (request.claim || (await probePort(port)).free) {
         chosen = port;
         break;
@@ -170,7 +211,7 @@ export async function reserveIn(
       if (request.key !== undefined) {
         // After the prune, any lease left with this key is in force (or kept for its bound port).
         const existing = data.leases.find((lease) => keyOf(lease) === request.key);
-        if (existing) return { value: returnable(existing, request), changed: false };
+        if (existing) return ensure(existing, request, at);
       }
       const holder = data.leases.find((lease) => lease.port === port);
       if (holder) {

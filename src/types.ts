@@ -74,8 +74,19 @@ export interface ScopeOptions extends HomeOptions {
 
 /** Options of `reserve()`. */
 export interface ReserveOptions extends ScopeOptions {
-  /** Exact port, or a list of acceptable ports in order of preference. */
+  /**
+   * Exact port, or a list of acceptable ports in order of preference: nothing else is
+   * acceptable (`E_PORT_BUSY` / `E_PORT_LEASED` when none is free). Not with `range` or `prefer`.
+   */
   port?: number | readonly number[];
+  /**
+   * Ports to try first; when none of them is free, any port of the range (get-port's
+   * `port` option). Not with `port`.
+   *
+   * @example
+   * await reserve('web', { prefer: 3000 }); // 3000 if free, else one from 20000-29999
+   */
+  prefer?: number | readonly number[];
   /**
    * Range to choose from, as `[from, to]` or `'from-to'`.
    * @default process.env.PORTLEASE_RANGE ?? [20000, 29999]

@@ -134,6 +134,21 @@ export function checkPortList(value: unknown, what: string): number[] {
   return ports;
 }
 
+/**
+ * Refuses keys an options object does not know, naming the first one: a typo such as
+ * `list({ ap: 'shop' })` must fail, not silently match everything.
+ *
+ * @example
+ * checkKnownKeys({ ap: 'x' }, ['app', 'instance'], 'list()'); // TypeError: Unknown option "ap" of list() …
+ */
+export function checkKnownKeys(options: object, known: readonly string[], where: string): void {
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) {
+      throw typeError(`Unknown option ${JSON.stringify(key)} of ${where} (known: ${known.join(', ')})`);
+    }
+  }
+}
+
 /** Short description of a value for error messages. */
 export function describe(value: unknown): string {
   if (value === null) return 'null';

@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterEach } from 'vitest';
+import { afterEach, vi } from 'vitest';
 
 export const ROOT = resolve(import.meta.dirname, '..');
 export const FIXTURES = join(ROOT, 'test', 'fixtures');
@@ -169,4 +169,21 @@ export async function freeRun(count: number): Promise<number> {
     }
   }
   throw new Error(`no ${count} free ports in a row`);
+}
+
+/**
+ * Captures the process warnings with `code` (e.g. `PORTLEASE_RECOVERED`) until the end of
+ * the test, instead of letting Node print them: an expected warning is asserted, not shown.
+ * Other warnings still go through.
+ */
+export function captureWarnings(code: string): string[] {
+  const captured: string[] = [];
+  const original = process.emitWarning.bind(process);
+  const spy = vi.spyOn(process, 'emitWarning').mockImplementation(((warning: string | Error, options?: unknown) => {
+    const warningCode = typeof options === 'object' && options !== null ? (options as { code?: string }).code : undefined;
+    if (warningCode === code) captured.push(typeof warning === 'string' ? warning : warning.message);
+    else original(warning, options as NodeJS.EmitWarningOptions);
+  }) as typeof process.emitWarning);
+  onCleanup(() => spy.mockRestore());
+  return captured;
 }

@@ -1,5 +1,5 @@
 import { createServer } from 'node:http';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { isPortleaseError, openRegistry } from '../src/index.js';
 import { tempHome } from './helpers.js';
 
@@ -88,8 +88,7 @@ describe('withPort and listen', () => {
     expect((server.address() as { port: number }).port).toBe(lease.port);
     expect(await (await fetch(`http://127.0.0.1:${lease.port}/`)).text()).toBe('ok');
     await new Promise((done) => server.close(done));
-    // The release runs after 'close', in its own transaction: wait for it, not for a fixed time.
-    for (let i = 0; i < 250 && (await registry.list()).length > 0; i++) await new Promise((done) => setTimeout(done, 20));
-    expect(await registry.list()).toEqual([]);
+    // The release runs on 'close', after the callback above: wait for it rather than guess how long it takes.
+    await vi.waitFor(async () => expect(await registry.list()).toEqual([]), { timeout: 30_000, interval: 20 });
   });
 });

@@ -22,4 +22,24 @@ describe('the built package', () => {
     expect(result.code, result.stderr).toBe(0);
     expect(Number(result.stdout.trim())).toBeGreaterThan(0);
   });
+
+  it('instanceof PortleaseError holds across the ESM and CommonJS builds loaded side by side', async () => {
+    const home = tempHome();
+    // One process, both builds: an app that imports portlease next to a dependency that requires it.
+    const code = `
+      const cjs = require(${JSON.stringify(`${ROOT}/dist/index.cjs`)});
+      import(${JSON.stringify(`${ROOT}/dist/index.js`)}).then(async (esm) => {
+        const failure = (api) => api.renew(999, '1h', { home: ${JSON.stringify(home)} }).catch((error) => error);
+        const [fromCjs, fromEsm] = [await failure(cjs), await failure(esm)];
+        console.log(JSON.stringify([
+          esm.PortleaseError !== cjs.PortleaseError,
+          fromCjs instanceof esm.PortleaseError, fromEsm instanceof cjs.PortleaseError,
+          esm.isPortleaseError(fromCjs, 'E_NOT_FOUND'), cjs.isPortleaseError(fromEsm, 'E_NOT_FOUND'),
+          new Error('x') instanceof esm.PortleaseError, Object.keys(fromEsm).includes('code'),
+        ]));
+      });`;
+    const result = await startNode('-e', [code]).done;
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual([true, true, true, true, true, false, true]);
+  });
 });

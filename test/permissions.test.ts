@@ -53,7 +53,8 @@ describe.skipIf(!root)('permissions (needs root to switch to nobody)', () => {
     chownSync(home, NOBODY, NOBODY);
     // As nobody, make a registry holding a lease owned by this (root) process.
     const made = asNobody(home, `(r) => r.reserve('held', { app: 'a', instance: 'i', owner: ${process.pid} })`);
-    expect(made.value).toMatchObject({ owner: { pid: process.pid } });
+    // The whole answer as the message: when it is an error, its code and text say why.
+    expect(made.value, JSON.stringify(made)).toMatchObject({ owner: { pid: process.pid } });
     const pruned = asNobody(home, `(r) => r.prune()`);
     expect(pruned.value).toEqual([]);
     expect(asNobody(home, `(r) => r.list()`).value).toHaveLength(1);

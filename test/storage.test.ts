@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isPortleaseError, openRegistry, type Registry } from '../src/index.js';
 import { PLACE } from '../src/owner.js';
-import { registryData, registryFile, tempHome } from './helpers.js';
+import { captureWarnings, registryData, registryFile, tempHome } from './helpers.js';
 
 const scope = { app: 'shop', instance: 'main' };
 
@@ -18,20 +18,6 @@ async function seeded(): Promise<{ registry: Registry; newest: string }> {
 }
 
 const revisions = (registry: Registry) => readdirSync(registry.file).filter((name) => /^rev-\d+\.json$/.test(name)).sort();
-
-/** Collects process warnings while `fn` runs. */
-async function warningsOf(fn: () => Promise<void>): Promise<string[]> {
-  const warnings: string[] = [];
-  const onWarning = (warning: Error) => warnings.push(warning.message);
-  process.on('warning', onWarning);
-  try {
-    await fn();
-    await new Promise((done) => setImmediate(done));
-  } finally {
-    process.off('warning', onWarning);
-  }
-  return warnings;
-}
 
 const lease = { id: 1, port: 21000, app: 'a', instance: 'i', service: 's', owner: null, expiresAt: null, createdAt: '2026-01-01T00:00:00.000Z' };
 const wrap = (leases: unknown[], extra: object = {}) => JSON.stringify({ schema: 1, rev: 2, nextId: 9, leases, sticky: [], ...extra });
@@ -86,9 +72,9 @@ describe('an unreadable newest revision', () => {
     const before = readdirSync(registry.file).sort();
     expect((await registry.list()).map((entry) => entry.service)).toEqual(['db']);
     expect(readdirSync(registry.file).sort()).toEqual(before);
-    const warnings = await warningsOf(async () => {
-      await registry.reserve('web', scope);
-    });
+    const warnings = captureWarnings('PORTLEASE_RECOVERED');
+    await registry.reserve('web', scope);
+    expect(warnings).toHaveLength(1);
     expect(warnings.join('\n')).toMatch(/is unreadable .*|holds rev 7.*/);
     expect(warnings.join('\n')).toMatch(/the registry was read from .*rev-0+1\.json/);
     if (!['a FIFO', 'a directory', 'a symlink to /dev/zero'].includes(name)) {
@@ -120,6 +106,7 @@ describe('an unreadable newest revision', () => {
   it('200 random byte flips never crash: a valid registry or a typed error', async () => {
     const { registry, newest } = await seeded();
     const good = readFileSync(newest);
+    const warnings = captureWarnings('PORTLEASE_RECOVERED');
     for (let seed = 0; seed < 200; seed++) {
       const file = registryFile(registry.home);
       const bytes = Buffer.from(good);
@@ -133,6 +120,9 @@ describe('an unreadable newest revision', () => {
         if (!isPortleaseError(error)) throw error;
       }
     }
+    // Each flip that broke the JSON or the schema was passed over for the revision before, and said so.
+    expect(warnings.length).toBeGreaterThan(0);
+    expect(warnings.every((warning) => /(is unreadable|holds rev) .*the registry was read from /.test(warning))).toBe(true);
   });
 });
 

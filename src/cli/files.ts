@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { open, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { PortleaseError, storageError } from '../errors.js';
 
 /**
  * Writes `text` to `file` through a uniquely named temp file in the same directory, fsync,

@@ -45,7 +45,7 @@ export async function withListeners(error: unknown): Promise<unknown> {
   const who = await whoListens(error.port);
   if (who === undefined) return error;
   const message = `${error.message.replace(/\.?$/, '.')} Port ${error.port} is in use by ${who}.`;
-  return new PortleaseError(error.code, message, { cause: error, holder: error.holder, port: error.port });
+  return new PortleaseError(error.code, message, { cause: error, port: error.port, ...(error.holder === undefined ? {} : { holder: error.holder }) });
 }
 
 /**

@@ -218,7 +218,8 @@ function hintFor(report: ErrorReport): string | undefined {
     case 'E_PORT_BUSY':
       return `(\`portlease check ${report.port ?? '<port>'}\` shows what listens there.)`;
     case 'E_NO_PORT':
-      return 'Widen --range (or PORTLEASE_RANGE), or free ports with `portlease prune` / `portlease release`.';
+      // The library's message already says "widen the range or release leases": name the flags.
+      return '(`--range A-B` or PORTLEASE_RANGE; `portlease list --all` shows the leases.)';
     case 'E_NOT_FOUND':
       return '(`portlease list --all` shows every lease.)';
     case 'E_FILE':
@@ -288,6 +289,20 @@ export function formatErrorLine(report: ErrorReport, style: Style = noStyle, hin
   const next = hint ?? hintFor(report);
   const message = /[.!?]$/.test(report.message) ? report.message : `${report.message}.`;
   return `${style.red('portlease:')} ${style.bold(report.code)}: ${message}${next === undefined ? '' : ` ${next}`}\n`;
+}
+
+/**
+ * Reports a failure that a command answers itself rather than by throwing (it has more to
+ * say in JSON): the error line on stderr, or `doc` plus `error: {code, message}` on stdout
+ * with `--json`. Returns exit code 1.
+ *
+ * @example
+ * return reportFailure(io, json, { code: 'E_SERVE_NOT_RUNNING', message: 'serve is not running' }, { state: 'not running' });
+ */
+export function reportFailure(io: Io, json: boolean, report: ErrorReport, doc: Record<string, unknown> = {}): number {
+  if (json) io.stdout.write(formatJson({ ...doc, error: { code: report.code, message: report.message } }));
+  else io.stderr.write(formatErrorLine(report, styleFor(io.stderr, io.env)));
+  return 1;
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
- * The package version, read from the package.json two levels up: `src/cli/` in the
- * repository and `dist/cli/` in the published package sit at the same depth. Reading one
- * small file keeps `portlease --version` from loading the library at all.
+ * The package version, read from the nearest package.json named `portlease` above this
+ * module: `src/cli/` in the repository, `dist/` or `dist/cli/` in the published package
+ * (bundling may move this code into a shared chunk). Reading one small file keeps
+ * `portlease --version` from loading the library at all.
  */
 import { readFileSync } from 'node:fs';
 
@@ -12,11 +13,13 @@ import { readFileSync } from 'node:fs';
  * readVersion(); // '0.1.0'
  */
 export function readVersion(): string {
-  try {
-    const text = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
-    const json = JSON.parse(text) as { name?: unknown; version?: unknown };
-    return json.name === 'portlease' && typeof json.version === 'string' ? json.version : 'unknown';
-  } catch {
-    return 'unknown';
+  for (const up of ['../package.json', '../../package.json']) {
+    try {
+      const json = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as { name?: unknown; version?: unknown };
+      if (json.name === 'portlease' && typeof json.version === 'string') return json.version;
+    } catch {
+      // not there: try one level further up
+    }
   }
+  return 'unknown';
 }

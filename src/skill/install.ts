@@ -10,6 +10,7 @@ import { homedir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../cli/files.js';
+import { PortleaseError, storageError } from '../errors.js';
 
 /** Agent platforms and their user-wide config folders (relative to the home directory). */
 export const SKILL_PLATFORMS = {
@@ -97,7 +98,9 @@ export async function installSkill(options: SkillInstallOptions = {}): Promise<S
     const target: SkillTarget = { platform, dir, files: [] };
     for (const [file, content] of contents) {
       const path = join(dir, file);
-      target.files.push({ path, status: await writeIfChanged(path, content) });
+      // A read-only project or a folder that is not ours is E_PERMISSION / E_STORAGE, not a crash.
+      const status = await writeIfChanged(path, content).catch((error: unknown) => Promise.reject(storageError(error, path, 'write')));
+      target.files.push({ path, status });
     }
     result.targets.push(target);
   }
@@ -120,7 +123,7 @@ export function skillSourceDir(): string {
     if (parent === dir) break;
     dir = parent;
   }
-  throw new Error(`The portlease skill files are missing: no skill/SKILL.md above ${moduleDir()}. Reinstall portlease.`);
+  throw new PortleaseError('E_STORAGE', `The portlease skill files are missing: no skill/SKILL.md above ${moduleDir()}. Reinstall portlease.`);
 }
 
 function moduleDir(): string {

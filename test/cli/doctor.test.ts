@@ -1,7 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { cli, tempDir } from './helpers.js';
+import { BIN, cli, tempDir } from './helpers.js';
 
 describe('portlease doctor', () => {
   test('a healthy registry: exit 0, path, lock, counts, ranges', async () => {
@@ -66,5 +67,17 @@ describe('portlease doctor', () => {
     const json = JSON.parse(result.stdout) as { range: unknown; problems: string[] };
     expect(json.range).toEqual({ from: 50_000, to: 50_100, source: 'PORTLEASE_RANGE' });
     expect(json.problems.join('\n')).toContain("overlaps the OS's ephemeral range");
+  });
+
+  // As root every file is readable: look at the registry as the unprivileged user nobody (setpriv needs root).
+  test.skipIf(process.getuid?.() !== 0)('a registry that exists but cannot be read is not "not created yet"', async () => {
+    const home = await tempDir();
+    await cli(['reserve', 'web'], { home });
+    // mkdtemp made the home 0700 and root's: nobody may not look inside.
+    const run = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, BIN, 'doctor', '--home', home], { encoding: 'utf8' });
+    expect(run.status).toBe(1);
+    expect(run.stdout).not.toContain('not created yet');
+    expect(run.stdout).toContain('(unreadable)');
+    expect(run.stdout).toMatch(/Cannot look at .*registry \(EACCES\)/);
   });
 });

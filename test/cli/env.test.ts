@@ -80,4 +80,12 @@ describe('portlease env', () => {
     // With --json the error is a JSON document on stdout.
     expect(argv.includes('--json') ? result.stdout : result.stderr).toContain(message);
   });
+
+  test('--write into a folder that does not exist: a file error before any lease is made', async () => {
+    const home = await tempDir();
+    const result = await cli(['env', 'postgres', '--write', join(home, 'missing', 'dir', '.env')], { home });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^portlease: E_FILE: .*missing\/dir/);
+    expect(JSON.parse((await cli(['list', '--json'], { home })).stdout)).toEqual([]);
+  });
 });

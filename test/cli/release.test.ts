@@ -38,15 +38,20 @@ describe('portlease release', () => {
   test('a service of another app or instance with --app/--instance', async () => {
     const home = await tempDir();
     await cli(['reserve', 'web', '--app', 'shop', '--instance', 'x'], { home });
-    expect((await cli(['release', 'web'], { home })).stdout).toBe('0 leases released\n');
+    expect((await cli(['release', 'web'], { home })).code).toBe(1);
     expect((await cli(['release', 'web', '--app', 'shop', '--instance', 'x'], { home })).stdout).toBe(
       '1 lease released\n',
     );
   });
 
-  test('releasing what is gone is fine (exit 0)', async () => {
-    const result = await cli(['release', 'nothing'], { home: await tempDir() });
-    expect(result).toEqual({ code: 0, stdout: '0 leases released\n', stderr: '' });
+  test('releasing what does not exist says so and exits 1; --missing-ok exits 0', async () => {
+    const home = await tempDir();
+    const result = await cli(['release', 'nothing'], { home });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(/^portlease: E_NOT_FOUND: No live lease matches service nothing: nothing was released/);
+    expect(JSON.parse((await cli(['release', '--port', '20001', '--json'], { home })).stdout)).toMatchObject({ error: { code: 'E_NOT_FOUND' } });
+    expect(await cli(['release', 'nothing', '--missing-ok'], { home })).toEqual({ code: 0, stdout: '0 leases released\n', stderr: '' });
   });
 
   test.each([

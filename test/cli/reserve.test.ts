@@ -133,3 +133,35 @@ describe('portlease reserve', () => {
     expect(await leases(home)).toEqual([]);
   });
 });
+
+describe('portlease reserve, asked again', () => {
+  test('--owner-pid twice from one shell returns the same lease', async () => {
+    const home = await tempDir();
+    const first = await cli(['reserve', 'c', '--owner-pid', String(process.pid), '--json'], { home });
+    const again = await cli(['reserve', 'c', '--owner-pid', String(process.pid), '--json'], { home });
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout)).toEqual(JSON.parse(first.stdout));
+  });
+
+  test('--ttl on a durable lease makes it expire; without --ttl it is durable again', async () => {
+    const home = await tempDir();
+    const port = (await cli(['reserve', 'web'], { home })).stdout;
+    expect((await cli(['reserve', 'web', '--ttl', '1h'], { home })).stdout).toBe(port);
+    const [timed] = await leases(home);
+    expect(timed).toMatchObject({ owner: null, ttl: 3_600_000 });
+    expect(timed?.expiresAt).not.toBeNull();
+    expect((await cli(['reserve', 'web'], { home })).stdout).toBe(port);
+    const [durable] = await leases(home);
+    expect(durable).toMatchObject({ id: timed?.id, expiresAt: null, owner: null });
+  });
+
+  test('--prefer takes the port when free, else one from the range', async () => {
+    const home = await tempDir();
+    const busy = await bound();
+    const result = await cli(['reserve', 'web', '--prefer', String(busy), '--range', '21400-21420'], { home });
+    expect(result.code, result.stderr).toBe(0);
+    expect(Number(result.stdout)).toBeGreaterThanOrEqual(21400);
+    const both = await cli(['reserve', 'api', '--prefer', '3000', '--port', '3001'], { home });
+    expect(both.code).toBe(2);
+  });
+});

@@ -132,7 +132,7 @@ describe('serve --detach', () => {
 
     const twice = await cli(['serve', '--detach', '--port', '0']);
     expect(twice.code).toBe(1);
-    expect(twice.stderr).toContain(`already running for this registry (pid ${info.pid})`);
+    expect(twice.stderr).toContain(`E_SERVE_RUNNING: serve is already running for this registry (pid ${info.pid})`);
 
     const stopped = await cli(['serve', '--stop']);
     expect(stopped.code).toBe(0);
@@ -143,7 +143,9 @@ describe('serve --detach', () => {
 
     const again = await cli(['serve', '--stop']);
     expect(again.code).toBe(1);
-    expect(again.stderr).toBe('portlease: serve is not running\n');
+    expect(again.stderr).toBe('portlease: E_SERVE_NOT_RUNNING: serve is not running.\n');
+    const json = await cli(['serve', '--stop', '--json']);
+    expect(JSON.parse(json.stdout)).toMatchObject({ state: 'not running', error: { code: 'E_SERVE_NOT_RUNNING' } });
   });
 
   it('replaces a stale pid file instead of refusing to start', async () => {
@@ -161,7 +163,7 @@ describe('serve --detach', () => {
     try {
       const run = await cli(['serve', '--detach', '--port', String(port)]);
       expect(run.code).toBe(1);
-      expect(run.stderr).toMatch(/serve --detach failed: the server exited with code 1: .*E_PORT_BUSY/);
+      expect(run.stderr).toMatch(/E_SERVE_FAILED: serve --detach failed: the server exited with code 1: .*E_PORT_BUSY/);
       expect(existsSync(pidFile())).toBe(false);
     } finally {
       blocker.close();

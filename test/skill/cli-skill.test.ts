@@ -1,6 +1,6 @@
 /** `portlease skill install` in-process and from the built bin. */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { BIN, ROOT, binEnv, cli, runBin, tempDir } from '../cli/helpers.js';
@@ -36,10 +36,19 @@ describe('portlease skill install', () => {
     const fakeHome = await tempDir('portlease-userhome-');
     const result = await cli(['skill', 'install', '--global'], { home, env: { HOME: fakeHome } });
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/E_NOT_FOUND: No agent platform found: none of ~\/\.claude, ~\/\.codex, ~\/\.agents exists/);
+    expect(result.stderr).toMatch(/^portlease: E_NO_PLATFORM: no agent platform found: none of ~\/\.claude, ~\/\.codex, ~\/\.agents exists/);
     const json = await cli(['skill', 'install', '--global', '--json'], { home, env: { HOME: fakeHome } });
     expect(json.code).toBe(1);
-    expect(JSON.parse(json.stdout)).toMatchObject({ error: { code: 'E_NOT_FOUND' } });
+    expect(JSON.parse(json.stdout)).toMatchObject({ targets: [], error: { code: 'E_NO_PLATFORM' } });
+  });
+
+  test('a folder that cannot be written: a storage error with a code, not a crash', async () => {
+    const cwd = await tempDir('portlease-project-');
+    // A file where the skill folder must go: mkdir fails (ENOTDIR/EEXIST), even for root.
+    await writeFile(join(cwd, '.claude'), 'not a folder');
+    const result = await cli(['skill', 'install'], { home: cwd, cwd });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^portlease: E_STORAGE: Cannot write .*SKILL\.md/);
   });
 
   test('--json', async () => {

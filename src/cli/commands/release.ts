@@ -1,8 +1,9 @@
 /**
- * `portlease release`: ends leases by service, id, port or app. Releasing what is already
- * gone is not an error (exit 0, "0 leases released"), so it is safe in `trap … EXIT`.
+ * `portlease release`: ends leases by service, id, port or app. Nothing to release is
+ * `E_NOT_FOUND` (exit 1): a typo in the name must not pass for success. `--missing-ok`
+ * makes it exit 0, for `trap … EXIT` where the lease may already be gone.
  */
-import type { LeaseFilter } from '../../index.js';
+import { PortleaseError, type LeaseFilter } from '../../index.js';
 import type { Command } from '../command.js';
 import { parseFlags, parseInteger, parsePort, UsageError } from '../args.js';
 import { formatJson } from '../output.js';
@@ -13,6 +14,7 @@ const FLAGS = {
   port: { type: 'string' },
   app: { type: 'string' },
   instance: { type: 'string' },
+  'missing-ok': { type: 'boolean' },
 } as const;
 
 /** `portlease release`. */
@@ -22,26 +24,29 @@ export const command: Command = {
   help: `Usage: portlease release <service> [--app A] [--instance I]
        portlease release --id N | --port P
        portlease release --app A [--instance I]
-                         [--json] [--home DIR]
+                         [--missing-ok] [--json] [--home DIR]
 
 Releases live leases. With a service, the lease of that service in the current app and
 instance (or --app/--instance). The port stays remembered: reserving the service again
-returns it whenever it is free. A release without a target is refused.
+returns it whenever it is free. A release without a target is refused, and one that
+matches no live lease fails (E_NOT_FOUND) unless --missing-ok says that is fine.
 
 Options:
   --id N         the lease with this id (see \`portlease list\`)
   --port P       the lease on this port, whichever app holds it
   --app A        the app (alone: every lease of the app)
   --instance I   the instance (with --app: every lease of that instance)
+  --missing-ok   exit 0 when no live lease matches (for trap … EXIT)
   --json         print {"released": <count>}
   --home DIR     registry directory (default: $PORTLEASE_HOME, else ~/.portlease)
 
 Examples:
   npx portlease release web
   npx portlease release --port 20001
-  trap 'npx portlease release web' EXIT
+  trap 'npx portlease release web --missing-ok' EXIT
 
-Exit codes: 0 done (also when nothing matched), 1 registry failure, 2 usage.
+Exit codes: 0 done, 1 nothing matched (E_NOT_FOUND, unless --missing-ok) or registry
+failure, 2 usage.
 `,
   async run(argv, io) {
     const { flags, positionals } = parseFlags(argv, FLAGS, { maxPositionals: 1 });
@@ -68,6 +73,10 @@ Exit codes: 0 done (also when nothing matched), 1 registry failure, 2 usage.
       count = await registry.release(filter);
     }
 
+    if (count === 0 && flags['missing-ok'] !== true) {
+      const what = service !== undefined ? `service ${service}` : id !== undefined ? `id ${id}` : port !== undefined ? `port ${port}` : 'that filter';
+      throw new PortleaseError('E_NOT_FOUND', `No live lease matches ${what}: nothing was released (--missing-ok accepts that)`);
+    }
     if (flags.json === true) io.stdout.write(formatJson({ released: count }));
     else io.stdout.write(`${count} ${count === 1 ? 'lease' : 'leases'} released\n`);
     return 0;

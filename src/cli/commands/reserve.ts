@@ -11,6 +11,7 @@ import { formatJson } from '../output.js';
 
 const FLAGS = {
   port: { type: 'string' },
+  prefer: { type: 'string' },
   range: { type: 'string' },
   ttl: { type: 'string' },
   'owner-pid': { type: 'string' },
@@ -24,7 +25,7 @@ const FLAGS = {
 export const command: Command = {
   name: 'reserve',
   summary: 'Reserve a port for a service and print it (durable unless --ttl/--owner-pid)',
-  help: `Usage: portlease reserve <service> [--port N[,M…] | --range A-B] [--ttl 2h] [--owner-pid PID]
+  help: `Usage: portlease reserve <service> [--port N[,M…] | --prefer N[,M…] | --range A-B] [--ttl 2h] [--owner-pid PID]
                          [--app A] [--instance I] [--claim] [--json] [--home DIR]
        portlease reserve --ttl 2h | --owner-pid PID [--label L]     (anonymous)
 
@@ -33,12 +34,16 @@ Asking again for the same service prints the same port; a released service gets 
 port back whenever it is free (sticky).
 
 The CLI exits at once, so the lease cannot belong to its process: it is durable (lives until
-\`portlease release\`) unless --ttl or --owner-pid ties it to a time or a process.
+\`portlease release\`) unless --ttl or --owner-pid ties it to a time or a process. Asking
+again sets the lifetime asked for on the same lease: --ttl renews or adds an expiry, no
+--ttl/--owner-pid makes it durable again. A lease owned by another live process is refused
+(E_SERVICE_LEASED), unless --owner-pid names that very process.
 
 Options:
   --port N[,M…]    exactly this port (or the first free of these); fails if taken
+  --prefer N[,M…]  this port if free (or the first free of these), else one from the range
   --range A-B      choose from this range (default: $PORTLEASE_RANGE, else 20000-29999)
-  --ttl DURATION   expire after 30s, 15m, 2h, 7d… (renewed by reserving again)
+  --ttl DURATION   expire after 30s, 15m, 2h, 7d… (renewed by reserving again with --ttl)
   --owner-pid PID  released once process PID exits (e.g. --owner-pid $$ for this shell)
   --app A          app name (default: $PORTLEASE_APP, the git repository's name, the folder)
   --instance I     instance (default: $PORTLEASE_INSTANCE, the worktree's folder, 'default')
@@ -50,6 +55,7 @@ Options:
 Examples:
   PORT=$(npx portlease reserve web)
   npx portlease reserve api --ttl 8h
+  npx portlease reserve web --prefer 3000
   npx portlease reserve db --port 5432 --claim
   npx portlease reserve --owner-pid $$ --label scratch
 
@@ -59,8 +65,9 @@ Exit codes: 0 reserved, 1 taken / no free port / registry failure, 2 usage.
     const { flags, positionals } = parseFlags(argv, FLAGS, { maxPositionals: 1 });
     const service = positionals[0];
     if (flags.port !== undefined && flags.range !== undefined) {
-      throw new UsageError('Give either --port or --range, not both');
+      throw new UsageError('Give either --port or --range, not both (--prefer N --range A-B: N if free, else one from A-B)');
     }
+    if (flags.port !== undefined && flags.prefer !== undefined) throw new UsageError('Give either --port or --prefer, not both');
     if (flags.claim === true && flags.port === undefined) throw new UsageError('--claim needs --port');
     const ownerPid = flags['owner-pid'] === undefined ? undefined : parseInteger('--owner-pid', flags['owner-pid'], 1, 2 ** 31 - 1);
     if (service === undefined && flags.ttl === undefined && ownerPid === undefined) {
@@ -77,6 +84,7 @@ Exit codes: 0 reserved, 1 taken / no free port / registry failure, 2 usage.
       const ports = parsePortList('--port', flags.port);
       options.port = ports.length === 1 ? (ports[0] as number) : ports;
     }
+    if (flags.prefer !== undefined) options.prefer = parsePortList('--prefer', flags.prefer);
     if (flags.range !== undefined) options.range = flags.range;
     if (flags.label !== undefined) options.label = flags.label;
     if (flags.claim === true) options.claim = true;

@@ -6,7 +6,7 @@ import { DEFAULT_SERVE_HOST, DEFAULT_SERVE_PORT, isLoopbackHost, serve } from '.
 import { removePidFile, serverStatus, startDetached, stopServer, writePidFile, type PidInfo } from '../../http/daemon.js';
 import type { Command, Io } from '../command.js';
 import { parseFlags, parseInteger, UsageError } from '../args.js';
-import { formatJson } from '../output.js';
+import { formatJson, reportFailure } from '../output.js';
 import { registryFor } from '../scope.js';
 import { checkHomeWritable } from '../targets.js';
 
@@ -120,24 +120,21 @@ async function detach(dir: string, port: number, host: string, io: Io, json: boo
     return 0;
   }
   if (result.running) return alreadyRunning(result.running, io, json);
-  if (json) io.stdout.write(formatJson({ state: 'failed', error: result.reason, log: result.log }));
-  else io.stderr.write(`portlease: serve --detach failed: ${result.reason}\n`);
-  return 1;
+  return reportFailure(io, json, { code: 'E_SERVE_FAILED', message: `serve --detach failed: ${result.reason} (log: ${result.log})` }, { state: 'failed', log: result.log });
 }
 
 async function stop(dir: string, io: Io, json: boolean): Promise<number> {
   const result = await stopServer(dir);
-  if (json) {
-    const details = result.state === 'not running' ? { staleRemoved: result.stale !== undefined } : result.info;
-    io.stdout.write(formatJson({ state: result.state, ...details }));
-  } else if (result.state === 'stopped') {
-    io.stdout.write(`stopped portlease serve (pid ${result.info.pid}) on ${result.info.url}\n`);
-  } else if (result.state === 'still running') {
-    io.stderr.write(`portlease: serve (pid ${result.info.pid}) did not stop within 5 s\n`);
-  } else {
-    io.stderr.write(`portlease: serve is not running${staleNote(result.stale)}\n`);
+  if (result.state === 'still running') {
+    const message = `serve (pid ${result.info.pid}) did not stop within 5 s`;
+    return reportFailure(io, json, { code: 'E_SERVE_FAILED', message }, { state: result.state, ...result.info });
   }
-  return result.state === 'stopped' ? 0 : 1;
+  if (result.state === 'not running') {
+    const message = `serve is not running${staleNote(result.stale)}`;
+    return reportFailure(io, json, { code: 'E_SERVE_NOT_RUNNING', message }, { state: result.state, staleRemoved: result.stale !== undefined });
+  }
+  io.stdout.write(json ? formatJson({ state: result.state, ...result.info }) : `stopped portlease serve (pid ${result.info.pid}) on ${result.info.url}\n`);
+  return 0;
 }
 
 async function status(dir: string, io: Io, json: boolean): Promise<number> {
@@ -155,9 +152,8 @@ async function status(dir: string, io: Io, json: boolean): Promise<number> {
 }
 
 function alreadyRunning(info: PidInfo, io: Io, json: boolean): number {
-  if (json) io.stdout.write(formatJson({ state: 'running', started: false, ...info }));
-  else io.stderr.write(`portlease: serve is already running for this registry (pid ${info.pid}) on ${info.url}; stop it with \`portlease serve --stop\`\n`);
-  return 1;
+  const message = `serve is already running for this registry (pid ${info.pid}) on ${info.url}; stop it with \`portlease serve --stop\``;
+  return reportFailure(io, json, { code: 'E_SERVE_RUNNING', message }, { state: 'running', started: false, ...info });
 }
 
 function staleNote(stale: PidInfo | null | undefined): string {

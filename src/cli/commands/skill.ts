@@ -8,7 +8,7 @@ import { PortleaseError } from '../../index.js';
 import { installSkill, SKILL_PLATFORMS } from '../../skill/install.js';
 import type { Command } from '../command.js';
 import { parseFlags, UsageError } from '../args.js';
-import { formatJson, styleFor } from '../output.js';
+import { formatJson, reportFailure, styleFor } from '../output.js';
 
 const FLAGS = {
   global: { type: 'boolean', short: 'g' },
@@ -50,12 +50,9 @@ failure, 2 usage.
     const result = await installSkill({ global: flags.global === true, cwd: io.cwd, home });
 
     if (result.targets.length === 0) {
-      // An error like any other: one line, or {"error":{…}} with --json.
       const folders = Object.values(SKILL_PLATFORMS).map((folder) => `~/${folder}`).join(', ');
-      throw new PortleaseError(
-        'E_NOT_FOUND',
-        `No agent platform found: none of ${folders} exists in ${home}. Nothing was written. Install into the current project instead: npx portlease skill install`,
-      );
+      const message = `no agent platform found: none of ${folders} exists in ${home}. Nothing was written. Install into the current project instead: npx portlease skill install`;
+      return reportFailure(io, flags.json === true, { code: 'E_NO_PLATFORM', message }, { ...result });
     }
     if (flags.json === true) {
       io.stdout.write(formatJson(result));
