@@ -43,7 +43,10 @@ export async function inspectIn(ctx: RegistryContext): Promise<RegistryReport> {
   const { paths } = ctx;
   const [dirMode, lock] = await Promise.all([modeOf(paths.dir), lockState(paths)]);
   const problems: string[] = [];
-  if (dirMode !== null && (dirMode & 0o022) !== 0 && (dirMode & 0o1000) === 0) {
+  // Windows reports every writable folder as 0666: its ACLs, not modes, say who may write.
+  if (process.platform === 'win32') {
+    // nothing to judge from a mode
+  } else if (dirMode !== null && (dirMode & 0o022) !== 0 && (dirMode & 0o1000) === 0) {
     problems.push(`${paths.dir} has mode ${(dirMode & 0o777).toString(8)}: other users can write to it, so portlease refuses to write there (chmod go-w ${paths.dir})`);
   } else if (dirMode !== null && (dirMode & 0o077) !== 0) {
     problems.push(`${paths.dir} has mode ${(dirMode & 0o777).toString(8)}: others can read your leases (chmod 700 ${paths.dir})`);

@@ -71,6 +71,13 @@ export function darwinPlatform(deps: DarwinDeps = {}): Platform {
     },
     ephemeralRange: ephemeral,
     reservedRanges: () => [],
+    terminate: (pid, signal) => {
+      try {
+        process.kill(pid, signal);
+      } catch {
+        // gone already
+      }
+    },
     warnings: () => warner.given(),
   };
 }

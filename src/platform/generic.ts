@@ -25,6 +25,13 @@ export function genericPlatform(os: string = process.platform, warn: WarnSink = 
     listeners: async () => [],
     ephemeralRange: () => IANA_EPHEMERAL,
     reservedRanges: () => [],
+    terminate: (pid, signal) => {
+      try {
+        process.kill(pid, signal);
+      } catch {
+        // gone already
+      }
+    },
     warnings: () => warner.given(),
   };
 }

@@ -76,6 +76,13 @@ export function linuxPlatform(deps: LinuxDeps = realLinux()): Platform {
       const text = deps.read(RESERVED_FILE);
       return text === null ? [] : parseReservedPorts(text, RESERVED_FILE);
     },
+    terminate: (pid, signal) => {
+      try {
+        process.kill(pid, signal);
+      } catch {
+        // gone already
+      }
+    },
     warnings: () => warner.given(),
   };
 }

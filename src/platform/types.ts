@@ -84,6 +84,12 @@ export interface Platform {
   ephemeralRange(): PortSpan;
   /** Ports the OS reserves or excludes (Windows Hyper-V/WinNAT exclusions, Linux `ip_local_reserved_ports`). */
   reservedRanges(): PortSpan[];
+  /**
+   * Passes `signal` on to `pid`. Windows has no signals, and `run`'s child there is often
+   * `cmd.exe` running a `.cmd` shim: the whole tree is ended (`taskkill /T /F`), else the
+   * real program would outlive it.
+   */
+  terminate(pid: number, signal: NodeJS.Signals): void;
   /** Warnings given so far (tools missing, outputs not understood), for `doctor`. */
   warnings(): string[];
 }

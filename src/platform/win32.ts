@@ -85,6 +85,14 @@ export function win32Platform(deps: Win32Deps = {}): Platform {
     },
     ephemeralRange: ephemeral,
     reservedRanges: excluded,
+    terminate(pid, signal) {
+      if (run('taskkill', ['/PID', String(Math.trunc(pid)), '/T', '/F']) !== null) return;
+      try {
+        process.kill(pid, signal); // no taskkill: at least the direct child
+      } catch {
+        // gone already
+      }
+    },
     warnings: () => warner.given(),
   };
 }
