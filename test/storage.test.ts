@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isPortleaseError, openRegistry, type Registry } from '../src/index.js';
 import { registryData, registryFile, tempHome } from './helpers.js';
+import { NEEDS } from './os.js';
 
 const scope = { app: 'shop', instance: 'main' };
 
@@ -232,7 +233,7 @@ describe('the in-process cache of the registry', () => {
   });
 });
 
-describe('homes and file-system tricks', () => {
+describe.skipIf(NEEDS.modes)('homes and file-system tricks', () => {
   it('refuses a home that is a symlink', async () => {
     const real = tempHome();
     const link = `${tempHome()}/link`;
