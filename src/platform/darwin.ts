@@ -54,6 +54,13 @@ export function darwinPlatform(deps: DarwinDeps = {}): Platform {
     return span ?? IANA_EPHEMERAL;
   });
 
+  // Every listener in one lsof, reused for a second: `list --all` asks once per lease.
+  // lsof exits 1 when nothing matches; other users' sockets are invisible without root.
+  const listening = remembered(1000, clocks, () => {
+    const text = run('lsof', ['-nP', '-iTCP', '-sTCP:LISTEN', '-Fpcn'], { acceptFailure: true });
+    return text === null ? [] : parseLsof(text);
+  });
+
   return {
     name: 'darwin',
     boot,
@@ -65,9 +72,8 @@ export function darwinPlatform(deps: DarwinDeps = {}): Platform {
       return text === null ? null : text.trim().split(/\s+/).filter(Boolean);
     },
     async listeners(port) {
-      // lsof exits 1 when nothing matches; other users' sockets are invisible without root.
-      const text = run('lsof', ['-nP', port === undefined ? '-iTCP' : `-iTCP:${port}`, '-sTCP:LISTEN', '-Fpcn'], { acceptFailure: true });
-      return text === null ? [] : parseLsof(text);
+      const all = listening();
+      return port === undefined ? all : all.filter((listener) => listener.port === port);
     },
     ephemeralRange: ephemeral,
     reservedRanges: () => [],

@@ -64,6 +64,10 @@ export function win32Platform(deps: Win32Deps = {}): Platform {
     return text === null ? [] : parseExcludedRanges(text);
   });
 
+  // Every listener in one netstat, reused for a second: `list --all` asks once per lease.
+  // Without -p: IPv4 and IPv6 sockets in one table (both show as TCP).
+  const listening = remembered(1000, clocks, () => parseNetstat(run('netstat', ['-ano']) ?? ''));
+
   return {
     name: 'win32',
     boot() {
@@ -79,8 +83,7 @@ export function win32Platform(deps: Win32Deps = {}): Platform {
       return text === null ? null : text.trim().split(/\s+/).filter(Boolean);
     },
     async listeners(port) {
-      // Without -p: IPv4 and IPv6 sockets in one table (both show as TCP).
-      const all = parseNetstat(run('netstat', ['-ano']) ?? '');
+      const all = listening();
       return port === undefined ? all : all.filter((listener) => listener.port === port);
     },
     ephemeralRange: ephemeral,

@@ -118,12 +118,16 @@ describe('darwinPlatform over recorded outputs', () => {
     expect(make([]).platform.boot()).toEqual({ id: null, stable: false, source: 'unknown' });
   });
 
-  test('listeners, filtered by port when asked', async () => {
-    const { run, platform } = make([[/^lsof /, [fixture('darwin/lsof-listen.txt')]]]);
+  test('listeners: one lsof for every port asked within a second, filtered by port', async () => {
+    const { run, clocks, platform } = make([[/^lsof /, [fixture('darwin/lsof-listen.txt')]]]);
     expect(await platform.listeners()).toHaveLength(6);
-    expect(run.calls[0]).toBe('lsof -nP -iTCP -sTCP:LISTEN -Fpcn');
+    expect((await platform.listeners(20001)).map((listener) => listener.address)).toEqual(['127.0.0.1', '::1']);
+    expect(await platform.listeners(5432)).toHaveLength(1);
+    expect(run.calls).toEqual(['lsof -nP -iTCP -sTCP:LISTEN -Fpcn']);
+    clocks.advance(1001);
     await platform.listeners(20001);
-    expect(run.calls[1]).toBe('lsof -nP -iTCP:20001 -sTCP:LISTEN -Fpcn');
+    expect(run.calls).toHaveLength(2);
+    expect(await make([]).platform.listeners()).toEqual([]);
   });
 
   test('ephemeral range from sysctl, read once a minute; IANA when sysctl fails', () => {

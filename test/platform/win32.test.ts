@@ -109,6 +109,7 @@ describe('win32Platform over recorded outputs', () => {
   test('listeners from one netstat, filtered by port', async () => {
     const { run, platform } = make([[/^netstat -ano$/, [fixture('win32/netstat-ano.txt')]]]);
     expect((await platform.listeners(20001)).map((listener) => listener.address)).toEqual(['127.0.0.1', '::1']);
+    expect(await platform.listeners(135)).toHaveLength(2);
     expect(run.calls).toEqual(['netstat -ano']);
     expect(await make([]).platform.listeners()).toEqual([]);
   });
