@@ -62,3 +62,36 @@ export function* candidates(input: ChoiceInput): Generator<number> {
   }
   yield* later;
 }
+
+/** The OS facts that rule ports out (see src/platform/). */
+export interface OsPortFacts {
+  /** The range the OS takes outgoing connections' source ports from. */
+  ephemeral: { from: number; to: number };
+  /** Ranges the OS reserves or excludes (a bind there fails with EACCES on Windows). */
+  reserved: ReadonlyArray<{ from: number; to: number }>;
+}
+
+/**
+ * Ports of `range` that are not handed out because of the OS (pure): its reserved ranges
+ * always, and its ephemeral range when `range` is the default one — unless that would
+ * leave nothing of it (an ephemeral range of 1024-65535), where handing out ephemeral
+ * ports (with a `doctor` warning) beats failing. A range the user chose is theirs: only
+ * `doctor` warns when it overlaps the ephemeral range.
+ *
+ * @example
+ * osBlockedPorts([20000, 29999], { ephemeral: { from: 28000, to: 60999 }, reserved: [] }, true); // 28000…29999
+ */
+export function osBlockedPorts(range: PortRange, facts: OsPortFacts, isDefault: boolean): number[] {
+  const [from, to] = range;
+  const blocked = new Set<number>();
+  const add = (span: { from: number; to: number }) => {
+    for (let port = Math.max(from, span.from); port <= Math.min(to, span.to); port++) blocked.add(port);
+  };
+  for (const span of facts.reserved) add(span);
+  if (isDefault) {
+    const ephemeral = facts.ephemeral;
+    const covered = Math.max(0, Math.min(to, ephemeral.to) - Math.max(from, ephemeral.from) + 1);
+    if (covered < to - from + 1) add(ephemeral);
+  }
+  return [...blocked];
+}

@@ -71,6 +71,23 @@ async function call<T>(name: string, path: string, run: () => Promise<T>): Promi
   throw Object.assign(new Error(`${plan.action}: injected fault, ${name} '${path}'`), { code: plan.action, syscall: name, path });
 }
 
+/**
+ * On Windows a virus scanner or indexer that has a file open makes link, unlink and rename
+ * fail for a moment (EPERM, EBUSY, EACCES): try again a few times before giving up. Elsewhere
+ * those errors mean what they say.
+ */
+async function busyRetry<T>(run: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await run();
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (process.platform !== 'win32' || attempt >= 5 || !(code === 'EPERM' || code === 'EBUSY' || code === 'EACCES')) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 10 * 2 ** attempt));
+    }
+  }
+}
+
 /** A file opened for reading: its stat and a bounded read. */
 export interface ReadHandle {
   stat(): Promise<Stats>;
@@ -119,9 +136,9 @@ export const io = {
       await call('close', path, () => handle.close());
     }
   },
-  link: (from: string, to: string) => call('link', to, () => fs.link(from, to)),
-  unlink: (path: string) => call('unlink', path, () => fs.unlink(path)),
-  rename: (from: string, to: string) => call('rename', to, () => fs.rename(from, to)),
+  link: (from: string, to: string) => call('link', to, () => busyRetry(() => fs.link(from, to))),
+  unlink: (path: string) => call('unlink', path, () => busyRetry(() => fs.unlink(path))),
+  rename: (from: string, to: string) => call('rename', to, () => busyRetry(() => fs.rename(from, to))),
   mkdir: (path: string, mode: number, recursive = false) => call('mkdir', path, () => fs.mkdir(path, { mode, recursive })),
   rmdir: (path: string) => call('rmdir', path, () => fs.rmdir(path)),
   readdir: (path: string) => call('readdir', path, () => fs.readdir(path)),

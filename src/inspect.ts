@@ -51,7 +51,10 @@ export async function inspectIn(ctx: RegistryContext): Promise<RegistryReport> {
     if (typeof stat === 'string') problems.push(`Cannot look at ${path} (${stat}): check that it belongs to you`);
   }
   const dirMode = typeof dirStat === 'number' ? dirStat : null;
-  if (dirMode !== null && (dirMode & 0o022) !== 0 && (dirMode & 0o1000) === 0) {
+  // Windows reports every writable folder as 0666: its ACLs, not modes, say who may write.
+  if (process.platform === 'win32') {
+    // nothing to judge from a mode
+  } else if (dirMode !== null && (dirMode & 0o022) !== 0 && (dirMode & 0o1000) === 0) {
     problems.push(`${paths.dir} has mode ${(dirMode & 0o777).toString(8)}: other users can write to it, so portlease refuses to write there (chmod go-w ${paths.dir})`);
   } else if (dirMode !== null && (dirMode & 0o077) !== 0) {
     problems.push(`${paths.dir} has mode ${(dirMode & 0o777).toString(8)}: others can read your leases (chmod 700 ${paths.dir})`);
@@ -79,7 +82,7 @@ export async function inspectIn(ctx: RegistryContext): Promise<RegistryReport> {
       report.file = file;
       const mode = await modeOf(file);
       report.fileMode = typeof mode === 'number' ? mode & 0o777 : null;
-      if (report.fileMode !== null && report.fileMode !== 0o600) problems.push(`${file} has mode ${report.fileMode.toString(8)}, expected 600`);
+      if (process.platform !== 'win32' && report.fileMode !== null && report.fileMode !== 0o600) problems.push(`${file} has mode ${report.fileMode.toString(8)}, expected 600`);
       if (file === paths.legacy || file.startsWith(`${paths.legacy}.`)) problems.push(`${file} is portlease 0.1's registry: the next write moves it into ${paths.registry}`);
     }
     const now = Date.now();

@@ -59,8 +59,15 @@ const STAGE = /^\.lock-(\d+)-([0-9a-f]+)-[0-9a-f]+$/;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const tag = shortTag;
 
-const me = ownerOf();
-const BOOT_TAG = tag(me.boot ?? '');
+// Read on first use: on Windows the identity costs a PowerShell query, not for an import.
+let self: { owner: Owner; bootTag: string } | undefined;
+const whoAmI = () => {
+  if (self === undefined) {
+    const owner = ownerOf();
+    self = { owner, bootTag: tag(owner.boot ?? '') };
+  }
+  return self;
+};
 
 
 /**
@@ -77,16 +84,17 @@ export function parseEntry(entry: string): (LockHolder & { owner: Owner }) | nul
   if (parts.length !== 7 || parts[0] !== 'h' || !/^\d+$/.test(parts[1]!)) return null;
   const [, pid, start, boot, place, since] = parts as [string, string, string, string, string, string];
   const here = place === PLACE;
+  const { owner: me, bootTag } = whoAmI();
   // Rebuilt so that isAlive judges it like a lease owner: another boot of this machine is
   // dead, another machine or pid namespace is unknown (alive).
   const owner: Owner = {
     pid: Number(pid),
     start: start === '-' ? null : start,
-    boot: boot === BOOT_TAG ? me.boot : `boot:${boot}`,
+    boot: boot === bootTag ? me.boot : `boot:${boot}`,
     ns: here ? me.ns : `elsewhere:${place}`,
     host: here ? me.host : `elsewhere:${place}`,
   };
-  return { pid: owner.pid, local: here && boot === BOOT_TAG, since: parseInt(since, 36), entry, owner };
+  return { pid: owner.pid, local: here && boot === bootTag, since: parseInt(since, 36), entry, owner };
 }
 
 /** The entries of the lock directory (empty when it is free). */
@@ -175,7 +183,7 @@ export async function withLock<T>(paths: RegistryPaths, fn: (held: () => Promise
   const stale = Math.max(timings.stale ?? LOCK_STALE_MS, 1000);
   const deadline = performance.now() + (timings.deadline ?? LOCK_DEADLINE_MS);
   const token = randomBytes(6).toString('hex');
-  const entry = holderEntry(me, Date.now(), token);
+  const entry = holderEntry(whoAmI().owner, Date.now(), token);
   const stage = join(paths.dir, `.lock-${process.pid}-${PLACE}-${token}`);
   try {
     await io.mkdir(stage, 0o700);

@@ -1,50 +1,92 @@
 /**
  * Process identity and liveness. A pid alone is reused within minutes (pid_max is often
  * 32768), so an owner is pid + process start time + boot id + pid namespace + hostname.
+ * What the OS tells about processes comes from the platform layer (src/platform/).
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { currentPlatform } from './platform/index.js';
+import { pidExists } from './platform/linux.js';
+import type { Platform } from './platform/types.js';
 import type { Owner } from './types.js';
 
-function readOrNull(read: () => string): string | null {
-  try {
-    return read().trim() || null;
-  } catch {
-    return null;
-  }
+/** The owner rules over one platform (see {@link ownerRules}). */
+export interface OwnerRules {
+  /** Identity of a process of this machine, by default the current one. */
+  ownerOf(pid?: number): Owner;
+  /** True when the owner lives on this host, boot and pid namespace, so its pid means something here. */
+  isLocal(owner: Owner): boolean;
+  /** True when `owner` is the current process. */
+  isSelf(owner: Owner): boolean;
+  /** Whether the owner is alive (see {@link isAlive}). */
+  isAlive(owner: Owner): boolean;
+  /** Whether a pid of this machine is in use at all (pid reuse makes this a weak "maybe"). */
+  isPidAlive(pid: number): boolean;
 }
 
-const BOOT_ID = readOrNull(() => readFileSync('/proc/sys/kernel/random/boot_id', 'utf8'));
-const PID_NS = readOrNull(() => readlinkSync('/proc/self/ns/pid'));
-const HOST = hostname();
-
-/** A short hash of a text: names on disk only need equality, and must stay short. */
-export const shortTag = (text: string) => createHash('sha1').update(text).digest('hex').slice(0, 8);
+/** What {@link ownerRules} may be given instead of this process's facts (tests). */
+export interface OwnerContext {
+  /** @default os.hostname() */
+  host?: string;
+  /** @default process.pid */
+  pid?: number;
+  /** `kill(pid, 0)`, the fallback when the platform cannot list processes. */
+  exists?: (pid: number) => boolean;
+}
 
 /**
- * This host and pid namespace as a short tag: names on disk that carry a pid carry it too,
- * so a sweeper only judges the pids of its own place (a container sharing the registry
- * has pids that mean nothing here).
+ * The owner rules over `platform`: identity and liveness as that OS lets us see them.
+ * Facts are read on first use, so that creating the rules spawns nothing.
+ *
+ * @example
+ * const rules = ownerRules(linuxPlatform());
+ * rules.isAlive(rules.ownerOf()); // true
  */
-export const PLACE = shortTag(`${HOST}|${PID_NS ?? ''}`);
+export function ownerRules(platform: Platform, context: OwnerContext = {}): OwnerRules {
+  const host = context.host ?? hostname();
+  const selfPid = context.pid ?? process.pid;
+  const exists = context.exists ?? pidExists;
+  let facts: { boot: string | null; ns: string | null } | undefined;
+  let me: Owner | undefined;
 
-interface ProcStat {
-  state: string;
-  start: string;
+  const here = () => {
+    if (facts === undefined) {
+      const boot = platform.boot();
+      // A boot id that moves with the clock would make live owners look like a previous boot's.
+      facts = { boot: boot.stable ? boot.id : null, ns: platform.pidNamespace() };
+    }
+    return facts;
+  };
+  const startOf = (pid: number) => platform.processes([{ pid, start: null }])?.get(pid)?.start ?? null;
+  // The current process's identity, read once: it is asked for on every transaction.
+  const self = () => (me ??= { pid: selfPid, start: startOf(selfPid), ...here(), host });
+
+  /** Whether `pid` runs, and (when `start` is known and the OS tells) is the process started then. */
+  const processAlive = (pid: number, start: string | null): boolean => {
+    const table = platform.processes([{ pid, start }]);
+    if (table === null) return exists(pid); // the OS cannot be asked: kill(0), blind to pid reuse
+    const info = table.get(pid);
+    if (info === undefined || !info.running) return false; // gone, or a zombie
+    // A start time the OS hides (another user's process) cannot be compared: alive.
+    return start === null || info.start === null || info.start === start;
+  };
+
+  const isLocal = (owner: Owner) => owner.host === host && owner.boot === here().boot && owner.ns === here().ns;
+  return {
+    ownerOf: (pid = selfPid) => (pid === selfPid ? { ...self() } : { pid, start: startOf(pid), ...here(), host }),
+    isLocal,
+    isSelf: (owner) => isLocal(owner) && owner.pid === selfPid && owner.start === self().start,
+    isAlive(owner) {
+      if (owner.host !== host || owner.ns !== here().ns) return true;
+      if (owner.boot !== here().boot) return owner.boot === null || here().boot === null;
+      return processAlive(owner.pid, owner.start);
+    },
+    isPidAlive: (pid) => processAlive(pid, null),
+  };
 }
 
-/** Reads state and start time from `/proc/<pid>/stat`; `null` off Linux or for a gone pid. */
-function procStat(pid: number): ProcStat | null {
-  const text = readOrNull(() => readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  if (text === null) return null;
-  // The command name (field 2) may hold spaces and ')' itself: parse after the last ')'.
-  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  // After the name: field 3 (state) is index 0, field 22 (starttime) is index 19.
-  const state = fields[0];
-  const start = fields[19];
-  return state && start ? { state, start } : null;
-}
+let rules: OwnerRules | undefined;
+const current = () => (rules ??= ownerRules(currentPlatform()));
 
 /**
  * Identity of a process of this machine, by default the current one.
@@ -53,30 +95,17 @@ function procStat(pid: number): ProcStat | null {
  * ownerOf(process.pid).pid === process.pid; // true
  */
 export function ownerOf(pid: number = process.pid): Owner {
-  if (pid === process.pid) return { ...self() };
-  return { pid, start: procStat(pid)?.start ?? null, boot: BOOT_ID, ns: PID_NS, host: HOST };
-}
-
-let me: Owner | undefined;
-/** The current process's identity, read once: it is asked for on every transaction. */
-function self(): Owner {
-  me ??= { pid: process.pid, start: procStat(process.pid)?.start ?? null, boot: BOOT_ID, ns: PID_NS, host: HOST };
-  return me;
+  return current().ownerOf(pid);
 }
 
 /** True when the owner lives on this host, boot and pid namespace, so its pid means something here. */
 export function isLocal(owner: Owner): boolean {
-  return owner.host === HOST && owner.boot === BOOT_ID && owner.ns === PID_NS;
-}
-
-/** True when two owner records name the same process (pid alone is not enough: pids are reused). */
-export function sameOwner(a: Owner, b: Owner): boolean {
-  return a.pid === b.pid && a.start === b.start && a.boot === b.boot && a.ns === b.ns && a.host === b.host;
+  return current().isLocal(owner);
 }
 
 /** True when `owner` is the current process. */
 export function isSelf(owner: Owner): boolean {
-  return isLocal(owner) && owner.pid === process.pid && owner.start === self().start;
+  return current().isSelf(owner);
 }
 
 /**
@@ -86,26 +115,25 @@ export function isSelf(owner: Owner): boolean {
  * means nothing here and only a ttl can end their lease.
  */
 export function isAlive(owner: Owner): boolean {
-  if (owner.host !== HOST || owner.ns !== PID_NS) return true;
-  if (owner.boot !== BOOT_ID) return owner.boot === null || BOOT_ID === null;
-  return isProcessAlive(owner.pid, owner.start);
+  return current().isAlive(owner);
 }
 
 /** Whether a pid of this machine is in use at all (pid reuse makes this a weak "maybe"). */
 export function isPidAlive(pid: number): boolean {
-  return isProcessAlive(pid, null);
+  return current().isPidAlive(pid);
 }
 
-/** Whether `pid` runs, and (when `start` is known and /proc tells) is the process started then. */
-function isProcessAlive(pid: number, start: string | null): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    // EPERM: the process exists but belongs to another user.
-    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  const stat = procStat(pid);
-  if (stat === null) return start === null; // no /proc: trust kill(0)
-  if (stat.state === 'Z' || stat.state === 'X') return false; // zombie or dead
-  return start === null || stat.start === start;
+/** True when two owner records name the same process (pid alone is not enough: pids are reused). */
+export function sameOwner(a: Owner, b: Owner): boolean {
+  return a.pid === b.pid && a.start === b.start && a.boot === b.boot && a.ns === b.ns && a.host === b.host;
 }
+
+/** A short hash of a text: names on disk only need equality, and must stay short. */
+export const shortTag = (text: string) => createHash('sha1').update(text).digest('hex').slice(0, 8);
+
+/**
+ * This host and pid namespace as a short tag: names on disk that carry a pid carry it too,
+ * so a sweeper only judges the pids of its own place (a container sharing the registry
+ * has pids that mean nothing here).
+ */
+export const PLACE = shortTag(`${hostname()}|${currentPlatform().pidNamespace() ?? ''}`);

@@ -1,10 +1,13 @@
 /**
- * Turns `reserve()` arguments into a checked request (pure): every misuse is a
+ * Turns `reserve()` arguments into a checked request (pure but for the OS facts it reads:
+ * the caller's identity, the OS's port ranges): every misuse is a
  * `TypeError`/`RangeError` here, before any file or socket is touched.
  */
 import { typeError, rangeError } from './errors.js';
+import { osBlockedPorts } from './choose.js';
 import { resolveScope } from './identity.js';
 import { ownerOf } from './owner.js';
+import { currentPlatform } from './platform/index.js';
 import { leaseKey } from './schema.js';
 import type { Owner, PortRange, ReserveOptions } from './types.js';
 import { SKIPPED_PORTS, checkKnownKeys, checkLabel, checkName, checkPort, checkPortList, describe, parseDuration, resolveRange } from './validate.js';
@@ -20,7 +23,7 @@ export interface ReserveRequest {
   /** Ports to try first, before the range (`prefer`): a wish, not a demand. */
   prefer: number[] | undefined;
   range: PortRange;
-  /** Ports the caller excluded plus the skip lists (the latter only for non-exact requests). */
+  /** Ports the caller excluded plus the skip lists and the OS's reserved ports (the latter only for non-exact requests). */
   exclude: Set<number>;
   owner: Owner | null;
   ttl: number | undefined;
@@ -74,8 +77,15 @@ export function toRequest(serviceArg: unknown, options: ReserveInput, env: Recor
   if (exact && prefer) throw typeError('port and prefer cannot be combined: port demands its ports, prefer only wishes for them');
   const range = resolveRange(options.range, env);
   const exclude = new Set(options.exclude === undefined ? [] : [...checkIterable(options.exclude)].map((port) => checkPort(port, 'exclude')));
-  // The skip lists keep well-known ports out of automatic choices; a port asked for by number is not automatic.
-  if (!exact) for (const port of SKIPPED_PORTS) if (!prefer?.includes(port)) exclude.add(port);
+  if (!exact) {
+    // The skip lists keep well-known ports out of automatic choices; a port asked for by number is not automatic.
+    for (const port of SKIPPED_PORTS) if (!prefer?.includes(port)) exclude.add(port);
+    // The OS's reserved ranges (a bind there fails) and, for the default range, its ephemeral ports.
+    const platform = currentPlatform();
+    const isDefault = options.range === undefined && !env['PORTLEASE_RANGE'];
+    const facts = { ephemeral: platform.ephemeralRange(), reserved: platform.reservedRanges() };
+    for (const port of osBlockedPorts(range, facts, isDefault)) exclude.add(port);
+  }
   const label = options.label === undefined ? undefined : checkLabel(options.label);
   const durable = checkBoolean(options.durable, 'durable');
   const claim = checkBoolean(options.claim, 'claim');

@@ -48,6 +48,8 @@ import { parseListing, prunable, revisionName, tempName, type Listing } from './
 import { emptyRegistry, validateRegistry, type RegistryData } from './schema.js';
 
 const FILE_MODE = 0o600;
+/** Windows reports every writable folder as 0666: there, ACLs and not modes say who may write. */
+const POSIX_MODES = process.platform !== 'win32';
 const DIR_MODE = 0o700;
 /** Largest registry file read: a file past it is refused before reading, not parsed. */
 export const MAX_FILE_BYTES = 64 * 1024 * 1024;
@@ -251,7 +253,7 @@ async function checkDir(dir: string): Promise<void> {
       await io.mkdir(dir, DIR_MODE, true);
       stat = await io.lstat(dir);
       // mkdir's mode passes through the umask, which may take the owner's own bits.
-      if ((Number(stat.mode) & 0o777) !== DIR_MODE && Number(stat.uid) === process.getuid?.()) await io.chmod(dir, DIR_MODE);
+      if (POSIX_MODES && (Number(stat.mode) & 0o777) !== DIR_MODE && Number(stat.uid) === process.getuid?.()) await io.chmod(dir, DIR_MODE);
       return;
     }
     if (!stat.isDirectory()) {
@@ -262,7 +264,7 @@ async function checkDir(dir: string): Promise<void> {
     if (!sticky && uid !== undefined && uid !== 0 && Number(stat.uid) !== uid) {
       throw new PortleaseError('E_PERMISSION', `${dir} belongs to another user (uid ${stat.uid}). Set PORTLEASE_HOME to a directory of your own.`, { file: dir });
     }
-    if ((Number(stat.mode) & 0o022) !== 0 && !sticky) {
+    if (POSIX_MODES && (Number(stat.mode) & 0o022) !== 0 && !sticky) {
       throw new PortleaseError(
         'E_PERMISSION',
         `${dir} is writable by other users (mode ${(Number(stat.mode) & 0o777).toString(8)}), who could tamper with the registry. Run chmod go-w ${dir}, or set PORTLEASE_HOME to a private directory.`,

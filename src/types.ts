@@ -3,11 +3,15 @@ export interface Owner {
   /** Process id. */
   pid: number;
   /**
-   * Start time of the process (Linux: clock ticks since boot, `/proc/<pid>/stat` field 22),
-   * so that a reused pid is not mistaken for the owner. `null` where the OS does not tell.
+   * Start time of the process, so that a reused pid is not mistaken for the owner (Linux:
+   * clock ticks since boot, `/proc/<pid>/stat` field 22; macOS: epoch seconds from `ps`
+   * lstart; Windows: the creation FILETIME). `null` where the OS does not tell.
    */
   start: string | null;
-  /** Boot id (`/proc/sys/kernel/random/boot_id`), or `null` where unknown. */
+  /**
+   * Boot id (Linux `/proc/sys/kernel/random/boot_id`, macOS `kern.bootsessionuuid`), or
+   * `null` where unknown or not stable (Windows).
+   */
   boot: string | null;
   /** PID namespace (`readlink /proc/self/ns/pid`), or `null` where unknown. */
   ns: string | null;

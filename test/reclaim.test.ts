@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openRegistry } from '../src/index.js';
 import { bindOn, FIXTURES, registryFile, sleep, startNode, tempHome } from './helpers.js';
+import { NEEDS } from './os.js';
 
 /** Resolves once `pid` is stopped (state T in /proc). */
 async function stopped(pid: number): Promise<void> {
@@ -25,7 +26,8 @@ const freePort = () =>
     });
   });
 
-describe('a lease reclaimed by the committing transaction (tagged: crash)', () => {
+// SIGSTOP at an fs call, and /proc/<pid>/stat to see the stop.
+describe.skipIf(NEEDS.proc ?? NEEDS.signals)('a lease reclaimed by the committing transaction (tagged: crash)', () => {
   it.each([1, 2, 3])('run %d: its port is probed again: a port whose ttl ran out while its holder serves is not granted', async () => {
     const home = tempHome();
     const registry = openRegistry({ home });
@@ -44,7 +46,7 @@ describe('a lease reclaimed by the committing transaction (tagged: crash)', () =
   });
 });
 
-describe('an owner of a previous boot of this machine', () => {
+describe.skipIf(NEEDS.bootId)('an owner of a previous boot of this machine', () => {
   it('is dead: its lease is reclaimed, so `run web` after a power cut gets its name back', async () => {
     const home = tempHome();
     const registry = openRegistry({ home });

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { isPortleaseError, openRegistry, type Registry } from '../src/index.js';
 import { PLACE } from '../src/owner.js';
 import { captureWarnings, registryData, registryFile, tempHome } from './helpers.js';
+import { NEEDS } from './os.js';
 
 const scope = { app: 'shop', instance: 'main' };
 
@@ -229,7 +230,7 @@ describe('the in-process cache of the registry', () => {
   });
 });
 
-describe('homes and file-system tricks', () => {
+describe.skipIf(NEEDS.modes)('homes and file-system tricks', () => {
   it('refuses a home that is a symlink', async () => {
     const real = tempHome();
     const link = `${tempHome()}/link`;

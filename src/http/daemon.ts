@@ -5,13 +5,14 @@
  * the file means "a server was listening"; a pid file whose process is gone (SIGKILL, a
  * reboot) is stale and cleaned up by whoever finds it.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { currentPlatform } from '../platform/index.js';
 import { bracket } from './guard.js';
 
 /** File name of the pid file inside the registry directory. */
@@ -112,23 +113,12 @@ export function isProcessAlive(pid: number): boolean {
 /**
  * True unless the process is provably not a portlease server. Pids are reused, and
  * `--stop` must never signal an unrelated process that got the old one: its command line
- * must name `serve` (Linux: /proc; macOS and BSD: ps). Where neither exists (Windows),
- * liveness is all we can tell.
+ * must name `serve` (src/platform/: /proc, ps, CIM). Where the OS cannot tell, liveness
+ * is all we can tell.
  */
 function looksLikeServer(pid: number): boolean {
-  let words: string[];
-  try {
-    words = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-  } catch {
-    if (existsSync('/proc/self/cmdline')) return false; // Linux, and the process is gone
-    try {
-      words = execFileSync('ps', ['-p', String(pid), '-o', 'command='], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split(/\s+/);
-    } catch (error) {
-      // ps exits 1 for a pid it does not know; no ps at all (ENOENT) tells nothing.
-      return (error as NodeJS.ErrnoException).code === 'ENOENT';
-    }
-  }
-  return words.includes('serve');
+  const words = currentPlatform().commandLine(pid);
+  return words === null || words.includes('serve');
 }
 
 /**

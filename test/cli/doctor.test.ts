@@ -3,9 +3,10 @@ import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { BIN, cli, tempDir } from './helpers.js';
+import { NEEDS } from '../os.js';
 
 describe('portlease doctor', () => {
-  test('a healthy registry: exit 0, path, lock, counts, ranges', async () => {
+  test.skipIf(NEEDS.modes)('a healthy registry: exit 0, path, lock, counts, ranges', async () => {
     const home = await tempDir();
     await cli(['reserve', 'web'], { home });
     const result = await cli(['doctor'], { home });
@@ -48,7 +49,7 @@ describe('portlease doctor', () => {
     expect(old.stdout).toContain('(unreadable)');
   });
 
-  test('wrong permissions: exit 1 with the problem listed', async () => {
+  test.skipIf(NEEDS.modes)('wrong permissions: exit 1 with the problem listed', async () => {
     const home = await tempDir();
     await cli(['reserve', 'web'], { home });
     await chmod(join(home, 'registry', 'rev-000000000001.json'), 0o644);

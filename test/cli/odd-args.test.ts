@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { splitAtDashDash } from '../../src/cli/args.js';
 import { openRegistry } from '../../src/index.js';
 import { cli } from './helpers.js';
+import { NEEDS } from '../os.js';
 
 /** Placeholders replaced per run: HOME (a temp registry), FILE (a regular file), FIFO, MISSING (a folder that does not exist). */
 interface Vector {
@@ -189,7 +190,7 @@ function substitute(word: string): string {
   return word.replace(/^HOME/, dirs.home).replace(/^FILE/, dirs.file).replace(/^FIFO/, dirs.fifo).replace(/^MISSING/, dirs.missing);
 }
 
-describe(`${VECTORS.length} odd argument vectors`, () => {
+describe.skipIf(NEEDS.linuxFiles)(`${VECTORS.length} odd argument vectors`, () => {
   test('there are at least 100', () => {
     expect(VECTORS.length).toBeGreaterThanOrEqual(100);
   });

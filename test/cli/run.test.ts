@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { cli, fakeSignals, FIXTURES, Sink, tempDir } from './helpers.js';
+import { NEEDS } from '../os.js';
 
 const node = process.execPath;
 const printEnv = `console.log(JSON.stringify({ PORT: process.env.PORT, WEB_PORT: process.env.WEB_PORT, API_GW_PORT: process.env.API_GW_PORT, HOME: process.env.PORTLEASE_HOME }))`;
@@ -46,7 +47,7 @@ describe('portlease run', () => {
     expect(registry.leases).toEqual([expect.objectContaining({ service: 'web', owner: expect.objectContaining({ pid: process.pid }) })]);
   });
 
-  test("exits with the command's code, and 128+n when it dies of signal n", async () => {
+  test.skipIf(NEEDS.signals)("exits with the command's code, and 128+n when it dies of signal n", async () => {
     const home = await tempDir();
     expect((await cli(['run', 'web', '--', node, '-e', 'process.exit(7)'], { home })).code).toBe(7);
     expect((await cli(['run', 'web', '--', node, '-e', 'process.kill(process.pid, "SIGTERM")'], { home })).code).toBe(143);
@@ -74,7 +75,7 @@ describe('portlease run', () => {
     return { signals, running };
   }
 
-  test('forwards signals to the command and still releases', async () => {
+  test.skipIf(NEEDS.signals)('forwards signals to the command and still releases', async () => {
     const home = await tempDir();
     const { signals, running } = await runSignalChild(home);
     expect(signals.listeners()).toBe(1);
@@ -87,7 +88,7 @@ describe('portlease run', () => {
     expect((await cli(['list', '--json'], { home })).stdout).toBe('[]\n');
   });
 
-  test('in a terminal, Ctrl-C is not sent twice: the child already got it from the terminal', async () => {
+  test.skipIf(NEEDS.signals)('in a terminal, Ctrl-C is not sent twice: the child already got it from the terminal', async () => {
     const home = await tempDir();
     const { signals, running } = await runSignalChild(home, true);
     // Our fake terminal delivered nothing to the child: if run forwarded SIGINT, the child

@@ -15,6 +15,7 @@ import { getOsFreePort } from '../../src/index.js';
 import type { PortleaseServer } from '../../src/http/index.js';
 import { useBuiltBin } from '../cli/helpers.js';
 import { alloc, call } from './helpers.js';
+import { NEEDS } from '../os.js';
 
 const bin = useBuiltBin();
 
@@ -172,7 +173,7 @@ describe('serve --detach', () => {
 });
 
 describe('serve in the foreground', () => {
-  it('prints where it listens, serves until SIGTERM, then removes its pid file and exits 0', async () => {
+  it.skipIf(NEEDS.signals)('prints where it listens, serves until SIGTERM, then removes its pid file and exits 0', async () => {
     const child = spawn(process.execPath, [bin(), 'serve', '--port', '0', '--json', '--home', home], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';

@@ -1,7 +1,8 @@
 /**
- * vitest globalSetup: points HOME (inherited by every child process) at a temporary
- * directory, and fails the run if anything created `.portlease` there — a test that
- * reached the real registry location instead of a temp home.
+ * vitest globalSetup: points HOME (and on Windows USERPROFILE and LOCALAPPDATA, where the
+ * default home lives there) at a temporary directory, inherited by every child process,
+ * and fails the run if anything created a registry there — a test that reached the real
+ * registry location instead of a temp home.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,13 +10,21 @@ import { join } from 'node:path';
 
 export default function setup(): () => void {
   const trap = mkdtempSync(join(tmpdir(), 'portlease-home-trap-'));
-  const previous = { HOME: process.env['HOME'], PORTLEASE_HOME: process.env['PORTLEASE_HOME'] };
+  const names = ['HOME', 'USERPROFILE', 'LOCALAPPDATA', 'PORTLEASE_HOME'] as const;
+  const previous = Object.fromEntries(names.map((name) => [name, process.env[name]]));
   process.env['HOME'] = trap;
+  if (process.platform === 'win32') {
+    process.env['USERPROFILE'] = trap;
+    process.env['LOCALAPPDATA'] = trap;
+  }
   delete process.env['PORTLEASE_HOME'];
   return () => {
-    const leaked = existsSync(join(trap, '.portlease'));
+    const leaked = existsSync(join(trap, '.portlease')) || existsSync(join(trap, 'portlease'));
     rmSync(trap, { recursive: true, force: true });
-    Object.assign(process.env, previous);
+    for (const name of names) {
+      if (previous[name] === undefined) delete process.env[name];
+      else process.env[name] = previous[name];
+    }
     if (leaked) throw new Error('a test wrote to ~/.portlease (of the trap HOME): every test must use a temp home');
   };
 }

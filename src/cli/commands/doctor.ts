@@ -10,6 +10,7 @@ import type { Command } from '../command.js';
 import { parseFlags } from '../args.js';
 import { registryFor } from '../scope.js';
 import { ephemeralRange } from '../ephemeral.js';
+import { platformFacts, type PlatformFacts } from '../platform-facts.js';
 import { describeLease, formatJson, formatSpan, styleFor } from '../output.js';
 
 /** `portlease doctor`. */
@@ -19,8 +20,9 @@ export const command: Command = {
   help: `Usage: portlease doctor [--json] [--home DIR]
 
 Shows the registry file and its permissions, the lock (and who holds it), lease counts,
-dead or expired leases waiting to be pruned, the port range in use and the OS's ephemeral
-range, and lists anything wrong. Reads only: it changes nothing.
+dead or expired leases waiting to be pruned, the port range in use, the OS's ephemeral
+and reserved ranges, how owners are checked on this OS (and what is weaker here), and
+lists anything wrong. Reads only: it changes nothing.
 
 Options:
   --json       print the report as JSON (with "problems" and "ok")
@@ -44,7 +46,10 @@ Exit codes: 0 healthy, 1 something is wrong (listed under "problems"), 2 usage.
         problems.push(`PORTLEASE_RANGE=${rangeText} is invalid (${error instanceof Error ? error.message : String(error)}); the default is used`);
       }
     }
-    if (range[0] <= ephemeral.to && ephemeral.from <= range[1]) {
+    const platform = platformFacts();
+    const covered = Math.min(range[1], ephemeral.to) - Math.max(range[0], ephemeral.from) + 1;
+    // The default range's ephemeral ports are skipped when allocating (choose.ts) unless that leaves none.
+    if (covered > 0 && (rangeSource !== 'default' || covered === range[1] - range[0] + 1)) {
       problems.push(
         `The port range ${range[0]}-${range[1]} overlaps the OS's ephemeral range ${ephemeral.from}-${ephemeral.to}: outgoing connections may take its ports at any time`,
       );
@@ -52,7 +57,7 @@ Exit codes: 0 healthy, 1 something is wrong (listed under "problems"), 2 usage.
     const ok = problems.length === 0;
 
     if (flags.json === true) {
-      io.stdout.write(formatJson({ ...report, range: { from: range[0], to: range[1], source: rangeSource }, ephemeral, problems, ok }));
+      io.stdout.write(formatJson({ ...report, range: { from: range[0], to: range[1], source: rangeSource }, ephemeral, platform, problems, ok }));
       return ok ? 0 : 1;
     }
     const style = styleFor(io.stdout, io.env);
@@ -68,7 +73,8 @@ Exit codes: 0 healthy, 1 something is wrong (listed under "problems"), 2 usage.
       ),
       ...(report.dead.length + report.expired.length > 0 ? ['           (harmless: the next write or `portlease prune` removes them)'] : []),
       `range      ${range[0]}-${range[1]} (${rangeSource})`,
-      `ephemeral  ${ephemeral.from}-${ephemeral.to} (${ephemeral.source})`,
+      `ephemeral  ${ephemeral.from}-${ephemeral.to} (${ephemeral.source})${covered > 0 && rangeSource === 'default' && problems.length === 0 ? ', skipped in the default range' : ''}`,
+      ...platformLines(platform),
       ok ? `problems   ${style.green('none')}` : `problems   ${style.red(String(problems.length))}`,
       ...problems.map((problem) => `  - ${problem}`),
     ];
@@ -76,6 +82,16 @@ Exit codes: 0 healthy, 1 something is wrong (listed under "problems"), 2 usage.
     return ok ? 0 : 1;
   },
 };
+
+/** The platform facts as doctor lines. */
+function platformLines(facts: PlatformFacts): string[] {
+  return [
+    `reserved   ${facts.reserved.length === 0 ? 'none' : facts.reserved.map((span) => (span.from === span.to ? String(span.from) : `${span.from}-${span.to}`)).join(', ')}${facts.reserved.length === 0 ? '' : ` (${facts.reserved[0]!.source}; never handed out)`}`,
+    `platform   ${facts.name}: boot ${facts.boot.id ?? 'unknown'} (${facts.boot.source})`,
+    `owners     ${facts.owners}`,
+    ...facts.warnings.map((warning) => `  ! ${warning}`),
+  ];
+}
 
 /**
  * What the registry line says after the path: nothing when it reads fine, "not created

@@ -4,6 +4,7 @@
  * command exits and exits with its code. Named leases are sticky: the same URL every day.
  */
 import { spawn, type StdioOptions } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { constants } from 'node:os';
 import { basename, resolve } from 'node:path';
 import { rm } from 'node:fs/promises';
@@ -14,6 +15,8 @@ import { withListeners, whoListens } from '../holders.js';
 import { errorReport, formatErrorLine, portVariable, styleFor } from '../output.js';
 import { resolvedScope, writableRegistryFor } from '../scope.js';
 import { checkWriteTarget, writeTarget } from '../targets.js';
+import { currentPlatform } from '../../platform/index.js';
+import { resolveCommand } from '../win-command.js';
 
 const FLAGS = {
   'port-file': { type: 'string' },
@@ -149,7 +152,9 @@ function stdioFor(sink: TextSink): number | 'pipe' {
 
 async function runChild(file: string, args: string[], env: Record<string, string | undefined>, io: Io): Promise<number> {
   const stdio: StdioOptions = ['inherit', stdioFor(io.stdout), stdioFor(io.stderr)];
-  const child = spawn(file, args, { cwd: io.cwd, env, stdio });
+  // On Windows: PATHEXT shims (npx.cmd, node_modules\.bin\*.cmd) through cmd.exe.
+  const command = resolveCommand(file, args, { os: process.platform, env, cwd: io.cwd, exists: existsSync });
+  const child = spawn(command.file, command.args, { cwd: io.cwd, env, stdio, windowsVerbatimArguments: command.verbatim });
   child.stdout?.setEncoding('utf8').on('data', (chunk: string) => io.stdout.write(chunk));
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => io.stderr.write(chunk));
   // Forward, never swallow: the child decides how to stop; we wait for it and clean up.
@@ -157,7 +162,7 @@ async function runChild(file: string, args: string[], env: Record<string, string
   // tools such as `docker compose up` skip their graceful stop.
   const unsubscribe = io.signals?.((signal) => {
     if (signal === 'SIGINT' && io.terminal === true) return;
-    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) currentPlatform().terminate(child.pid, signal);
   });
   try {
     return await new Promise<number>((resolvePromise) => {
