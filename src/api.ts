@@ -4,7 +4,8 @@ import { inspectIn, checkPortIn, type PortCheck, type RegistryReport } from './i
 import { listIn, lookupIn, pruneIn, releaseIn, renewIn, toFilter, waitForIn, type ReleaseTarget, type WaitOptions } from './leases.js';
 import { listenWith, type ListenOptions } from './listen.js';
 import { createContext, type ContextOptions } from './registry.js';
-import { reserveIn, type ReserveInput } from './reserve.js';
+import { reserveAllIn, reserveIn, type ReserveInput, type ServiceInput } from './reserve.js';
+import { typeError } from './errors.js';
 import { checkKnownKeys } from './validate.js';
 import type { HeldLease, Lease, LeaseFilter, ScopeOptions } from './types.js';
 
@@ -22,6 +23,7 @@ export interface Registry {
   readonly file: string;
   reserve(service?: string, options?: ReserveInput): Promise<HeldLease>;
   reserve(options: ReserveInput): Promise<HeldLease>;
+  reserveAll(services: readonly ServiceInput[], options?: ReserveInput): Promise<HeldLease[]>;
   release(target: ReleaseTarget, options?: ScopeOptions): Promise<number>;
   renew(target: Lease | number, ttl?: number | string): Promise<Lease>;
   lookup(service: string, options?: ScopeOptions): Promise<Lease | undefined>;
@@ -45,24 +47,33 @@ export interface Registry {
 export function openRegistry(options: ContextOptions = {}): Registry {
   checkKnownKeys(options, ['home', 'env', 'lock'], 'openRegistry()');
   const ctx = createContext(options);
-  const release = async (target: ReleaseTarget, scope: ScopeOptions = {}) => releaseIn(ctx, toFilter(target, scope, ctx.env));
+  // `home` selects a registry: on one already opened, a per-call home would be silently
+  // ignored (a write to the wrong registry), so it is refused.
+  const bound = <T>(value: T, call: string): T => {
+    if (value !== null && typeof value === 'object' && (value as { home?: unknown }).home !== undefined) {
+      throw typeError(`${call}: home belongs to openRegistry({ home }), not to a call on an opened registry (this one is ${ctx.paths.dir})`);
+    }
+    return value;
+  };
+  const release = async (target: ReleaseTarget, scope: ScopeOptions = {}) => releaseIn(ctx, toFilter(bound(target, 'release()'), bound(scope, 'release()'), ctx.env));
   const releaseLease = (lease: Lease) => releaseIn(ctx, { id: lease.id, port: lease.port });
-  const reserve = ((first?: unknown, second?: unknown) => reserveIn(ctx, first, second, releaseLease)) as Registry['reserve'];
+  const reserve = (async (first?: unknown, second?: unknown) => reserveIn(ctx, bound(first, 'reserve()'), bound(second, 'reserve()'), releaseLease)) as Registry['reserve'];
   return {
     home: ctx.paths.dir,
     file: ctx.paths.registry,
     reserve,
+    reserveAll: async (services, shared) => reserveAllIn(ctx, services, bound(shared, 'reserveAll()'), releaseLease),
     release,
     renew: (target, ttl) => renewIn(ctx, target, ttl),
-    lookup: (service, scope) => lookupIn(ctx, service, scope),
-    waitFor: (service, wait) => waitForIn(ctx, service, wait),
-    list: (filter) => listIn(ctx, filter),
+    lookup: async (service, scope) => lookupIn(ctx, service, bound(scope, 'lookup()')),
+    waitFor: async (service, wait) => waitForIn(ctx, service, bound(wait, 'waitFor()')),
+    list: async (filter) => listIn(ctx, bound(filter, 'list()')),
     async prune(prune = {}) {
-      checkKnownKeys(prune, ['dryRun', 'home'], 'prune()');
+      checkKnownKeys(bound(prune, 'prune()'), ['dryRun', 'home'], 'prune()');
       return pruneIn(ctx, prune.dryRun ?? false);
     },
     async withPort(fn, withOptions = {}) {
-      const { service, ...rest } = withOptions;
+      const { service, ...rest } = bound(withOptions, 'withPort()');
       const lease = await reserve(service, rest);
       try {
         return await fn(lease.port, lease);
@@ -70,7 +81,7 @@ export function openRegistry(options: ContextOptions = {}): Registry {
         await lease.release();
       }
     },
-    listen: (server, service, listenOptions) => listenWith((name, opts) => reserve(name, opts), server, service, listenOptions),
+    listen: async (server, service, listenOptions) => listenWith((name, opts) => reserve(name, opts), server, service, bound(listenOptions, 'listen()')),
     checkPort: (port) => checkPortIn(ctx, port),
     inspect: () => inspectIn(ctx),
   };

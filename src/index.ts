@@ -10,10 +10,22 @@ import type { PortCheck, RegistryReport } from './inspect.js';
 import type { ReleaseTarget, WaitOptions } from './leases.js';
 import type { ListenOptions } from './listen.js';
 import type { ReserveInput } from './request.js';
+import type { ServiceInput } from './reserve.js';
 import type { HeldLease, HomeOptions, Lease, LeaseFilter, ScopeOptions } from './types.js';
 import { checkKnownKeys } from './validate.js';
 
 const registry = (options?: { home?: string | undefined }): Registry => openRegistry({ home: options?.home });
+
+/**
+ * Splits the registry-selecting `home` off a call's options: the top-level functions are
+ * calls on the registry that `home` names, and an opened registry refuses `home` per call
+ * (it would silently go to the wrong registry otherwise).
+ */
+function split<T>(options: T): [Registry, T] {
+  if (options === null || typeof options !== 'object' || !('home' in options)) return [registry(), options];
+  const { home, ...rest } = options as T & { home?: string };
+  return [registry({ home }), rest as T];
+}
 
 /**
  * Reserves a port: a named lease (`reserve('postgres')`) or an anonymous one
@@ -46,14 +58,37 @@ const registry = (options?: { home?: string | undefined }): Registry => openRegi
 export function reserve(service?: string, options?: ReserveInput): Promise<HeldLease>;
 export function reserve(options: ReserveInput): Promise<HeldLease>;
 export async function reserve(first?: string | ReserveInput, second?: ReserveInput): Promise<HeldLease> {
-  const options = typeof first === 'object' && first !== null ? first : second;
-  return registry(options).reserve(first as string, second);
+  if (typeof first === 'object' && first !== null) {
+    const [target, options] = split(first);
+    return target.reserve(options);
+  }
+  const [target, options] = split(second);
+  return target.reserve(first, options);
 }
 
 /**
- * Releases leases: a lease, its id, a service name (of the current app and instance), or
- * a filter (`{ app }`, `{ port }`, …; an empty filter is refused). Sticky memory stays:
- * reserving the name again gets the same port back when it is free.
+ * Reserves several named leases at once: one read, one probe pass and one durable write
+ * instead of one locked transaction each — all or nothing, with the same rules as
+ * `reserve()` one by one (a failure names the service). Options apply to every service;
+ * an item `{ service, …options }` adds its own. The leases come back in the order asked.
+ *
+ * @throws {PortleaseError} as `reserve()`; nothing is reserved when one service fails.
+ * @throws {TypeError | RangeError} on bad input (a service asked twice included), before any I/O.
+ * @example
+ * import { reserveAll } from 'portlease';
+ *
+ * const [web, api, db] = await reserveAll(['web', 'api', { service: 'db', prefer: 5432 }]);
+ */
+export async function reserveAll(services: readonly ServiceInput[], options?: ReserveInput): Promise<HeldLease[]> {
+  const [target, shared] = split(options);
+  return target.reserveAll(services, shared);
+}
+
+/**
+ * Releases leases: a lease, its id, a service name (of the current app and instance), a
+ * filter (`{ app }`, `{ port }`, …; an empty filter is refused), or a list of leases and ids
+ * (one transaction for all). Sticky memory stays: reserving the name again gets the same
+ * port back when it is free.
  *
  * @returns how many live leases were released.
  * @example
@@ -62,8 +97,12 @@ export async function reserve(first?: string | ReserveInput, second?: ReserveInp
  */
 export async function release(target: ReleaseTarget, options?: ScopeOptions): Promise<number> {
   // A filter may name its registry itself: release({ app: 'shop', home }).
-  const home = options?.home ?? (typeof target === 'object' && target !== null && 'home' in target ? target.home : undefined);
-  return registry({ home }).release(target, options);
+  if (typeof target === 'object' && target !== null && !('release' in target) && 'home' in target && options?.home === undefined) {
+    const [bound, filter] = split(target as LeaseFilter);
+    return bound.release(filter);
+  }
+  const [bound, scope] = split(options);
+  return bound.release(target, scope);
 }
 
 /**
@@ -76,7 +115,7 @@ export async function release(target: ReleaseTarget, options?: ScopeOptions): Pr
  */
 export async function renew(target: Lease | number, ttl?: number | string, options?: HomeOptions): Promise<Lease> {
   checkKnownKeys(options ?? {}, ['home'], 'renew()');
-  return registry(options).renew(target, ttl);
+  return split(options)[0].renew(target, ttl);
 }
 
 /**
@@ -88,7 +127,8 @@ export async function renew(target: Lease | number, ttl?: number | string, optio
  * if (api) fetch(`http://127.0.0.1:${api.port}/health`);
  */
 export async function lookup(service: string, options?: ScopeOptions): Promise<Lease | undefined> {
-  return registry(options).lookup(service, options);
+  const [bound, scope] = split(options);
+  return bound.lookup(service, scope);
 }
 
 /**
@@ -99,7 +139,8 @@ export async function lookup(service: string, options?: ScopeOptions): Promise<L
  * const { port } = await waitFor('api', { timeout: 30_000 });
  */
 export async function waitFor(service: string, options?: WaitOptions): Promise<Lease> {
-  return registry(options).waitFor(service, options);
+  const [bound, rest] = split(options);
+  return bound.waitFor(service, rest);
 }
 
 /**
@@ -109,7 +150,8 @@ export async function waitFor(service: string, options?: WaitOptions): Promise<L
  * for (const lease of await list({ app: 'shop' })) console.log(lease.service, lease.port);
  */
 export async function list(filter?: LeaseFilter): Promise<Lease[]> {
-  return registry(filter).list(filter);
+  const [bound, rest] = split(filter);
+  return bound.list(rest);
 }
 
 /**
@@ -121,7 +163,8 @@ export async function list(filter?: LeaseFilter): Promise<Lease[]> {
  * const removed = await prune();
  */
 export async function prune(options?: HomeOptions & { dryRun?: boolean }): Promise<Lease[]> {
-  return registry(options).prune(options);
+  const [bound, rest] = split(options);
+  return bound.prune(rest);
 }
 
 /**
@@ -134,7 +177,8 @@ export async function prune(options?: HomeOptions & { dryRun?: boolean }): Promi
  * });
  */
 export async function withPort<T>(fn: (port: number, lease: Lease) => T | Promise<T>, options?: WithPortOptions): Promise<T> {
-  return registry(options).withPort(fn, options);
+  const [bound, rest] = split(options);
+  return bound.withPort(fn, rest);
 }
 
 /**
@@ -147,7 +191,8 @@ export async function withPort<T>(fn: (port: number, lease: Lease) => T | Promis
  * const { port } = await listen(server, 'web');
  */
 export async function listen(server: Server, service?: string, options?: ListenOptions): Promise<HeldLease> {
-  return registry(options).listen(server, service, options);
+  const [bound, rest] = split(options);
+  return bound.listen(server, service, rest);
 }
 
 /**
@@ -158,7 +203,7 @@ export async function listen(server: Server, service?: string, options?: ListenO
  */
 export async function checkPort(port: number, options?: HomeOptions): Promise<PortCheck> {
   checkKnownKeys(options ?? {}, ['home'], 'checkPort()');
-  return registry(options).checkPort(port);
+  return split(options)[0].checkPort(port);
 }
 
 /**
@@ -170,7 +215,7 @@ export async function checkPort(port: number, options?: HomeOptions): Promise<Po
  */
 export async function inspect(options?: HomeOptions): Promise<RegistryReport> {
   checkKnownKeys(options ?? {}, ['home'], 'inspect()');
-  return registry(options).inspect();
+  return split(options)[0].inspect();
 }
 
 export { openRegistry };
@@ -182,5 +227,5 @@ export { parseDuration, parseRange, formatDuration } from './validate.js';
 export { DEFAULT_RANGE } from './defaults.js';
 export type { ContextOptions } from './registry.js';
 export type { LockTimings } from './lock.js';
-export type { PortCheck, RegistryReport, ReleaseTarget, WaitOptions, ListenOptions, ReserveInput };
+export type { PortCheck, RegistryReport, ReleaseTarget, WaitOptions, ListenOptions, ReserveInput, ServiceInput };
 export type { HeldLease, HomeOptions, Lease, LeaseFilter, Owner, PortRange, ReserveOptions, ScopeOptions, OsFreePortOptions } from './types.js';

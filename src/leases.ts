@@ -28,11 +28,23 @@ function toPredicate(filter: LeaseFilter, where = 'list()'): (lease: Lease) => b
     (service === undefined || lease.service === service);
 }
 
-/** What `release()` accepts: a lease, its id, a service name of the current app, or a filter. */
-export type ReleaseTarget = Lease | number | string | LeaseFilter;
+/**
+ * What `release()` accepts: a lease, its id, a service name of the current app, a filter,
+ * or a list of leases and ids (released in one transaction).
+ */
+export type ReleaseTarget = Lease | number | string | LeaseFilter | ReadonlyArray<Lease | number>;
 
-/** Turns a release target into a filter (pure, but for resolving the default scope). */
-export function toFilter(target: ReleaseTarget, options: ScopeOptions, env: Record<string, string | undefined>): LeaseFilter {
+/** Turns a release target into filters, any of which matches (pure, but for resolving the default scope). */
+export function toFilter(target: ReleaseTarget, options: ScopeOptions, env: Record<string, string | undefined>): LeaseFilter | LeaseFilter[] {
+  if (Array.isArray(target)) {
+    if (target.length === 0) throw typeError('release() of a list needs at least one lease or id');
+    return target.map((item: unknown) => {
+      if (typeof item !== 'number' && (item === null || typeof item !== 'object' || !('createdAt' in item))) {
+        throw typeError(`release() of a list takes leases and ids, got ${describe(item)}`);
+      }
+      return toFilter(item as Lease | number, options, env) as LeaseFilter;
+    });
+  }
   if (typeof target === 'number') {
     if (!Number.isSafeInteger(target) || target < 1) throw rangeError(`lease id must be a positive integer, got ${target}`);
     return { id: target };
@@ -53,9 +65,10 @@ export function toFilter(target: ReleaseTarget, options: ScopeOptions, env: Reco
   return filter;
 }
 
-/** Releases the matching leases; resolves with how many were live. */
-export async function releaseIn(ctx: RegistryContext, filter: LeaseFilter): Promise<number> {
-  const matches = toPredicate(filter, 'release()');
+/** Releases the leases that match any of the filters, in one transaction; resolves with how many were live. */
+export async function releaseIn(ctx: RegistryContext, filters: LeaseFilter | LeaseFilter[]): Promise<number> {
+  const predicates = (Array.isArray(filters) ? filters : [filters]).map((filter) => toPredicate(filter, 'release()'));
+  const matches = (lease: Lease) => predicates.some((predicate) => predicate(lease));
   return transaction(ctx, (data) => {
     const before = data.leases.length;
     data.leases = data.leases.filter((lease) => !matches(lease));

@@ -4,7 +4,8 @@
  * if the transaction itself reclaimed a lease of that port).
  */
 import { candidates } from './choose.js';
-import { PortleaseError } from './errors.js';
+import { PortleaseError, typeError } from './errors.js';
+import { describe } from './validate.js';
 import { displayKey } from './names.js';
 import { isAlive, isSelf, sameOwner } from './owner.js';
 import { probePort } from './probe.js';
@@ -78,15 +79,19 @@ function relives(existing: Lease, request: ReserveRequest): boolean {
   return a === null || b === null ? a !== b : !sameOwner(a, b);
 }
 
-/** Returns a key's live lease to its caller, with the lifetime the caller asked for. */
-function ensure(existing: Lease, request: ReserveRequest, now: number): { value: Lease; changed: boolean } {
+/**
+ * Returns a key's live lease to its caller, with the lifetime the caller asked for. The
+ * lease is replaced in `data`, never changed in place: lease objects are shared with this
+ * process's readers (see cache.ts).
+ */
+function ensure(data: RegistryData, existing: Lease, request: ReserveRequest, now: number): { value: Lease; changed: boolean } {
   const lease = returnable(existing, request);
   if (!relives(lease, request)) return { value: copyLease(lease), changed: false };
-  lease.owner = request.owner;
-  lease.expiresAt = request.ttl === undefined ? null : new Date(now + request.ttl).toISOString();
-  if (request.ttl === undefined) delete lease.ttl;
-  else lease.ttl = request.ttl;
-  return { value: copyLease(lease), changed: true };
+  const renewed: Lease = { ...lease, owner: request.owner, expiresAt: request.ttl === undefined ? null : new Date(now + request.ttl).toISOString() };
+  if (request.ttl === undefined) delete renewed.ttl;
+  else renewed.ttl = request.ttl;
+  data.leases[data.leases.indexOf(lease)] = renewed;
+  return { value: copyLease(renewed), changed: true };
 }
 
 function newLease(data: RegistryData, request: ReserveRequest, port: number, now: number): Lease {
@@ -166,69 +171,128 @@ export async function reserveIn(
   release: (lease: Lease) => Promise<number>,
 ): Promise<HeldLease> {
   const { service, options } = splitArgs(first, second);
-  const request = toRequest(service, options, ctx.env);
+  const [lease] = await reserveBatch(ctx, [toRequest(service, options, ctx.env)], release);
+  return lease!;
+}
+
+/** One lease of `reserveAll()`: a service name, or options of its own (`service` names it; without, it is anonymous). */
+export type ServiceInput = string | (ReserveInput & { service?: string });
+
+/**
+ * Reserves several leases in one transaction. See the public `reserveAll()`.
+ */
+export async function reserveAllIn(ctx: RegistryContext, services: unknown, shared: unknown, release: (lease: Lease) => Promise<number>): Promise<HeldLease[]> {
+  if (!Array.isArray(services) || services.length === 0) throw typeError(`reserveAll() takes a non-empty list of services, got ${describe(services)}`);
+  if (shared !== undefined && (shared === null || typeof shared !== 'object')) throw typeError(`reserveAll() options must be an object, got ${describe(shared)}`);
+  const requests = services.map((item: unknown) => {
+    if (typeof item === 'string') return toRequest(item, (shared ?? {}) as ReserveInput, ctx.env);
+    if (item === null || typeof item !== 'object') throw typeError(`reserveAll() takes service names or option objects, got ${describe(item)}`);
+    const { service, ...own } = item as ReserveInput & { service?: string };
+    if (own.home !== undefined) throw typeError('reserveAll(): home selects the registry, so it goes in the options of the whole call, not of one service');
+    return toRequest(service, { ...(shared as ReserveInput), ...own }, ctx.env);
+  });
+  return reserveBatch(ctx, requests, release);
+}
+
+/** What the commit step decided for a whole batch. */
+type BatchOutcome =
+  | { kind: 'granted'; leases: Lease[] }
+  | { kind: 'taken'; holder: Lease }
+  | { kind: 'busy'; port: number }
+  | { kind: 'again' };
+
+/**
+ * Reserves several leases at once: one lock-free read, one probe pass, one transaction,
+ * one durable write — all or nothing, with the same rules as one by one. Ports chosen for
+ * earlier requests of the batch are not offered to later ones.
+ */
+export async function reserveBatch(ctx: RegistryContext, requests: ReserveRequest[], release: (lease: Lease) => Promise<number>): Promise<HeldLease[]> {
+  const keys = requests.flatMap((request) => (request.key === undefined ? [] : [request.key]));
+  const twice = keys.find((key, index) => keys.indexOf(key) !== index);
+  if (twice !== undefined) throw typeError(`the same service is asked for twice in one call: ${twice}`);
+  const named = (error: unknown, request: ReserveRequest) =>
+    requests.length > 1 && request.service !== null && error instanceof PortleaseError && !error.message.includes(request.service)
+      ? new PortleaseError(error.code, `${request.service}: ${error.message}`, { cause: error, ...(error.port === undefined ? {} : { port: error.port }), ...(error.holder === undefined ? {} : { holder: error.holder }) })
+      : error;
   let view = await snapshot(ctx);
   const now = Date.now();
-  // Ensure: the key is already live and ours to return (a write only to change its lifetime).
-  if (request.key !== undefined && !request.exclusive) {
-    const existing = liveByKey(view, request.key, now);
-    if (existing && mayReturn(existing, request)) {
-      if (!relives(existing, request)) return hold(returnable(existing, request), release);
-      const key = request.key;
-      const updated = await transaction<Lease | undefined>(ctx, (data, at) => {
-        const current = data.leases.find((lease) => keyOf(lease) === key);
-        return current ? ensure(current, request, at) : { value: undefined, changed: false };
-      });
-      // Gone meanwhile (released, reclaimed): reserve it afresh below.
-      if (updated) return hold(updated, release);
-      view = await snapshot(ctx);
-    }
+  // Ensure without a write: every key is already live, ours to return, lifetime unchanged.
+  const live = requests.map((request) => (request.key === undefined || request.exclusive ? undefined : liveByKey(view, request.key, now)));
+  if (live.every((existing, index) => existing !== undefined && mayReturn(existing, requests[index]!) && !relives(existing, requests[index]!))) {
+    return live.map((existing, index) => hold(returnable(existing!, requests[index]!), release));
   }
   const busy = new Set<number>();
   const leasedBy = new Map<number, Lease>();
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const leasedNow = new Map(view.leases.filter((lease) => deadReason(lease, now) === null).map((lease) => [lease.port, lease]));
-    const blocked = new Set([...request.exclude, ...busy]);
-    // Exact ports are probed even when leased: the OS's answer comes first (as in port-registry).
-    if (!request.exact) for (const port of leasedNow.keys()) blocked.add(port);
-    else for (const port of leasedBy.keys()) blocked.add(port);
-    const sticky = request.key === undefined ? undefined : view.sticky.find((entry) => entry.key === request.key)?.port;
-    const others = new Set(view.sticky.filter((entry) => entry.key !== request.key).map((entry) => entry.port));
-    let chosen: number | undefined;
-    for (const port of candidates({ range: request.range, exact: request.exact, prefer: request.prefer, key: request.key, sticky, blocked, reserved: others, random: Math.random() })) {
-      if (request.claim || (await probePort(port)).free) {
-        chosen = port;
-        break;
+    // One probe pass: a port for every request that has no live lease of its own to get back.
+    const chosen = new Map<number, number>();
+    for (const [index, request] of requests.entries()) {
+      const existing = request.key === undefined || request.exclusive ? undefined : liveByKey(view, request.key, now);
+      if (existing && mayReturn(existing, request)) continue;
+      const blocked = new Set([...request.exclude, ...busy, ...chosen.values()]);
+      // Exact ports are probed even when leased: the OS's answer comes first (as in port-registry).
+      if (!request.exact) for (const port of leasedNow.keys()) blocked.add(port);
+      else for (const port of leasedBy.keys()) blocked.add(port);
+      const sticky = request.key === undefined ? undefined : view.sticky.find((entry) => entry.key === request.key)?.port;
+      const others = new Set(view.sticky.filter((entry) => entry.key !== request.key).map((entry) => entry.port));
+      for (const port of candidates({ range: request.range, exact: request.exact, prefer: request.prefer, key: request.key, sticky, blocked, reserved: others, random: Math.random() })) {
+        if (request.claim || (await probePort(port)).free) {
+          chosen.set(index, port);
+          break;
+        }
+        busy.add(port);
       }
-      busy.add(port);
+      if (!chosen.has(index)) throw named(noPort(request, request.exact ? [...leasedBy.values()] : [...leasedNow.values()], [...busy]), request);
     }
-    if (chosen === undefined) {
-      const leased = request.exact ? [...leasedBy.values()] : [...leasedNow.values()];
-      throw noPort(request, leased, [...busy]);
-    }
-    const port = chosen;
-    const outcome = await transaction<Outcome | Lease>(ctx, async (data, at, reclaimed) => {
-      if (request.key !== undefined) {
+    const outcome = await transaction<BatchOutcome>(ctx, async (data, at, reclaimed) => {
+      // Check everything first, change nothing until all of it can be granted.
+      const plan: Array<{ existing: Lease } | { port: number }> = [];
+      for (const [index, request] of requests.entries()) {
         // After the prune, any lease left with this key is in force (or kept for its bound port).
-        const existing = data.leases.find((lease) => keyOf(lease) === request.key);
-        if (existing) return ensure(existing, request, at);
+        const existing = request.key === undefined ? undefined : data.leases.find((lease) => keyOf(lease) === request.key);
+        if (existing) {
+          try {
+            returnable(existing, request);
+          } catch (error) {
+            throw named(error, request);
+          }
+          plan.push({ existing });
+          continue;
+        }
+        const port = chosen.get(index);
+        if (port === undefined) {
+          view = data; // its lease went away meanwhile: it needs a port after all
+          return { value: { kind: 'again' }, changed: false };
+        }
+        const holder = data.leases.find((lease) => lease.port === port);
+        if (holder) {
+          view = data;
+          return { value: { kind: 'taken', holder: copyLease(holder) }, changed: false };
+        }
+        // The probe above ran before this transaction reclaimed a lease of this port (it
+        // expired, or its owner died): whoever held it may serve there still. Ask the OS again.
+        if (!request.claim && reclaimed.some((lease) => lease.port === port) && !(await probePort(port)).free) {
+          return { value: { kind: 'busy', port }, changed: false };
+        }
+        plan.push({ port });
       }
-      const holder = data.leases.find((lease) => lease.port === port);
-      if (holder) {
-        view = data;
-        return { value: { kind: 'taken', holder: copyLease(holder) }, changed: false };
-      }
-      // The probe above ran before this transaction reclaimed a lease of this port (it
-      // expired, or its owner died): whoever held it may serve there still. Ask the OS again.
-      if (!request.claim && reclaimed.some((lease) => lease.port === port) && !(await probePort(port)).free) {
-        return { value: { kind: 'busy' }, changed: false };
-      }
-      return { value: { kind: 'granted', lease: newLease(data, request, port, at) }, changed: true };
+      let changed = false;
+      const leases = plan.map((step, index) => {
+        const request = requests[index]!;
+        if ('existing' in step) {
+          const ensured = ensure(data, step.existing, request, at);
+          changed ||= ensured.changed;
+          return ensured.value;
+        }
+        changed = true;
+        return copyLease(newLease(data, request, step.port, at));
+      });
+      return { value: { kind: 'granted', leases }, changed };
     });
-    if (!('kind' in outcome)) return hold(outcome, release);
-    if (outcome.kind === 'granted') return hold(outcome.lease, release);
-    if (outcome.kind === 'busy') busy.add(port);
-    else leasedBy.set(outcome.holder.port, outcome.holder);
+    if (outcome.kind === 'granted') return outcome.leases.map((lease) => hold(lease, release));
+    if (outcome.kind === 'busy') busy.add(outcome.port);
+    else if (outcome.kind === 'taken') leasedBy.set(outcome.holder.port, outcome.holder);
   }
   throw new PortleaseError('E_NO_PORT', `Gave up after ${MAX_ROUNDS} rounds: other processes kept taking the chosen ports.`);
 }

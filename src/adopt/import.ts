@@ -79,10 +79,21 @@ export async function importPorts(options: ImportOptions = {}): Promise<ImportRe
   const result: ImportResult = { app, instance, dryRun: options.dryRun === true, files, rows };
   if (options.dryRun === true) return result;
 
-  for (const [index, row] of rows.entries()) {
-    if ((row.action !== 'register' && row.action !== 'claim') || row.port === null) continue;
-    rows[index] = await register(registry, row, app, instance);
+  const todo = [...rows.entries()].filter(([, row]) => (row.action === 'register' || row.action === 'claim') && row.port !== null);
+  // All at once first (one transaction); when any row fails, one by one to tell which.
+  if (todo.length > 1) {
+    try {
+      const leases = await registry.reserveAll(
+        todo.map(([, row]) => ({ service: row.service, port: row.port!, claim: row.action === 'claim' })),
+        { app, instance, durable: true },
+      );
+      for (const [k, [index, row]] of todo.entries()) rows[index] = { ...row, lease: { ...leases[k]! } };
+      return result;
+    } catch {
+      // a conflict, a port bound meanwhile: the rows below say which
+    }
   }
+  for (const [index, row] of todo) rows[index] = await register(registry, row, app, instance);
   return result;
 }
 

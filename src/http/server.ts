@@ -18,6 +18,7 @@ import { allowedHosts, BODY_LIMIT, bracket, checkContentType, checkRequest } fro
 import { ALLOWED_METHODS, clientError, KNOWN_METHODS, refuseBusy, refuseConnect } from './refusals.js';
 import { route, takesBody, type RouteApi, type RouteOptions } from './routes.js';
 import type { Reply } from './wire.js';
+import { reserveBatcher } from './batcher.js';
 
 /** Default port: port-registry's, so that its clients find us without configuration. */
 export const DEFAULT_SERVE_PORT = 51234;
@@ -111,8 +112,10 @@ export async function serve(options: ServeOptions = {}): Promise<PortleaseServer
   // Writes from this server queue up here instead of contending for the registry lock
   // among themselves; other processes still take turns through the lock.
   const serial = serialQueue();
+  // Allocations that arrive together share one transaction (see batcher.ts).
+  const batched = reserveBatcher(registry, serial);
   const api: RouteApi = {
-    reserve: (service, reserveOptions) => serial(() => registry.reserve(service, reserveOptions)),
+    reserve: (service, reserveOptions) => batched(service, reserveOptions),
     release: (target) => serial(() => registry.release(target)),
     list: (filter) => registry.list(filter),
     probePort: (candidate) => probePort(candidate),

@@ -6,7 +6,7 @@
  * by the first run and refused to the second).
  */
 import { typeError } from '../errors.js';
-import { reserve, type HeldLease, type Lease, type ReserveOptions } from '../index.js';
+import { release, reserveAll, type HeldLease, type Lease, type ReserveOptions } from '../index.js';
 import { checkServices, portsEnv, readPorts } from './services.js';
 
 /** Something to run at teardown; its result is awaited. */
@@ -69,11 +69,11 @@ export async function holdPorts(services: unknown, options: SetupPortsOptions<st
       if (teardown) await teardown();
     } finally {
       teardown = undefined;
-      // One at a time: in parallel they would only queue on the registry lock. Release
-      // even when one release fails (registry trouble): the rest still go, and anything
-      // left is reclaimed once this process exits.
+      // All in one transaction. When that fails (registry trouble), anything left is
+      // reclaimed once this process exits.
       const failures: unknown[] = [];
-      for (const lease of held.splice(0)) await lease.release().catch((error: unknown) => failures.push(error));
+      const leases = held.splice(0);
+      if (leases.length > 0) await release(leases, reserveOptions.home === undefined ? {} : { home: reserveOptions.home }).catch((error: unknown) => failures.push(error));
       for (const [name, value] of restoreEnv) {
         if (value === undefined) delete process.env[name];
         else process.env[name] = value;
@@ -86,13 +86,15 @@ export async function holdPorts(services: unknown, options: SetupPortsOptions<st
   try {
     const ports: Record<string, number> = {};
     const leases: Record<string, Lease> = {};
-    // One at a time: each reserve is one short locked write, and failing early keeps
-    // the cleanup small.
-    for (const name of names) {
-      const lease = await reserve({ ...reserveOptions, label: labelFor(runner, name) });
-      held.push(lease);
-      ports[name] = lease.port;
-      leases[name] = { ...lease };
+    // One transaction for all of them: one read, one probe pass, one durable write.
+    const granted = await reserveAll(
+      names.map((name) => ({ label: labelFor(runner, name) })),
+      reserveOptions,
+    );
+    held.push(...granted);
+    for (const [index, name] of names.entries()) {
+      ports[name] = granted[index]!.port;
+      leases[name] = { ...granted[index]! };
     }
     if (env) {
       // Merged with what an earlier setup in this process published (jest runs one

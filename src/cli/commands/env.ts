@@ -78,10 +78,9 @@ Exit codes: 0 ok, 1 no free port / registry or file failure, 2 usage.
     if (flags.range !== undefined) options.range = flags.range;
     const registry = await writableRegistryFor(flags, io);
     const vars: Record<string, number> = {};
-    for (const [index, service] of services.entries()) {
-      const lease = await registry.reserve(service, options);
-      vars[variables[index] as string] = lease.port;
-    }
+    // One transaction for all the services: all or nothing.
+    const leases = await registry.reserveAll(services, options);
+    for (const [index, lease] of leases.entries()) vars[variables[index] as string] = lease.port;
 
     if (file === undefined) {
       io.stdout.write(formatEnv(vars, format));

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { constants } from 'node:os';
 import { basename, resolve } from 'node:path';
 import { rm } from 'node:fs/promises';
-import { probePort, type HeldLease, type ReserveOptions } from '../../index.js';
+import { probePort, type HeldLease, type Registry, type ReserveOptions } from '../../index.js';
 import type { Command, Io, TextSink } from '../command.js';
 import { parseFlags, splitAtDashDash, UsageError } from '../args.js';
 import { withListeners, whoListens } from '../holders.js';
@@ -86,10 +86,12 @@ found, 126 when it cannot be run, 1 when no port could be reserved, 2 usage.
 
     const leases: HeldLease[] = [];
     try {
+      // One transaction for all the services: all or nothing.
       if (services.length === 0) leases.push(await registry.reserve({ ...options, label: basename(file) }));
-      for (const service of services) leases.push(await registry.reserve(service, options));
+      else leases.push(...(await registry.reserveAll(services, options)));
     } catch (error) {
       await releaseAll(
+        registry,
         leases.filter((lease) => lease.owner !== null),
         io,
       );
@@ -121,6 +123,7 @@ found, 126 when it cannot be run, 1 when no port could be reserved, 2 usage.
       const stillBound = await leftListening(owned);
       for (const lease of stillBound) await reportLeftBehind(lease, io);
       await releaseAll(
+        registry,
         owned.filter((lease) => !stillBound.includes(lease)),
         io,
       );
@@ -187,13 +190,12 @@ async function runChild(file: string, args: string[], env: Record<string, string
   }
 }
 
-async function releaseAll(leases: readonly HeldLease[], io: Io): Promise<void> {
-  for (const lease of leases) {
-    try {
-      await lease.release();
-    } catch (error) {
-      // The child's exit code matters more; a lease left behind is reclaimed once we are gone.
-      io.stderr.write(formatErrorLine(errorReport(error), styleFor(io.stderr, io.env), 'It is reclaimed once this process exits.'));
-    }
+async function releaseAll(registry: Registry, leases: readonly HeldLease[], io: Io): Promise<void> {
+  if (leases.length === 0) return;
+  try {
+    await registry.release(leases); // one transaction for all
+  } catch (error) {
+    // The child's exit code matters more; a lease left behind is reclaimed once we are gone.
+    io.stderr.write(formatErrorLine(errorReport(error), styleFor(io.stderr, io.env), 'It is reclaimed once this process exits.'));
   }
 }
