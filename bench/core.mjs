@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { report } from './lib/core-report.mjs';
 import { runPool } from './lib/pool.mjs';
 import { int, percentile, summarize } from './lib/stats.mjs';
-import { DEFAULT_WAIT_CAP_MS, REGISTRY_FILE, writeFilledRegistry } from './lib/workload.mjs';
+import { DEFAULT_WAIT_CAP_MS, newestRevision, writeFilledRegistry, writeFloorRegistry } from './lib/workload.mjs';
 
 const SIZES = [10, 1_000, 10_000];
 const PROCESSES = [1, 2, 4, 8];
@@ -77,10 +77,13 @@ export async function run(ctx) {
   const env = { PORTLEASE_HOME: join(home, 'env-home') };
   const wait = await lockWaitCap(ctx.root);
   let dirCount = 0;
-  /** A fresh directory holding a registry of `size` filler leases. */
-  const freshRegistry = async (name, size) => {
+  /**
+   * A fresh home holding a registry of `size` filler leases: portlease's (a directory of
+   * revisions, one revision) or, with `floor`, the floor's single registry.json.
+   */
+  const freshRegistry = async (name, size, { floor = false } = {}) => {
     const dir = join(home, `${String(dirCount++).padStart(2, '0')}-${name}`);
-    await writeFilledRegistry(dir, size);
+    await (floor ? writeFloorRegistry : writeFilledRegistry)(dir, size);
     return dir;
   };
 
@@ -91,9 +94,9 @@ export async function run(ctx) {
    */
   const interleaved = async (label, n, size, count, rounds, warmup, kinds = KINDS) => {
     const homeDir = await freshRegistry(`${label}-portlease`, size);
-    const plainDir = await freshRegistry(`${label}-floor-plain`, size);
-    const durableDir = await freshRegistry(`${label}-floor-durable`, size);
-    const bytes = (await fs.stat(join(homeDir, REGISTRY_FILE))).size;
+    const plainDir = await freshRegistry(`${label}-floor-plain`, size, { floor: true });
+    const durableDir = await freshRegistry(`${label}-floor-durable`, size, { floor: true });
+    const bytes = (await fs.stat((await newestRevision(homeDir)).file)).size;
     const per = Math.max(1, Math.ceil(count / rounds));
     const phases = [];
     for (let round = 0; round < rounds; round++) {
@@ -167,6 +170,7 @@ export async function run(ctx) {
       rest: summarize(cycles.map((cycle, i) => cycle - fsTotals[i])),
       probe: summarize(result.probe),
       read: summarize(result.read),
+      empty: summarize(result.empty),
       lock: summarize(result.lock),
       parse: summarize(result.parse),
       stringify: summarize(result.stringify),
@@ -177,8 +181,8 @@ export async function run(ctx) {
   log(`contention breakdown: 8 processes × ${plan.contended} cycles, portlease then durable floor, filesystem calls counted`);
   const contention = await (async () => {
     const homeDir = await freshRegistry('contended-portlease', 10);
-    const plainDir = await freshRegistry('contended-floor-plain', 10);
-    const durableDir = await freshRegistry('contended-floor-durable', 10);
+    const plainDir = await freshRegistry('contended-floor-plain', 10, { floor: true });
+    const durableDir = await freshRegistry('contended-floor-durable', 10, { floor: true });
     const phases = [{ kind: 'portlease', count: plan.contended }, { kind: 'durable', count: plan.contended }];
     const results = await runPool(8, 'cycles', () => ({ dist, home: homeDir, plainDir, durableDir, warmup: 3, kinds: ['portlease', 'durable'], waitCap: wait.cap, meter: true }), { env, phases });
     return Object.fromEntries(phases.map((phase, index) => [phase.kind, { ...merge([results[index]]), calls: sumCalls(results[index]) }]));
