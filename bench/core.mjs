@@ -6,6 +6,7 @@
  */
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
+import { coreHeadline } from './lib/before-after.mjs';
 import { report } from './lib/core-report.mjs';
 import { runPool } from './lib/pool.mjs';
 import { int, percentile, summarize } from './lib/stats.mjs';
@@ -202,6 +203,8 @@ export async function run(ctx) {
     collisions.push({ lib, ...countDuplicates(results) });
   }
 
+  // For the before/after table of run.mjs (lib/before-after.mjs).
+  if (ctx.headline) ctx.headline.core = coreHeadline({ single, concurrent, breakdown });
   return report({ plan, quick, single, concurrent, getPort, breakdown, contention, collisions, collide: [COLLIDE_FROM, COLLIDE_TO], wait });
 }
 

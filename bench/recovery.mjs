@@ -139,6 +139,15 @@ for (let i = 0; ; i++) { const lease = await registry.reserve({ label: 'loop' })
   const cases = [...byCase].sort(([a], [b]) => a.localeCompare(b));
   const rows = cases.map(([kind, { values, empty }]) => `| ${kind}${empty ? ` (${empty} of them an empty \`registry.lock/\`)` : ''} | ${values.length} | ${median(values).toFixed(1)} | ${Math.max(...values).toFixed(1)} |`);
   const held = (lock) => (lock?.state === 'held' ? `\`registry.lock/${lock.entries[0]?.replace(/^(h\.\d+)\..*$/, '$1.…')}\`` : `lock ${lock?.state ?? '?'}`);
+  if (ctx.headline) {
+    ctx.headline.recovery = {
+      kills,
+      cases: Object.fromEntries(cases.map(([kind, { values }]) => [kind, { runs: values.length, median: median(values), max: Math.max(...values) }])),
+      killedMs,
+      stopMs,
+      emptyMs,
+    };
+  }
   return [
     '## Recovery after SIGKILL',
     '',
