@@ -120,7 +120,10 @@ for (let i = 0; ; i++) { const lease = await registry.reserve({ label: 'loop' })
   let haltedLock;
   try {
     const deadline = Date.now() + 30_000;
-    while (!stopped(halted.child.pid) && Date.now() < deadline) await sleep(10);
+    // Without /proc (not Linux): wait until it holds the lock, then a little longer.
+    const there = () => (existsSync('/proc/self/stat') ? stopped(halted.child.pid) : lockState(halted.home).entries.some((entry) => entry.startsWith(`h.${halted.child.pid}.`)));
+    while (!there() && Date.now() < deadline) await sleep(10);
+    if (!existsSync('/proc/self/stat')) await sleep(500);
     haltedLock = lockState(halted.home);
     stopMs = await timeAReserve(halted.home);
   } finally {
