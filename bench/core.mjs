@@ -6,10 +6,11 @@
  */
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
+import { coreHeadline } from './lib/before-after.mjs';
 import { report } from './lib/core-report.mjs';
 import { runPool } from './lib/pool.mjs';
 import { int, percentile, summarize } from './lib/stats.mjs';
-import { DEFAULT_WAIT_CAP_MS, REGISTRY_FILE, writeFilledRegistry } from './lib/workload.mjs';
+import { DEFAULT_WAIT_CAP_MS, newestRevision, writeFilledRegistry, writeFloorRegistry } from './lib/workload.mjs';
 
 const SIZES = [10, 1_000, 10_000];
 const PROCESSES = [1, 2, 4, 8];
@@ -77,10 +78,13 @@ export async function run(ctx) {
   const env = { PORTLEASE_HOME: join(home, 'env-home') };
   const wait = await lockWaitCap(ctx.root);
   let dirCount = 0;
-  /** A fresh directory holding a registry of `size` filler leases. */
-  const freshRegistry = async (name, size) => {
+  /**
+   * A fresh home holding a registry of `size` filler leases: portlease's (a directory of
+   * revisions, one revision) or, with `floor`, the floor's single registry.json.
+   */
+  const freshRegistry = async (name, size, { floor = false } = {}) => {
     const dir = join(home, `${String(dirCount++).padStart(2, '0')}-${name}`);
-    await writeFilledRegistry(dir, size);
+    await (floor ? writeFloorRegistry : writeFilledRegistry)(dir, size);
     return dir;
   };
 
@@ -91,9 +95,9 @@ export async function run(ctx) {
    */
   const interleaved = async (label, n, size, count, rounds, warmup, kinds = KINDS) => {
     const homeDir = await freshRegistry(`${label}-portlease`, size);
-    const plainDir = await freshRegistry(`${label}-floor-plain`, size);
-    const durableDir = await freshRegistry(`${label}-floor-durable`, size);
-    const bytes = (await fs.stat(join(homeDir, REGISTRY_FILE))).size;
+    const plainDir = await freshRegistry(`${label}-floor-plain`, size, { floor: true });
+    const durableDir = await freshRegistry(`${label}-floor-durable`, size, { floor: true });
+    const bytes = (await fs.stat((await newestRevision(homeDir)).file)).size;
     const per = Math.max(1, Math.ceil(count / rounds));
     const phases = [];
     for (let round = 0; round < rounds; round++) {
@@ -152,21 +156,25 @@ export async function run(ctx) {
       reserve: summarize(result.reserve),
       release: summarize(result.release),
       cycle: summarize(cycles),
-      // Per call type: median over the cycles of its count and of its time in that cycle.
+      // Per call type: mean over the cycles of its count and of its time in that cycle (a
+      // mean, not a median: pruning unlinks 4 old revisions every 4th commit, which a
+      // median over cycles would show as 0 or 4).
       calls: Object.fromEntries(
         labels.map((label) => [
           label,
           {
-            calls: percentile(result.perCycle.map((calls) => calls[label]?.calls ?? 0), 50),
-            ms: percentile(result.perCycle.map((calls) => calls[label]?.ms ?? 0), 50),
+            calls: mean(result.perCycle.map((calls) => calls[label]?.calls ?? 0)),
+            ms: mean(result.perCycle.map((calls) => calls[label]?.ms ?? 0)),
           },
         ]),
       ),
-      fsCalls: percentile(fsCounts, 50),
+      fsCalls: mean(fsCounts),
+      fsCallsMedian: percentile(fsCounts, 50),
       fs: summarize(fsTotals),
       rest: summarize(cycles.map((cycle, i) => cycle - fsTotals[i])),
       probe: summarize(result.probe),
       read: summarize(result.read),
+      empty: summarize(result.empty),
       lock: summarize(result.lock),
       parse: summarize(result.parse),
       stringify: summarize(result.stringify),
@@ -177,8 +185,8 @@ export async function run(ctx) {
   log(`contention breakdown: 8 processes × ${plan.contended} cycles, portlease then durable floor, filesystem calls counted`);
   const contention = await (async () => {
     const homeDir = await freshRegistry('contended-portlease', 10);
-    const plainDir = await freshRegistry('contended-floor-plain', 10);
-    const durableDir = await freshRegistry('contended-floor-durable', 10);
+    const plainDir = await freshRegistry('contended-floor-plain', 10, { floor: true });
+    const durableDir = await freshRegistry('contended-floor-durable', 10, { floor: true });
     const phases = [{ kind: 'portlease', count: plan.contended }, { kind: 'durable', count: plan.contended }];
     const results = await runPool(8, 'cycles', () => ({ dist, home: homeDir, plainDir, durableDir, warmup: 3, kinds: ['portlease', 'durable'], waitCap: wait.cap, meter: true }), { env, phases });
     return Object.fromEntries(phases.map((phase, index) => [phase.kind, { ...merge([results[index]]), calls: sumCalls(results[index]) }]));
@@ -195,8 +203,12 @@ export async function run(ctx) {
     collisions.push({ lib, ...countDuplicates(results) });
   }
 
+  // For the before/after table of run.mjs (lib/before-after.mjs).
+  if (ctx.headline) ctx.headline.core = coreHeadline({ single, concurrent, breakdown });
   return report({ plan, quick, single, concurrent, getPort, breakdown, contention, collisions, collide: [COLLIDE_FROM, COLLIDE_TO], wait });
 }
+
+const mean = (values) => (values.length === 0 ? 0 : values.reduce((sum, value) => sum + value, 0) / values.length);
 
 /** Duplicates across all processes: every port handed out more than once counts once per extra hand-out. */
 function countDuplicates(results) {

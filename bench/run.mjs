@@ -17,6 +17,8 @@
  *           node_modules/.cache/ with a copy of package.json, so bare imports still resolve.
  *   runs  — iteration scale: 30 in a full run, 5 with BENCH_QUICK=1 (BENCH_RUNS overrides)
  *   quick — true with BENCH_QUICK=1 (a smoke test: small counts, minutes → seconds)
+ *   headline — an object shared by all modules: core and recovery leave their headline
+ *           numbers in it, for the "Before / after" section (lib/before-after.mjs)
  *
  * Environment: BENCH_QUICK=1, BENCH_RUNS=<n>, BENCH_ONLY=core,cli-startup (a subset),
  * BENCH_OUT=<file> (default bench/RESULTS.md; bench/RESULTS.quick.md when quick, so a
@@ -27,6 +29,7 @@ import { existsSync, promises as fs, readFileSync, realpathSync } from 'node:fs'
 import os from 'node:os';
 import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { beforeAfterSection } from './lib/before-after.mjs';
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 const ROOT = dirname(BENCH_DIR);
@@ -145,6 +148,7 @@ async function runAll(dist) {
 
   const sections = [];
   const timings = [];
+  const headline = {};
   let failed = 0;
   for (const name of modules) {
     const mod = await import(pathToFileURL(join(BENCH_DIR, `${name}.mjs`)).href);
@@ -155,7 +159,7 @@ async function runAll(dist) {
     process.stderr.write(`bench: ${name} (home ${home})\n`);
     const t0 = performance.now();
     try {
-      const section = await mod.run({ home, root: ROOT, dist, runs, quick });
+      const section = await mod.run({ home, root: ROOT, dist, runs, quick, headline });
       sections.push(typeof section === 'string' ? section.trim() : `## ${name}\n\n(module returned no markdown)`);
     } catch (error) {
       failed += 1;
@@ -185,6 +189,8 @@ async function runAll(dist) {
     table([...facts, ['Load average at end (1/5/15 min)', os.loadavg().map((x) => x.toFixed(2)).join(' / ')]]),
     '',
     'Timings are wall-clock on a shared machine: other processes (test suites, builds) may have been running.',
+    '',
+    beforeAfterSection(headline, { quick }),
     '',
     ...sections.flatMap((section) => [section, '']),
     '## Module run times',

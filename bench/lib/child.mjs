@@ -8,21 +8,21 @@
  * Holding until 'finish' matters for the collision test: what a library handed out stays
  * "in use" (as between get-port and server.listen) until every process has asked.
  */
+import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { installFsMeter } from './fs-meter.mjs';
-import { floorCycle, now, portleaseCycle, RESERVE_RANGE } from './workload.mjs';
+import { commitAsAnotherProcess, floorCycle, newestRevision, now, portleaseCycle, RESERVE_RANGE } from './workload.mjs';
 
 const importLibrary = (dist) => import(pathToFileURL(join(dist, 'index.js')).href);
 
 /** Each task: setup(config) → { go(): result, finish() }. */
 const tasks = {
   /**
-   * reserve + release cycles through portlease (`portlease`; `cold`: the file's mtime
-   * changed before each, as when another process wrote it — one process only, since it
-   * touches the file without the lock) and the floor's add + remove cycles,
+   * reserve + release cycles through portlease (`portlease`; `cold`: another process's
+   * commit imitated before each, see workload.mjs — one process only, since it commits
+   * without the lock) and the floor's add + remove cycles,
    * in phases the parent interleaves (portlease, plain floor, durable floor, again…), so
    * that load from elsewhere on the machine hits all of them alike.
    */
@@ -37,8 +37,8 @@ const tasks = {
       plain: () => floorCycle(plainDir, 'plain', waitCap),
       durable: () => floorCycle(durableDir, 'durable', waitCap),
     };
-    // Warm up only what this pool measures: `cold` touches the registry file without the
-    // lock, so it must never run while other processes use the same registry.
+    // Warm up only what this pool measures: `cold` commits without the lock, so it must
+    // never run while other processes use the same registry.
     for (let i = 0; i < warmup; i++) for (const kind of wanted) await kinds[kind]();
     return {
       async go({ kind, count }) {
@@ -89,13 +89,12 @@ const tasks = {
 
   /**
    * Where a reserve's time goes: every filesystem call counted and timed in place (see
-   * fs-meter.mjs) during reserve + release cycles; then probe, lock-free read and a bare
-   * proper-lockfile lock + unlock timed on their own.
+   * fs-meter.mjs) during reserve + release cycles; then probe, a cold lock-free read, an
+   * empty transaction and a bare lock cycle timed on their own.
    */
   async breakdown({ dist, home, count, warmup, scratch }) {
-    const meter = await installFsMeter(); // before the library loads (graceful-fs copies fs)
+    const meter = await installFsMeter(); // before the library loads
     const { openRegistry, probePort } = await importLibrary(dist);
-    const lockfile = createRequire(join(dist, 'index.js'))('proper-lockfile');
     const registry = openRegistry({ home });
     for (let i = 0; i < warmup; i++) await portleaseCycle(registry);
     return {
@@ -110,8 +109,8 @@ const tasks = {
           reserve.push(a);
           release.push(b);
         }
-        // The CPU parts of a read and a write, on this registry's current text.
-        const text = await fs.readFile(join(home, 'registry.json'), 'utf8');
+        // The CPU parts of a read and a write, on the text of this registry's newest revision.
+        const text = await fs.readFile((await newestRevision(home)).file, 'utf8');
         const parse = [];
         const stringify = [];
         for (let i = 0; i < count; i++) {
@@ -129,36 +128,36 @@ const tasks = {
           await probePort(port);
           probe.push(performance.now() - t0);
         }
-        // A cold read: the file's mtime changes first, so no cache keyed on it can answer;
-        // the filter matches nothing, so no copying of leases is timed, only read + parse +
-        // validate + filter.
-        const file = join(home, 'registry.json');
+        // A cold read: before each (untimed), another process's commit is imitated, so the
+        // newest revision is a file this process has never read and its cache (which
+        // compares a revision's bytes) cannot answer. The filter matches nothing, so no
+        // copying of leases is timed: list ×2 + read + parse + validate + filter.
         const read = [];
         for (let i = 0; i < count; i++) {
-          const stamp = new Date(Date.now() - 1000 * (i + 1));
-          await fs.utimes(file, stamp, stamp);
+          await commitAsAnotherProcess(home);
           const t0 = performance.now();
           await registry.list({ port: 1 });
           read.push(performance.now() - t0);
         }
-        // proper-lockfile with the options src/lock.ts passes, on a scratch file.
-        await fs.mkdir(scratch, { recursive: true });
-        const target = join(scratch, 'x.json');
+        // An empty transaction: prune() with nothing to prune takes the lock, reads the
+        // newest revision (cached: this process read it last), decides nothing, commits
+        // nothing and unlocks. A write costs this plus its decision and its commit.
+        const empty = [];
+        for (let i = 0; i < count; i++) {
+          const t0 = performance.now();
+          await registry.prune();
+          empty.push(performance.now() - t0);
+        }
+        // The bare lock cycle, on a scratch home: take + release as src/lock.ts (withLock)
+        // does when nobody else holds the lock.
+        await fs.mkdir(scratch, { recursive: true, mode: 0o700 });
         const lock = [];
         for (let i = 0; i < count; i++) {
           const t0 = performance.now();
-          const unlock = await lockfile.lock(target, {
-            lockfilePath: join(scratch, 'x.lock'),
-            realpath: false,
-            stale: 10_000,
-            update: 5_000,
-            retries: 0,
-            onCompromised: () => {},
-          });
-          await unlock();
+          await lockCycle(scratch);
           lock.push(performance.now() - t0);
         }
-        return { reserve, release, perCycle, count, probe, read, lock, parse, stringify, bytes: Buffer.byteLength(text) };
+        return { reserve, release, perCycle, count, probe, read, empty, lock, parse, stringify, bytes: Buffer.byteLength(text) };
       },
     };
   },
@@ -211,6 +210,28 @@ const tasks = {
     };
   },
 };
+
+/**
+ * One uncontended take + release of portlease's lock, reimplemented step for step from
+ * src/lock.ts (withLock; the function is not exported): build the staging directory
+ * `.lock-<pid>-<token>/` with the holder's entry `h.<pid>.<start>.<boot>.<place>.<since>.<token>`
+ * inside (mkdir ×2), `rename` it onto `registry.lock` (the lock appears with its holder's
+ * name in one step), then release: `rmdir registry.lock/<entry>`, `rmdir registry.lock`.
+ * The entry name has the shape and length of a real one; its tags are placeholders (only
+ * equality matters to the lock, and nobody else looks at this scratch home). Not timed
+ * here: the holder entry's heartbeat timer, which never fires in so short a hold.
+ */
+async function lockCycle(home) {
+  const token = randomBytes(6).toString('hex');
+  const entry = ['h', process.pid, '1234567', 'b0075a9e', '91ace7a9', Date.now().toString(36), token].join('.');
+  const stage = join(home, `.lock-${process.pid}-${token}`);
+  const lock = join(home, 'registry.lock');
+  await fs.mkdir(stage, { mode: 0o700 });
+  await fs.mkdir(join(stage, entry), { mode: 0o700 });
+  await fs.rename(stage, lock);
+  await fs.rmdir(join(lock, entry));
+  await fs.rmdir(lock);
+}
 
 let job;
 process.on('message', async (message) => {

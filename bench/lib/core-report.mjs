@@ -9,9 +9,43 @@ function pick(calls, test) {
   return Object.entries(calls).filter(([label]) => match(label)).reduce((acc, [, entry]) => ({ calls: acc.calls + entry.calls, ms: acc.ms + entry.ms }), { calls: 0, ms: 0 });
 }
 
-const LOCK_ATTEMPT = /^mkdir registry\.lock \(proper-lockfile\)$/;
+/** One attempt to take portlease's lock: the rename of the staging directory (src/lock.ts). */
+const LOCK_ATTEMPT = /^rename \.lock-\* → registry\.lock$/;
 const FLOOR_ATTEMPT = /^mkdir floor\.lock$/;
-const REGISTRY_READ = /^readFile registry\.json$/;
+/** One read of a revision file (open, fstat, read, close). */
+const REVISION_READ = /^open rev-\*\.json$/;
+
+/**
+ * The steps of a portlease write (src/registry.ts, src/lock.ts, src/storage.ts), by the
+ * labels of fs-meter.mjs. Whatever matches none is "other".
+ */
+const STEPS = [
+  ['home and registry directory checks (`lstat` ×2)', /^(lstat|mkdir|chmod) (\(home\)|registry\/)$/],
+  ['lock: stage `mkdir` ×2, `rename` onto `registry.lock`, release `rmdir` ×2 (+ looking at a holder under contention)', /^(mkdir|rmdir|lstat|utimes) (\.lock-\*|h\.\*|registry\.lock)$|^rename \.lock-\* → |^readdir (registry\.lock|\(home\))$/],
+  ['listings of `registry/` (before and after each read, after each commit)', /^readdir registry\/$/],
+  ['reading the newest revision (open, fstat, read, close)', /^(open|handle\.stat|handle\.read|close) rev-\*\.json$/],
+  ['temp file: create, write, fchmod, fsync, close; unlink after the commit', /\.tmp-\*$/],
+  ['**commit point: `link` temp → `rev-<N+1>.json`**', /^link \.tmp-\* → rev-\*\.json$/],
+  ['directory fsync (open, fsync, close `registry/`)', /^(open|fsync|close) registry\/$/],
+  ['pruning old revisions (`unlink`, 4 at a time every 4th commit)', /^unlink rev-\*\.json$/],
+];
+
+/** Per write: calls and ms of each step (and "other"), from a breakdown row's per-cycle means. */
+export function steps(row) {
+  const seen = new Set();
+  const out = STEPS.map(([name, test]) => {
+    const labels = Object.keys(row.calls).filter((label) => !seen.has(label) && test.test(label));
+    labels.forEach((label) => seen.add(label));
+    const sum = labels.reduce((acc, label) => ({ calls: acc.calls + row.calls[label].calls, ms: acc.ms + row.calls[label].ms }), { calls: 0, ms: 0 });
+    return { name, calls: sum.calls / 2, ms: sum.ms / 2 };
+  });
+  const rest = Object.keys(row.calls).filter((label) => !seen.has(label));
+  const other = rest.reduce((acc, label) => ({ calls: acc.calls + row.calls[label].calls, ms: acc.ms + row.calls[label].ms }), { calls: 0, ms: 0 });
+  out.push({ name: `other${rest.length ? ` (${rest.map((label) => `\`${label}\``).join(', ')})` : ''}`, calls: other.calls / 2, ms: other.ms / 2 });
+  return out;
+}
+
+const count = (value) => (Number.isInteger(value) ? String(value) : value.toFixed(1));
 
 function status(ok) {
   return ok ? '**met**' : '**missed**';
@@ -33,17 +67,22 @@ export function report({ plan, quick, single, concurrent, getPort, breakdown, co
   out.push(
     [
       'Definitions. **Reserve** = `openRegistry({home}).reserve({ range: [20000, 29999] })` (anonymous, owned by the calling',
-      'process, the test-helper case): a lock-free read, an OS probe of the candidate port on `::`, `0.0.0.0`, `127.0.0.1`,',
-      '`::1`, then one locked transaction (proper-lockfile mkdir lock + holder record, read + validate, durable write:',
-      'temp file + fsync + backup hard link + rename + directory fsync, unlock). **Release** = `lease.release()`, one locked',
-      'transaction without a probe. **Floor write** = `mkdir` lock, `readFile` + `JSON.parse`, change, `JSON.stringify` +',
-      'write, `rmdir`, on a copy of the same registry file, waiting for the lock the way portlease does (1 ms + jitter growing',
-      `×1.5 per attempt, capped at ${wait.cap} ms as in ${wait.from}).`,
-      'Two floors: *plain* (`writeFile` in place, not crash-safe) and *durable* (temp file + fsync +',
-      'rename, the least that satisfies portlease\'s "durably written" guarantee). A floor cycle is one write that adds a',
-      'lease and one that removes it, mirroring reserve + release. Filler leases are durable named leases (with their',
-      'sticky entries) on ports 30000+, outside the reserve range. Measurements run in fresh child processes, each kind on its',
-      'own copy of the registry, after a warm-up; portlease and both floors run in the same processes, interleaved in rounds',
+      'process, the test-helper case): a lock-free read of the newest revision, an OS probe of the candidate port on `::`,',
+      '`0.0.0.0`, `127.0.0.1`, `::1`, then one locked transaction: take the lock (a staging directory `.lock-<pid>-<token>/`',
+      'holding the holder\'s entry `h.<pid>.…`, `mkdir` ×2, then `rename` onto `registry.lock/`), read the newest revision',
+      '(listing of `registry/`, read, listing again) and validate it, then commit a new revision: temp file `.tmp-<pid>-<hex>`',
+      'written + fsynced, **`link`ed to `rev-<N+1>.json`** (the compare-and-swap: it fails if another writer made that name',
+      'first), directory fsync, temp unlinked, listing + pruning of old revisions in batches; release the lock (`rmdir` ×2).',
+      '**Release** = `lease.release()`, one locked transaction without a probe. The registry is a real one of the current',
+      'format: `registry/rev-000000000001.json` at the start (0.1\'s `registry.json` would only be read to migrate it).',
+      '**Floor write** = `mkdir` lock, `readFile` + `JSON.parse`, change, `JSON.stringify` + write, `rmdir`, on one',
+      '`registry.json` holding the same leases, waiting for the lock the way portlease does (1 ms + jitter of up to',
+      `${wait.cap} ms as in ${wait.from}, shrinking by 1 ms per attempt). Two floors: *plain* (\`writeFile\` in place, not`,
+      'crash-safe) and *durable* (temp file + fsync + rename, the least that satisfies portlease\'s "durably written"',
+      'guarantee); they model a minimal single-file registry and are the baseline measured in the same run. A floor cycle is',
+      'one write that adds a lease and one that removes it, mirroring reserve + release. Filler leases are durable named',
+      'leases (with their sticky entries) on ports 30000+, outside the reserve range. Measurements run in fresh child',
+      'processes, each kind on its own copy of the registry, after a warm-up; portlease and both floors run in the same processes, interleaved in rounds',
       '(the order rotating), so that load from elsewhere on the machine hits all three alike. Percentiles are nearest-rank.',
     ].join(' '),
   );
@@ -54,7 +93,6 @@ export function report({ plan, quick, single, concurrent, getPort, breakdown, co
   const tput = eight.pl.opsPerSec >= 0.5 * eight.durable.opsPerSec;
   const small = breakdown.find((row) => row.size === 10);
   const large = breakdown.find((row) => row.size === 10_000);
-  const fsyncs = small ? pick(small.calls, 'fsync').calls : 0;
   const plAttempts = pick(contention.portlease.calls, LOCK_ATTEMPT).calls / contention.portlease.ops;
   const floorAttempts = pick(contention.durable.calls, FLOOR_ATTEMPT).calls / contention.durable.ops;
   out.push(
@@ -65,13 +103,13 @@ export function report({ plan, quick, single, concurrent, getPort, breakdown, co
           'single-process reserve median ≤ 2× floor write (10 leases)',
           `${ms(reserveMedian)} ms = ${ratio(reserveMedian, base.durable.write.median)} durable floor (${ms(base.durable.write.median)} ms); ${ratio(reserveMedian, base.plain.write.median)} plain floor (${ms(base.plain.write.median)} ms)`,
           `${status(single2x)} vs durable; ${status(reserveMedian <= 2 * base.plain.write.median)} vs plain`,
-          small ? `filesystem calls: ~${Math.round(small.fsCalls / 2)} per write (${fsyncs / 2} fsyncs: file + directory) against the floor's 8 (1 fsync); probe ${ms(small.probe.median)} ms and lock ${ms(small.lock.median)} ms are small` : '',
+          small ? targetWhere(small) : '',
         ],
         [
           '8-process throughput ≥ 50% of floor',
           `${int(eight.pl.opsPerSec)} writes/s = ${pct(eight.pl.opsPerSec, eight.durable.opsPerSec)} of durable floor (${int(eight.durable.opsPerSec)}/s); ${pct(eight.pl.opsPerSec, eight.plain.opsPerSec)} of plain floor (${int(eight.plain.opsPerSec)}/s)`,
           `${status(tput)} vs durable; ${status(eight.pl.opsPerSec >= 0.5 * eight.plain.opsPerSec)} vs plain`,
-          `a write holds the lock longer (a release, one write without a probe, takes ${ms(base.pl.release.median)} ms alone against the floor's ${ms(base.durable.write.median)} ms), and it needs ${plAttempts.toFixed(1)} lock attempts per write against ${floorAttempts.toFixed(1)}, each failed one ~${attemptCost(contention, small)} filesystem calls against 1 mkdir`,
+          `a write holds the lock longer (a release, one write without a probe, takes ${ms(base.pl.release.median)} ms alone against the floor's ${ms(base.durable.write.median)} ms), and it needs ${plAttempts.toFixed(1)} lock attempts (\`rename\` of its staging directory) per write against ${floorAttempts.toFixed(1)} (\`mkdir\`), each failed one ~${attemptCost(contention, small)} filesystem calls against 1`,
         ],
         [
           '8-process reserve p99 ≤ 100 ms',
@@ -81,10 +119,10 @@ export function report({ plan, quick, single, concurrent, getPort, breakdown, co
         ],
         [
           '10,000-lease reserve median ≤ 20 ms',
-          `${ms(big.pl.reserve.median)} ms in one process; ${ms(big.cold.reserve.median)} ms cold (the file changed before each reserve, as when other processes write it); durable floor write ${ms(big.durable.write.median)} ms`,
+          `${ms(big.pl.reserve.median)} ms in one process; ${ms(big.cold.reserve.median)} ms cold (another process committed a revision before each reserve); durable floor write ${ms(big.durable.write.median)} ms`,
           `${status(big.pl.reserve.median <= 20)} in one process; ${status(big.cold.reserve.median <= 20)} cold`,
           large
-            ? `CPU on a ${kb(large.bytes)} file: a cold read + parse + validate costs ${ms(large.read.median)} ms (\`JSON.parse\` alone ${ms(large.parse.median)} ms); in one process the file was read ${pick(large.calls, REGISTRY_READ).calls} times per reserve + release (what this process wrote last is reused while the file is unchanged); each write stringifies it (${ms(large.stringify.median)} ms) and rewrites it whole`
+            ? `CPU on a ${kb(large.bytes)} revision: a cold read + parse + validate costs ${ms(large.read.median)} ms (\`JSON.parse\` alone ${ms(large.parse.median)} ms); in one process a revision was read ${count(pick(large.calls, REVISION_READ).calls)} times per reserve + release (bytes compared with what this process wrote last, then not parsed again); each write stringifies the registry (${ms(large.stringify.median)} ms) and writes it whole as a new revision`
             : '',
         ],
         ['0 duplicates for portlease (8 × 20 ports)', `${pl.duplicates} duplicates, ${pl.errors.length} errors`, status(pl.duplicates === 0 && pl.errors.length === 0), ''],
@@ -97,11 +135,11 @@ export function report({ plan, quick, single, concurrent, getPort, breakdown, co
 
   out.push('### (a) One process, by registry size');
   out.push('');
-  out.push('*Cold*: the registry file\'s mtime is changed (untimed) before each reserve, as happens when other processes write the registry between two calls of this one, so nothing this process remembers about the file can be reused.');
+  out.push('*Cold*: before each reserve (untimed), another process\'s commit is imitated: the newest revision is copied to `rev-<N+1>.json` with rev + 1 and one more commit token, as happens when other processes write the registry between two calls of this one. The reserve then reads a revision this process has never seen, so its cache (which compares a revision file\'s bytes) cannot answer.');
   out.push('');
   out.push(
     table(
-      ['leases', 'file', 'cycles', 'reserve median / p99', 'release median / p99', 'reserve+release median / p99', 'cold reserve median / p99', 'floor plain write median', 'floor durable write median', 'reserve ÷ durable floor', 'reserve ÷ plain floor'],
+      ['leases', 'revision file', 'cycles', 'reserve median / p99', 'release median / p99', 'reserve+release median / p99', 'cold reserve median / p99', 'floor plain write median', 'floor durable write median', 'reserve ÷ durable floor', 'reserve ÷ plain floor'],
       single.map((row) => {
         return [
           int(row.size),
@@ -200,31 +238,70 @@ function kb(bytes) {
   return bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KB` : `${(bytes / 1024 / 1024).toFixed(2)} MB`;
 }
 
+/** The "where the time goes" cell of the single-process target: calls per write and their steps. */
+function targetWhere(small) {
+  const fsyncs = pick(small.calls, 'fsync').calls / 2;
+  const byStep = steps(small);
+  const lock = byStep[1];
+  const read = byStep[3];
+  const commit = byStep.slice(4, 8).reduce((acc, step) => ({ calls: acc.calls + step.calls, ms: acc.ms + step.ms }), { calls: 0, ms: 0 });
+  return (
+    `filesystem calls: ~${Math.round(small.fsCalls / 2)} per write (${count(fsyncs)} fsyncs: temp file + directory) against the floor's 8 (1 fsync): ` +
+    `lock ${count(lock.calls)} (${ms(lock.ms)} ms), reading the revision ${count(read.calls)} + listings ${count(byStep[2].calls)}, ` +
+    `commit ${count(commit.calls)} (${ms(commit.ms)} ms: temp file, link, directory fsync, prune); probe ${ms(small.probe.median)} ms and a bare lock cycle ${ms(small.lock.median)} ms are small`
+  );
+}
+
 /**
  * Per-cycle filesystem calls (counted and timed in place) for each registry size, the
- * parts timed on their own, and a one-paragraph reading of them.
+ * same grouped by the steps of a write, the parts timed on their own, and a one-paragraph
+ * reading of them.
  */
 function breakdownSection(breakdown) {
   const out = [];
   out.push(
-    'Every filesystem call of the reserve + release cycles was counted and timed in place (fs.promises, FileHandle methods, and the callback API that proper-lockfile uses; a call made inside another, like the lstat + unlink of `fs.promises.rm`, counts once). A transaction makes them one after another, so their times add up. Per cycle (one reserve + one release), median over the cycles:',
+    'Every filesystem call of the reserve + release cycles was counted and timed in place (fs.promises, FileHandle methods and the callback API; a call made inside another, like the lstat + unlink of `fs.promises.rm`, counts once), labelled by call and file with the random parts of names folded (`rev-*.json`, `.tmp-*`, `.lock-*`, `h.*`; `registry/` is the directory of revisions, `(home)` the home). A transaction makes them one after another, so their times add up. Per cycle (one reserve + one release), mean over the cycles (pruning removes 4 old revisions every 4th commit, which a median over cycles would hide):',
   );
   out.push('');
   const labels = new Set(breakdown.flatMap((row) => Object.keys(row.calls)));
   const cell = (row, label) => row.calls[label] ?? { calls: 0, ms: 0 };
   const first = breakdown[0];
   const sorted = [...labels].sort((a, b) => cell(first, b).ms - cell(first, a).ms);
-  const rows = sorted.map((label) => [`\`${label}\``, ...breakdown.flatMap((row) => [String(cell(row, label).calls), ms(cell(row, label).ms)])]);
-  rows.push(['**all filesystem calls**', ...breakdown.flatMap((row) => [String(row.fsCalls), ms(row.fs.median)])]);
+  const rows = sorted.map((label) => [`\`${label}\``, ...breakdown.flatMap((row) => [count(cell(row, label).calls), ms(cell(row, label).ms)])]);
+  rows.push(['**all filesystem calls**', ...breakdown.flatMap((row) => [count(row.fsCalls), ms(row.fs.median)])]);
   rows.push(['**rest: CPU (JSON parse/stringify, validation, GC), probe, event loop**', ...breakdown.flatMap((row) => ['', ms(row.rest.median)])]);
   rows.push(['**cycle**', ...breakdown.flatMap((row) => ['', ms(row.cycle.median)])]);
   out.push(table(['call', ...breakdown.flatMap((row) => [`${int(row.size)} leases: calls`, 'ms'])], rows));
+  out.push('');
+  out.push('The same calls by step of a write, **per write** (half a cycle; the reserve\'s lock-free read before its transaction is in the listings and the reading rows):');
+  out.push('');
+  const grouped = breakdown.map((row) => steps(row));
+  out.push(
+    table(
+      ['step', ...breakdown.flatMap((row) => [`${int(row.size)} leases: calls`, 'ms'])],
+      [
+        ...grouped[0].map((step, i) => [step.name, ...grouped.flatMap((row) => [count(row[i].calls), ms(row[i].ms)])]),
+        ['**all**', ...breakdown.flatMap((row) => [count(row.fsCalls / 2), ms(row.fs.median / 2)])],
+      ],
+    ),
+  );
   out.push('');
   out.push('Timed on their own right after, in the same process (median):');
   out.push('');
   out.push(
     table(
-      ['leases', 'file', 'reserve', 'release', '`probePort()` (4 binds)', 'cold read + parse + validate (`list({ port: 1 })` after the file changed)', '`JSON.parse` alone', '`JSON.stringify` alone', 'proper-lockfile lock + unlock'],
+      [
+        'leases',
+        'revision file',
+        'reserve',
+        'release',
+        '`probePort()` (4 binds)',
+        'cold read: `list({ port: 1 })` after another process\'s commit (listing ×2 + read + parse + validate)',
+        '`JSON.parse` alone',
+        '`JSON.stringify` alone',
+        'empty transaction: `prune()` with nothing to prune (lock + read + unlock, no commit)',
+        'bare lock cycle (mkdir ×2, rename, rmdir ×2, as src/lock.ts)',
+      ],
       breakdown.map((row) => [
         int(row.size),
         kb(row.bytes),
@@ -234,6 +311,7 @@ function breakdownSection(breakdown) {
         `${ms(row.read.median)} ms`,
         `${ms(row.parse.median)} ms`,
         `${ms(row.stringify.median)} ms`,
+        `${ms(row.empty.median)} ms`,
         `${ms(row.lock.median)} ms`,
       ]),
     ),
@@ -244,19 +322,20 @@ function breakdownSection(breakdown) {
   const parts = [];
   if (small) {
     const fsync = pick(small.calls, 'fsync');
-    const holder = pick(small.calls, /registry\.lock\.owner/);
-    const backup = pick(small.calls, /registry\.json\.bak/);
+    const byStep = steps(small);
     parts.push(
-      `**Reading.** At 10 leases the cycle (${ms(small.cycle.median)} ms) is almost all filesystem calls: ${small.fsCalls} of them (${fsync.calls} fsyncs, ${ms(fsync.ms)} ms), ${ms(small.fs.median)} ms in all, ` +
+      `**Reading.** At 10 leases the cycle (${ms(small.cycle.median)} ms) is almost all filesystem calls: ${count(small.fsCalls)} of them (${count(fsync.calls)} fsyncs, ${ms(fsync.ms)} ms), ${ms(small.fs.median)} ms in all, ` +
         `where the durable floor makes 8 per write (mkdir, readFile, open, write, fsync, close, rename, rmdir), 16 per cycle with 2 fsyncs. ` +
-        `Beyond the floor's, portlease's calls per cycle include the directory fsyncs, the lock holder record (${holder.calls} calls on \`registry.lock.owner*\`, ${ms(holder.ms)} ms), the backup (${backup.calls} calls on \`registry.json.bak\`, ${ms(backup.ms)} ms) and the fencing stats. ` +
-        `Probing (${ms(small.probe.median)} ms) and proper-lockfile's own lock + unlock (${ms(small.lock.median)} ms) are cheap.`,
+        `Beyond the floor's, portlease's calls per write are: the lock's 5 (${ms(byStep[1].ms)} ms: stage mkdir ×2, rename, rmdir ×2, against the floor's mkdir + rmdir), ` +
+        `the listings that find the newest revision and confirm it after reading (${count(byStep[2].calls)}, ${ms(byStep[2].ms)} ms), the revision read as open + fstat + read + close, ` +
+        `the directory checks (${count(byStep[0].calls)}), the commit's \`link\` (${ms(byStep[5].ms)} ms), the directory fsync (${ms(byStep[6].ms)} ms), the unlink of the temp name, and pruning (on average ${count(byStep[7].calls)} \`unlink\` per write, ${ms(byStep[7].ms)} ms). ` +
+        `The reserve also reads the registry once without the lock before its transaction. An empty transaction (lock + read, no commit) costs ${ms(small.empty.median)} ms; probing (${ms(small.probe.median)} ms) and the bare lock cycle (${ms(small.lock.median)} ms) are cheap.`,
     );
   }
   if (large) {
     parts.push(
-      `At 10,000 leases (${kb(large.bytes)}) the cycle is ${ms(large.cycle.median)} ms, ${ms(large.rest.median)} ms of it CPU: each of the 2 writes stringifies the whole registry (${ms(large.stringify.median)} ms) and writes 2 MB; in this single process the file was read in full ${pick(large.calls, REGISTRY_READ).calls} times per cycle (the process reuses what it read or wrote last while the file is unchanged). ` +
-        `A cold read + parse + validate costs ${ms(large.read.median)} ms (\`JSON.parse\` alone ${ms(large.parse.median)} ms); a reserve pays it whenever another process wrote in between (the cold column of (a)).`,
+      `At 10,000 leases (${kb(large.bytes)}) the cycle is ${ms(large.cycle.median)} ms, ${ms(large.rest.median)} ms of it CPU: each of the 2 writes stringifies the whole registry (${ms(large.stringify.median)} ms) and writes it whole as a new revision, and pruning deletes as many old ${kb(large.bytes)} revisions (${ms(steps(large)[7].ms)} ms per write on average, against ${ms(steps(small ?? large)[7].ms)} ms at ${int((small ?? large).size)} leases); in this single process a revision was read in full ${count(pick(large.calls, REVISION_READ).calls)} times per cycle (its bytes are compared with what this process wrote or read last and, when equal, not parsed again). ` +
+        `A cold read (listing ×2 + read + parse + validate of a revision another process committed) costs ${ms(large.read.median)} ms (\`JSON.parse\` alone ${ms(large.parse.median)} ms); a reserve pays it whenever another process wrote in between (the cold column of (a)).`,
     );
   }
   return [...out, parts.join(' ')].join('\n');
@@ -275,13 +354,22 @@ function contentionSection(contention, breakdown, wait) {
     ['portlease', int(pl.ops), plAttempts.toFixed(1), (plAll.calls / pl.ops).toFixed(1), `${ms(plAll.ms / pl.ops)} ms`, `${ms(pl.write.median)} / ${ms(pl.write.p99)} ms`, int(pl.opsPerSec)],
     ['durable floor', int(floor.ops), floorAttempts.toFixed(1), (floorAll.calls / floor.ops).toFixed(1), `${ms(floorAll.ms / floor.ops)} ms`, `${ms(floor.write.median)} / ${ms(floor.write.p99)} ms`, int(floor.opsPerSec)],
   ];
+  const uncontended = breakdown.find((row) => row.size === 10);
   return [
     'Under contention (8 processes at once, 10-lease registry, every filesystem call counted in each process; the counting itself slows things a little), per write:',
     '',
-    table(['', 'writes', 'lock attempts (mkdir) per write', 'filesystem calls per write', 'time in filesystem calls per write', 'write median / p99', 'writes/s'], rows),
+    table(['', 'writes', 'lock attempts per write (portlease: `rename` of its staging dir; floor: `mkdir`)', 'filesystem calls per write', 'time in filesystem calls per write', 'write median / p99', 'writes/s'], rows),
     '',
-    `A failed portlease attempt runs proper-lockfile's mkdir + stat and, on some attempts (see src/lock.ts), portlease's check for a dead holder (lstat of the lock, read of the holder record, a liveness check): ~${attemptCost(contention, breakdown.find((row) => row.size === 10))} filesystem calls per failed attempt on average, estimated from the counts above against the uncontended ${breakdown.find((row) => row.size === 10) ? (breakdown.find((row) => row.size === 10).fsCalls / 2).toFixed(1) : '?'} per write. A failed floor attempt is one mkdir. Both then sleep 1 ms plus jitter of up to ${wait.cap} ms on the first failed attempt, shrinking by 1 ms per attempt (to 1 ms), so that long waiters poll more often than newcomers. The lock is still not a queue: a process can lose several times in a row, which is what the p99s show.`,
+    `A failed portlease attempt is a \`rename\` of its staging directory onto \`registry.lock\` that fails with ENOTEMPTY and, at the first failed attempt and every 4th after it (src/lock.ts), a look at the holder (\`readdir registry.lock\`, \`lstat\` of the holder's entry, a liveness check of its pid): ~${attemptCost(contention, uncontended)} filesystem calls per failed attempt on average, estimated from the counts above against the uncontended ${uncontended ? (uncontended.fsCalls / 2).toFixed(1) : '?'} per write. The staging directory is built once per write (mkdir ×2), not per attempt. A failed floor attempt is one mkdir. Both then sleep 1 ms plus jitter of up to ${wait.cap} ms on the first failed attempt, shrinking by 1 ms per attempt (to 1 ms), so that long waiters poll more often than newcomers. The lock is still not a queue: a process can lose several times in a row, which is what the p99s show.${lost(pl)}`,
   ].join('\n');
+}
+
+/** Commits lost to another writer (a second `link` to the same name), if any were counted. */
+function lost(pl) {
+  const links = pick(pl.calls, /^link \.tmp-\* → rev-\*\.json$/).calls;
+  if (links === 0) return '';
+  const extra = links - pl.ops;
+  return ` Commits (\`link\`) per write: ${(links / pl.ops).toFixed(2)}${extra > 0 ? ` (${extra} lost to another writer and retried: the lock was passed over while held)` : ' (none lost: the lock kept writers in turn)'}.`;
 }
 
 /**

@@ -1,32 +1,41 @@
 /**
  * Counts and times every filesystem call a process makes through `fs.promises`,
- * `FileHandle` methods and the callback API (which proper-lockfile uses via graceful-fs),
- * labelled by call and file (`readFile registry.json`, `fsync (dir)`, …).
- * Install it BEFORE importing the library: graceful-fs copies the fs functions it wraps
- * when it loads. Calls of one transaction run one after the other, so their times add
- * up to the time spent waiting on the filesystem; the rest of a cycle is CPU (JSON,
- * validation), probing and scheduling. A call made while another metered call is in
- * flight (fs.promises.rm runs lstat + unlink through the callback API) is not counted
+ * `FileHandle` methods and the callback API, labelled by call and file (`open rev-*.json`,
+ * `fsync registry/`, `link .tmp-* → rev-*.json`, …).
+ * Install it BEFORE importing the library, so that nothing it loads has kept a reference
+ * to an unwrapped function. Calls of one transaction run one after the other, so their
+ * times add up to the time spent waiting on the filesystem; the rest of a cycle is CPU
+ * (JSON, validation), probing and scheduling. A call made while another metered call is
+ * in flight (fs.promises.rm runs lstat + unlink through the callback API) is not counted
  * again: only outermost calls are.
  */
 import fs from 'node:fs';
 
 const PROMISE_API = ['open', 'readFile', 'writeFile', 'rename', 'rm', 'rmdir', 'unlink', 'link', 'lstat', 'stat', 'mkdir', 'readdir', 'chmod', 'utimes', 'access', 'copyFile'];
+/** Calls whose second argument is a path too (the target): labelled `from → to`. */
+const TWO_PATHS = new Set(['rename', 'link', 'copyFile']);
 const HANDLE_API = ['writeFile', 'readFile', 'sync', 'datasync', 'chmod', 'stat', 'write', 'read'];
 const CALLBACK_API = ['mkdir', 'rmdir', 'stat', 'lstat', 'utimes', 'open', 'close', 'readFile', 'writeFile', 'rename', 'unlink', 'realpath'];
 
 /**
- * A file's role from its path, with random parts folded: `.registry.json.*.tmp`,
- * `registry.lock.owner.*`; a name without a dot is a directory (the registry home).
+ * A file's role from its path, with the random parts folded (names of src/revisions.ts and
+ * src/lock.ts): `rev-<N>.json` → `rev-*.json`, a temp file `.tmp-<pid>-<hex>` → `.tmp-*`,
+ * a lock staging directory `.lock-<pid>-<token>` → `.lock-*`, a lock holder's entry
+ * `h.<pid>.…` → `h.*`, the floor's `.floor.<pid>-<n>.tmp` → `.floor.*.tmp`. The registry's
+ * directory is `registry/`; any other name without a dot is the home, `(home)`.
  */
 export function fileRole(path) {
   if (typeof path !== 'string' && !(path instanceof URL)) return '';
   const name = String(path).split('/').pop() ?? '';
-  if (!name.includes('.')) return '(dir)';
+  if (name === 'registry') return 'registry/';
+  if (!name.includes('.')) return '(home)';
   return name
-    .replace(/\.\d+-[0-9a-f]+\.tmp$/, '.*.tmp')
-    .replace(/\.lock\.owner\.[0-9a-f]+$/, '.lock.owner.*')
-    .replace(/\.dead-[0-9a-f]+$/, '.dead-*');
+    .replace(/^rev-\d+\.json/, 'rev-*.json')
+    .replace(/^\.tmp-\d+-[0-9a-f]+$/, '.tmp-*')
+    .replace(/^\.lock-\d+-[0-9a-f]+$/, '.lock-*')
+    .replace(/^h\.\d+\..*$/, 'h.*')
+    .replace(/\.corrupt-[0-9TZ-]+$/, '.corrupt-*')
+    .replace(/\.\d+-[0-9a-f]+\.tmp$/, '.*.tmp');
 }
 
 /** Installs the meter; returns `{ reset(), read() }` where read() maps a label to {calls, ms}. */
@@ -55,7 +64,10 @@ export async function installFsMeter() {
       }
     };
   };
-  for (const name of PROMISE_API) wrapAsync(fs.promises, name, (_, args) => `${name} ${fileRole(args[0])}`.trim());
+  for (const name of PROMISE_API) {
+    const label = TWO_PATHS.has(name) ? (_, args) => `${name} ${fileRole(args[0])} → ${fileRole(args[1])}` : (_, args) => `${name} ${fileRole(args[0])}`.trim();
+    wrapAsync(fs.promises, name, label);
+  }
   // FileHandle#close is an own property of each handle: wrap it on the handles open() returns.
   const open = fs.promises.open;
   fs.promises.open = async function meteredOpen(...args) {
@@ -81,7 +93,7 @@ export async function installFsMeter() {
       const t0 = performance.now();
       args[args.length - 1] = function done(...results) {
         active -= 1;
-        add(`${name} ${fileRole(args[0])} (proper-lockfile)`, performance.now() - t0);
+        add(`${name} ${fileRole(args[0])} (callback API)`, performance.now() - t0);
         return callback.apply(this, results);
       };
       return original.apply(this, args);
