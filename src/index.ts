@@ -220,12 +220,8 @@ export async function inspect(options?: HomeOptions): Promise<RegistryReport> {
 
 export { openRegistry };
 export type { Registry, WithPortOptions };
-export { getOsFreePort, probePort, PROBE_HOSTS, type ProbeResult } from './probe.js';
-export { PortleaseError, isPortleaseError, ERROR_CODES, type ErrorCode } from './errors.js';
-export { resolveScope, type Scope } from './identity.js';
-export { parseDuration, parseRange, formatDuration } from './validate.js';
-export { DEFAULT_RANGE } from './defaults.js';
+export { getOsFreePort } from './probe.js';
+export { PortleaseError, isPortleaseError, type ErrorCode } from './errors.js';
 export type { ContextOptions } from './registry.js';
-export type { LockTimings } from './lock.js';
 export type { PortCheck, RegistryReport, ReleaseTarget, WaitOptions, ListenOptions, ReserveInput, ServiceInput };
 export type { HeldLease, HomeOptions, Lease, LeaseFilter, Owner, PortRange, ReserveOptions, ScopeOptions, OsFreePortOptions } from './types.js';

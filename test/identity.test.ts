@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { resolveScope } from '../src/index.js';
+import { resolveScope } from '../src/identity.js';
 import { tempHome } from './helpers.js';
 
 const git = (cwd: string, ...args: string[]) =>

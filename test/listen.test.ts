@@ -1,7 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
 import { createServer } from 'node:net';
 import { hashPort } from '../src/choose.js';
-import { DEFAULT_RANGE, openRegistry } from '../src/index.js';
+import { openRegistry } from '../src/index.js';
+import { DEFAULT_RANGE } from '../src/defaults.js';
 import { bindOn, tempHome } from './helpers.js';
 
 // Stand-in for the race listen() exists for: a program outside portlease binds the port

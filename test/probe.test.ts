@@ -1,6 +1,7 @@
 import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { getOsFreePort, openRegistry, probePort } from '../src/index.js';
+import { getOsFreePort, openRegistry } from '../src/index.js';
+import { probePort } from '../src/probe.js';
 import { bindOn, hasIpv6, onCleanup, portOf, tempHome } from './helpers.js';
 
 const ipv6 = await hasIpv6();

@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_RANGE, isPortleaseError, openRegistry, PortleaseError, type Lease } from '../src/index.js';
+import { isPortleaseError, openRegistry, PortleaseError, type Lease } from '../src/index.js';
+import { DEFAULT_RANGE } from '../src/defaults.js';
 import { hashPort } from '../src/choose.js';
 import { FIXTURES, bindOn, freeRun, portOf, registryData, startNode, tempHome, waitForLine } from './helpers.js';
 import { NEEDS } from './os.js';

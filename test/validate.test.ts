@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openRegistry, parseDuration, parseRange, formatDuration } from '../src/index.js';
+import { openRegistry } from '../src/index.js';
+import { formatDuration, parseDuration, parseRange } from '../src/validate.js';
 import { registryState, tempHome } from './helpers.js';
 
 describe('bad input is refused before any I/O', () => {

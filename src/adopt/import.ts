@@ -5,7 +5,9 @@
  */
 import { typeError } from '../errors.js';
 import { resolve } from 'node:path';
-import { isPortleaseError, openRegistry, probePort, resolveScope } from '../index.js';
+import { isPortleaseError, openRegistry } from '../index.js';
+import { resolveScope } from '../identity.js';
+import { probePort } from '../probe.js';
 import type { Lease, ScopeOptions } from '../types.js';
 import { describeHolder, planImport, type ImportRow } from './plan.js';
 import { definedOnly, scanProjects } from './scan.js';

@@ -3,7 +3,8 @@
  * died is kept while its port is bound (a child it left behind may still serve there), and
  * a user told "the name is taken" needs to know which process to stop.
  */
-import { isPortleaseError, PortleaseError, probePort, type Lease } from '../index.js';
+import { isPortleaseError, PortleaseError, type Lease } from '../index.js';
+import { probePort } from '../probe.js';
 import { findListeners, type Listener } from './listeners.js';
 
 /**

@@ -4,7 +4,8 @@
  * so that `main(argv, io)` behaves the same in tests as in a shell.
  */
 import { resolve } from 'node:path';
-import { openRegistry, resolveScope, type Registry } from '../index.js';
+import { openRegistry, type Registry } from '../index.js';
+import { resolveScope } from '../identity.js';
 import type { Io } from './command.js';
 import { homeOf } from './args.js';
 import { checkHomeWritable } from './targets.js';

@@ -8,6 +8,4 @@
  * await server.close();
  */
 export { serve, DEFAULT_SERVE_HOST, DEFAULT_SERVE_PORT, type PortleaseServer, type ServeOptions } from './server.js';
-export { route, takesBody, type RouteApi, type RouteOptions, type RouteRequest, type ExclusiveReserveOptions } from './routes.js';
-export { toAllocation, WIRE_ERRORS, type Allocation, type Reply } from './wire.js';
-export { BODY_LIMIT } from './guard.js';
+export type { Allocation } from './wire.js';

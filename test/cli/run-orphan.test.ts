@@ -5,7 +5,7 @@
  * once the grandchild is gone the name gets its sticky port back.
  */
 import { describe, expect, test } from 'vitest';
-import { probePort } from '../../src/index.js';
+import { probePort } from '../../src/probe.js';
 import { binEnv, cli, runBin, tempDir, useBuiltBin } from './helpers.js';
 
 useBuiltBin();

@@ -5,7 +5,9 @@
  */
 import { stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { DEFAULT_RANGE, parseRange, type RegistryReport } from '../../index.js';
+import type { RegistryReport } from '../../index.js';
+import { DEFAULT_RANGE } from '../../defaults.js';
+import { parseRange } from '../../validate.js';
 import type { Command } from '../command.js';
 import { parseFlags } from '../args.js';
 import { registryFor } from '../scope.js';

@@ -2,7 +2,8 @@
  * `portlease get <service>`: prints the port of a live lease, for scripts and tools that
  * need to find a service another process reserved. Reads without taking the lock.
  */
-import { PortleaseError, probePort, type Registry } from '../../index.js';
+import { PortleaseError, type Registry } from '../../index.js';
+import { probePort } from '../../probe.js';
 import type { Command } from '../command.js';
 import { parseFlags, UsageError } from '../args.js';
 import { whoListens } from '../holders.js';
