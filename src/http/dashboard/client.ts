@@ -72,7 +72,11 @@ export const SCRIPT = String.raw`
     cell.appendChild(document.createTextNode('pid ' + o.pid + ' '));
     if (!o.local) cell.appendChild(el('span', 'muted', 'other host'));
     else cell.appendChild(el('span', o.alive ? 'yes' : 'dead', o.alive ? 'alive' : 'dead'));
-    if (o.command) cell.appendChild(el('span', 'cmd', o.command));
+    if (o.command) {
+      var command = el('span', 'cmd', o.command);
+      command.title = o.command;
+      cell.appendChild(command);
+    }
   }
   function urlCell(row, cell) {
     if (row.url && /^https?:\/\//i.test(row.url)) {

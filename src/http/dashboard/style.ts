@@ -21,11 +21,13 @@ main{padding:8px 16px 24px}
 section{margin:16px 0}
 h2{font-size:14px;margin:0 0 6px;font-weight:600}
 h2 span{color:var(--muted);font-weight:400}
-table{width:100%;border-collapse:collapse}
+table{width:100%;border-collapse:collapse;table-layout:fixed}
+th:nth-child(1){width:17%}th:nth-child(2){width:7%}th:nth-child(3){width:15%}th:nth-child(4){width:13%}th:nth-child(5){width:27%}th:nth-child(6){width:8%}th:nth-child(7){width:6%}th:nth-child(8){width:7.5em}
 th{text-align:left;font-weight:600;font-size:12px;color:var(--muted);border-bottom:1px solid var(--line);padding:4px 8px}
 td{padding:5px 8px;border-bottom:1px solid var(--line);vertical-align:top;overflow-wrap:anywhere}
 td.port{font-variant-numeric:tabular-nums;font-weight:600}
-.cmd{display:block;color:var(--muted);font:12px ui-monospace,SFMono-Regular,Menlo,monospace}
+td.port,td.listen,td.age,td.act{white-space:nowrap}
+.cmd{display:block;color:var(--muted);font:12px ui-monospace,SFMono-Regular,Menlo,monospace;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
 .tag{display:inline-block;padding:0 6px;border-radius:9px;font-size:12px;border:1px solid var(--line)}
 .yes{color:var(--ok)}.no,.muted{color:var(--muted)}
 .dead{color:var(--bad);font-weight:600}.expired{color:var(--warn);font-weight:600}
@@ -40,6 +42,6 @@ table,tbody,tr,td{display:block;width:100%}
 tr{border:1px solid var(--line);border-radius:8px;margin:0 0 8px;padding:4px 0}
 td{border:0;padding:2px 10px;display:flex;gap:8px}
 td::before{content:attr(data-label);flex:0 0 80px;color:var(--muted);font-size:12px}
-td>div{min-width:0}
+td>div{min-width:0;flex:1}
 }
 `;
