@@ -71,6 +71,7 @@ export function createFeed(options: FeedOptions): Feed {
   let problem: string | null = null;
   let reads = 0;
   let ready: Promise<void> | null = null;
+  let waiting = 0;
   let running: Promise<void> | null = null;
   let again = false;
   let settle: NodeJS.Timeout | undefined;
@@ -194,17 +195,23 @@ export function createFeed(options: FeedOptions): Feed {
 
   return {
     async subscribe(listener) {
+      // Counted while it waits, so that the last other subscriber leaving does not stop the feed under it.
+      waiting += 1;
+      try {
+        ready ??= start();
+        await ready;
+      } finally {
+        waiting -= 1;
+      }
+      // Added only now, in the same turn as the rows are copied: every later event is news
+      // to this subscriber, and none it gets repeats what its snapshot holds.
       listeners.add(listener);
-      ready ??= start();
-      await ready;
-      // A refresh that is under way may already have emitted to this listener or not: it
-      // got the rows below either way, and a diff against them is harmless to apply twice.
       return {
         rows: [...rows.values()],
         problem,
         close() {
           listeners.delete(listener);
-          if (listeners.size === 0) stop();
+          if (listeners.size === 0 && waiting === 0) stop();
         },
       };
     },

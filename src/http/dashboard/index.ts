@@ -87,7 +87,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
       if (res.writableLength > MAX_BACKLOG) res.destroy();
       else res.write(text);
     };
-    // Events that arrive before the snapshot is written follow it (see Feed.subscribe).
+    // Events that arrive between the subscription and the snapshot's write follow it.
     let queue: string[] | null = [];
     const subscription = await feed.subscribe((event) => (queue ? queue.push(frameOf(event)) : write(frameOf(event))));
     if (res.destroyed || req.destroyed) return subscription.close();
