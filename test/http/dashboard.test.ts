@@ -3,10 +3,13 @@
  * the Host rules, the event stream (snapshot, then diffs), the feed shared by many
  * streams, and the actions' refusals (403, registry unchanged).
  */
+import { writeFileSync } from 'node:fs';
 import { request, type IncomingMessage } from 'node:http';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { resolvePaths } from '../../src/paths.js';
 import { createFeed, type FeedEvent } from '../../src/http/dashboard/feed.js';
+import { MAX_STREAMS } from '../../src/http/dashboard/index.js';
 import { call, registryBytes, startServer, type Harness } from './helpers.js';
 
 let harness: Harness | undefined;
@@ -15,8 +18,8 @@ afterEach(async () => {
   harness = undefined;
 });
 
-async function start(): Promise<Harness> {
-  harness = await startServer();
+async function start(options: Parameters<typeof startServer>[0] = {}): Promise<Harness> {
+  harness = await startServer(options);
   return harness;
 }
 
@@ -152,6 +155,42 @@ describe('GET /events', () => {
     await expect.poll(() => streams.every((stream) => stream.seen.length > 0), { timeout: 20_000 }).toBe(true);
     const { id } = await h.registry.reserve('web', { app: 'shop', instance: 'main', durable: true });
     await expect.poll(() => streams.every((stream) => added(stream.seen, id)), { timeout: 20_000 }).toBe(true);
+    for (const stream of streams) stream.close();
+  });
+});
+
+describe('GET /events, over time', () => {
+  it('outlives the request timeout: a stream is an answer, not a slow request', async () => {
+    const h = await start({ timeout: 300 });
+    const stream = events(h);
+    await expect.poll(() => stream.seen.length, { timeout: 20_000 }).toBeGreaterThan(0);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const { id } = await h.registry.reserve('web', { app: 'shop', instance: 'main', durable: true });
+    await expect.poll(() => added(stream.seen, id), { timeout: 20_000 }).toBe(true);
+    stream.close();
+  });
+
+  it('says when the registry cannot be read, and keeps the last rows', async () => {
+    const h = await start();
+    const lease = await h.registry.reserve('web', { app: 'shop', instance: 'main', durable: true });
+    const stream = events(h);
+    await expect.poll(() => stream.seen.length, { timeout: 20_000 }).toBeGreaterThan(0);
+    // A revision from a newer portlease: refused for reading, never guessed at.
+    const future = { schema: 99, rev: 99, nextId: 1, leases: [], sticky: [] };
+    writeFileSync(join(h.home, 'registry', 'rev-000000000099.json'), JSON.stringify(future), { mode: 0o600 });
+    await expect.poll(() => stream.seen.find((entry) => entry.event === 'problem')?.data.message, { timeout: 20_000 }).toMatch(/newer portlease/);
+    expect(removed(stream.seen, lease.id)).toBe(false);
+    stream.close();
+  });
+
+  it(`keeps room for /v1 clients: past ${MAX_STREAMS} open streams, 503`, async () => {
+    const h = await start();
+    const streams = Array.from({ length: MAX_STREAMS }, () => events(h));
+    await expect.poll(() => streams.every((stream) => stream.seen.length > 0), { timeout: 30_000 }).toBe(true);
+    const refused = await call(h.server, 'GET', '/events');
+    expect(refused.status).toBe(503);
+    expect(refused.headers['retry-after']).toBe('5');
+    expect((await call(h.server, 'GET', '/v1/allocations')).status).toBe(200);
     for (const stream of streams) stream.close();
   });
 });

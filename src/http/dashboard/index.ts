@@ -49,6 +49,12 @@ const MAX_BACKLOG = 1024 * 1024;
 /** A comment line this often keeps proxies and idle timers from closing a quiet stream. */
 const HEARTBEAT_MS = 15_000;
 const ACTION_BODY_LIMIT = 1024;
+/**
+ * Event streams open at once. Each holds a connection for as long as its page is open, and
+ * the server keeps at most 256 connections (connections.ts): past this, `/events` gets
+ * `503` so that `/v1` clients always find room. @default 128
+ */
+export const MAX_STREAMS = 128;
 
 /**
  * Creates the dashboard of a server.
@@ -63,6 +69,8 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   const feed = createFeed({ paths: options.paths, ...(options.interval === undefined ? {} : { interval: options.interval }), onError: options.onError });
   const streams = new Map<ServerResponse, (text: string) => void>();
   let heartbeat: NodeJS.Timeout | undefined;
+  /** Streams waiting for their first snapshot (counted against MAX_STREAMS too). */
+  let opening = 0;
   // Each event is turned into text once, however many streams it goes to.
   const frames = new WeakMap<FeedEvent, string>();
   const frameOf = (event: FeedEvent) => {
@@ -75,6 +83,9 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   };
 
   async function events(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (streams.size + opening >= MAX_STREAMS) {
+      return sendJson(res, { status: 503, body: { error: `too many open dashboards (${MAX_STREAMS}); close some` }, headers: { 'Retry-After': '5' } }, true);
+    }
     res.writeHead(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-store',
@@ -89,7 +100,8 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     };
     // Events that arrive between the subscription and the snapshot's write follow it.
     let queue: string[] | null = [];
-    const subscription = await feed.subscribe((event) => (queue ? queue.push(frameOf(event)) : write(frameOf(event))));
+    opening += 1;
+    const subscription = await feed.subscribe((event) => (queue ? queue.push(frameOf(event)) : write(frameOf(event)))).finally(() => (opening -= 1));
     if (res.destroyed || req.destroyed) return subscription.close();
     write(frame('snapshot', { now: Date.now(), rows: subscription.rows, problem: subscription.problem }));
     for (const text of queue) write(text);
