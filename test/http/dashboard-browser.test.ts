@@ -86,6 +86,9 @@ describe.skipIf(!HAS_CHROMIUM)('dashboard in Chromium', () => {
       new MutationObserver(() => {
         for (const row of document.querySelectorAll('tr[data-id]')) window.seen[row.dataset.id] ??= Date.now();
       }).observe(document.body, { childList: true, subtree: true });`);
+    // Mark the rows drawn so far: a diff must not rebuild rows it does not change.
+    await page.evaluate(`document.querySelectorAll('tr[data-id]').forEach((row) => { row.marked = true; })`);
+    const before = (await page.evaluate(`document.querySelectorAll('tr[data-id]').length`)) as number;
     const child = startNode(join(FIXTURES, 'hold.mjs'), [harness.home, 'api'], { PORTLEASE_APP: 'shop', PORTLEASE_INSTANCE: 'main' });
     const [lease] = JSON.parse(await waitForLine(child, /^\[/)) as Array<{ id: number; createdAt: string }>;
     await page.waitForSelector(`tr[data-id="${lease!.id}"]`, { timeout: 20_000 });
@@ -93,6 +96,8 @@ describe.skipIf(!HAS_CHROMIUM)('dashboard in Chromium', () => {
     const latency = appeared - Date.parse(lease!.createdAt);
     console.log(`[dashboard] a lease reserved by another process appeared in the page ${latency} ms after it was made`);
     expect(latency).toBeGreaterThanOrEqual(0);
+    expect(before).toBeGreaterThan(0);
+    expect(await page.evaluate(`[...document.querySelectorAll('tr[data-id]')].filter((row) => row.marked).length`)).toBe(before);
     // The owner is the child: alive, with its command line.
     const owner = await page.locator(`tr[data-id="${lease!.id}"] td.owner`).textContent();
     expect(owner).toContain(`pid ${child.pid}`);

@@ -113,7 +113,22 @@ export const SCRIPT = String.raw`
     });
     return button;
   }
+  // Rows drawn before, by id: an unchanged row keeps its element (an armed button, a
+  // selection) across redraws, and only changed rows are built again.
+  var drawn = new Map();
   function rowNode(row) {
+    var text = JSON.stringify(row);
+    var old = drawn.get(row.id);
+    if (old && old.text === text) {
+      old.ticks.forEach(function (tick) { tick(); clocks.push(tick); });
+      return old.tr;
+    }
+    var first = clocks.length;
+    var tr = buildRow(row);
+    drawn.set(row.id, { text: text, tr: tr, ticks: clocks.slice(first) });
+    return tr;
+  }
+  function buildRow(row) {
     var tr = el('tr', stale(row) ? 'stale' : '');
     tr.dataset.id = String(row.id);
     var cells = [
@@ -160,6 +175,7 @@ export const SCRIPT = String.raw`
       return a.app.localeCompare(b.app) || a.instance.localeCompare(b.instance) ||
         String(a.service || '\uffff').localeCompare(String(b.service || '\uffff')) || a.port - b.port;
     });
+    drawn.forEach(function (_entry, id) { if (!rows.has(id)) drawn.delete(id); });
     sorted.forEach(function (row) {
       if (stale(row)) staleCount++;
       if (!matches(row, terms)) return;
