@@ -96,7 +96,9 @@ export function createFeed(options: FeedOptions): Feed {
     reads += 1;
     const loaded = await load(paths);
     leases = loaded.data.leases;
-    rev = newest;
+    // What load() listed, which may be newer than our listing, so not read again next time
+    // (0 while there is no revision: portlease 0.1's registry.json has its own rev).
+    rev = newest === 0 ? 0 : loaded.base;
   }
 
   async function refresh(): Promise<void> {
