@@ -13,6 +13,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURES, ROOT, startNode, waitForLine } from '../helpers.js';
 import { realisticScene, writeManyLeases } from './dashboard-scene.js';
+import { serve } from '../../src/http/index.js';
 import { startServer, type Harness } from './helpers.js';
 
 const CHROMIUM = process.env['PORTLEASE_CHROMIUM'] ?? '/usr/bin/chromium';
@@ -176,6 +177,29 @@ describe.skipIf(!HAS_CHROMIUM)('dashboard in Chromium', () => {
       await page.context().close();
     } finally {
       await other.close();
+    }
+  });
+
+  it('reconnects to a restarted server and says that the page must be reloaded for actions', async () => {
+    const first = await startServer();
+    const page = await newPage();
+    try {
+      await openDashboard(page, first);
+      expect(await page.locator('#problem').textContent()).toBe('');
+      const { port } = first.server;
+      await first.server.close();
+      await page.waitForSelector('#status.bad', { timeout: 20_000 });
+      const again = await serve({ port, home: first.home });
+      try {
+        const lease = await first.registry.reserve('after', { app: 'shop', instance: 'main', durable: true });
+        await page.waitForSelector(`tr[data-id="${lease.id}"]`, { timeout: 20_000 });
+        expect(await page.locator('#problem').textContent()).toContain('reload the page');
+      } finally {
+        await again.close();
+      }
+    } finally {
+      await page.context().close();
+      await first.close();
     }
   });
 

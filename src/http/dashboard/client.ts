@@ -8,6 +8,7 @@ export const SCRIPT = String.raw`
 'use strict';
 (function () {
   var token = document.querySelector('meta[name="portlease-token"]').content;
+  var server = document.querySelector('meta[name="portlease-server"]').content;
   var rows = new Map();
   var skew = 0;
   var problem = null;
@@ -244,7 +245,8 @@ export const SCRIPT = String.raw`
       skew = data.now - Date.now();
       rows = new Map();
       data.rows.forEach(function (row) { rows.set(row.id, row); });
-      problem = data.problem;
+      // Another server answers now (portlease serve restarted): its token is not this page's.
+      problem = data.server === server ? data.problem : 'portlease serve restarted: reload the page to use Release and Prune.';
       showProblem(problem);
       status.textContent = 'live';
       status.className = 'live';

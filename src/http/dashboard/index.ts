@@ -65,7 +65,10 @@ export const MAX_STREAMS = 128;
  */
 export function createDashboard(options: DashboardOptions): Dashboard {
   const token = randomBytes(32).toString('base64url');
-  const page = Buffer.from(renderPage(token));
+  // Tells a page that its event stream reconnected to another server (a restart), whose
+  // token it does not have. Not the token: the stream must not carry the secret.
+  const instance = randomBytes(8).toString('hex');
+  const page = Buffer.from(renderPage(token, instance));
   const feed = createFeed({ paths: options.paths, ...(options.interval === undefined ? {} : { interval: options.interval }), onError: options.onError });
   const streams = new Map<ServerResponse, (text: string) => void>();
   let heartbeat: NodeJS.Timeout | undefined;
@@ -103,7 +106,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     opening += 1;
     const subscription = await feed.subscribe((event) => (queue ? queue.push(frameOf(event)) : write(frameOf(event)))).finally(() => (opening -= 1));
     if (res.destroyed || req.destroyed) return subscription.close();
-    write(frame('snapshot', { now: Date.now(), rows: subscription.rows, problem: subscription.problem }));
+    write(frame('snapshot', { now: Date.now(), server: instance, rows: subscription.rows, problem: subscription.problem }));
     for (const text of queue) write(text);
     queue = null;
     streams.set(res, write);

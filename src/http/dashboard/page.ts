@@ -23,14 +23,16 @@ export const PAGE_CSP = [
 
 /**
  * The page's HTML, with the action token in a `<meta>` element: a page of another origin
- * cannot read this document, so it cannot learn the token (see actions.ts).
+ * cannot read this document, so it cannot learn the token (see actions.ts). `instance`
+ * names this server's run, so that a page whose event stream reconnects to a restarted
+ * server can tell that its token is void.
  *
  * @example
- * renderPage('k3…'); // '<!doctype html>…'
+ * renderPage('k3…', '9f2c…'); // '<!doctype html>…'
  */
-export function renderPage(token: string): string {
-  // The token is base64url (no character needs escaping in an attribute); checked anyway.
-  if (!/^[\w-]+$/.test(token)) throw new TypeError('the dashboard token must be base64url');
+export function renderPage(token: string, instance: string): string {
+  // Both are base64url or hex (no character needs escaping in an attribute); checked anyway.
+  if (!/^[\w-]+$/.test(token) || !/^[\w-]+$/.test(instance)) throw new TypeError('the dashboard token and instance must be base64url');
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -38,6 +40,7 @@ export function renderPage(token: string): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <meta name="portlease-token" content="${token}">
+<meta name="portlease-server" content="${instance}">
 <title>portlease: leases on this machine</title>
 <link rel="icon" href="data:,">
 <style>${STYLE}</style>
@@ -45,13 +48,13 @@ export function renderPage(token: string): string {
 <body>
 <header>
 <h1>portlease</h1>
-<span id="summary">loading…</span>
+<span id="summary" aria-live="polite">loading…</span>
 <input id="filter" type="search" placeholder="Filter: app, service, port, pid, command…" aria-label="Filter leases" autocomplete="off">
 <button id="prune" type="button" disabled title="Remove leases whose owner died or whose ttl ran out">Prune dead</button>
 <span id="status">connecting…</span>
 </header>
 <p id="problem" role="alert"></p>
-<main id="groups"></main>
+<main id="groups"><noscript>This page needs JavaScript; <code>portlease list --all</code> shows the same leases.</noscript></main>
 <script>${SCRIPT}</script>
 </body>
 </html>
