@@ -165,6 +165,8 @@ export const SCRIPT = String.raw`
     return tr;
   }
 
+  // Named leases by service, then anonymous ones by label.
+  function name(row) { return row.service !== null ? row.service : '\uffff' + (row.label || ''); }
   function render() {
     pending = false;
     clocks = [];
@@ -174,7 +176,7 @@ export const SCRIPT = String.raw`
     var staleCount = 0;
     var sorted = Array.from(rows.values()).sort(function (a, b) {
       return a.app.localeCompare(b.app) || a.instance.localeCompare(b.instance) ||
-        String(a.service || '\uffff').localeCompare(String(b.service || '\uffff')) || a.port - b.port;
+        name(a).localeCompare(name(b)) || a.port - b.port;
     });
     drawn.forEach(function (_entry, id) { if (!rows.has(id)) drawn.delete(id); });
     sorted.forEach(function (row) {
