@@ -15,9 +15,11 @@ import { openRegistry, PortleaseError, type HomeOptions, type PortRange } from '
 import { probePort } from '../probe.js';
 import { ABORTED, declaresTooLarge, readBody, TOO_LARGE } from './body.js';
 import { connectionGuard, MAX_CONNECTIONS, type ConnectionGuard } from './connections.js';
+import { createDashboard, type DashboardHandler } from './dashboard/index.js';
 import { allowedHosts, BODY_LIMIT, bracket, checkContentType, checkRequest } from './guard.js';
 import { ALLOWED_METHODS, clientError, KNOWN_METHODS, refuseBusy, refuseConnect } from './refusals.js';
 import { route, takesBody, type RouteApi, type RouteOptions } from './routes.js';
+import { resolvePaths } from '../paths.js';
 import type { Reply } from './wire.js';
 import { reserveBatcher } from './batcher.js';
 
@@ -127,7 +129,15 @@ export async function serve(options: ServeOptions = {}): Promise<PortleaseServer
 
   let hosts: string[] = [];
   const connections = connectionGuard(MAX_CONNECTIONS);
-  const context: HandlerContext = { api, routeOptions, hosts: () => hosts, onError: options.onError, connections };
+  // The live page on `/` (see dashboard/): its actions queue up with the /v1 writes.
+  const dashboard = createDashboard({
+    paths: resolvePaths(registry.home),
+    release: (id) => serial(() => registry.release(id)),
+    prune: () => serial(() => registry.prune()),
+    hosts: () => hosts,
+    onError: options.onError,
+  });
+  const context: HandlerContext = { api, routeOptions, hosts: () => hosts, onError: options.onError, connections, dashboard: dashboard.handle };
   const server = createServer(
     {
       // Node answers a missing Host with its own bare-text 400; the Host check (guard.ts)
@@ -169,6 +179,7 @@ export async function serve(options: ServeOptions = {}): Promise<PortleaseServer
     host,
     close() {
       closing ??= new Promise((resolve) => {
+        dashboard.close();
         server.close(() => resolve());
         server.closeAllConnections();
       });
@@ -183,6 +194,7 @@ interface HandlerContext {
   hosts: () => readonly string[];
   onError: ((error: unknown) => void) | undefined;
   connections: ConnectionGuard;
+  dashboard: DashboardHandler;
 }
 
 async function handle(req: IncomingMessage, res: ServerResponse, context: HandlerContext, expectsContinue: boolean): Promise<void> {
@@ -199,6 +211,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, context: Handle
   try {
     const refusal = checkRequest(req.headersDistinct, context.hosts());
     if (refusal) return send(res, refusal, true);
+    if (await context.dashboard(req, res)) return;
     const method = req.method ?? '';
     if (!KNOWN_METHODS.has(method)) return send(res, { status: 405, body: { error: 'method not allowed' }, headers: { Allow: ALLOWED_METHODS } }, true);
     const target = splitTarget(req.url ?? '');

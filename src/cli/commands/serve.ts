@@ -95,7 +95,7 @@ async function foreground(dir: string, port: number, host: string, io: Io, json:
   try {
     await writePidFile(dir, info);
     io.stdout.write(json ? formatJson({ state: 'running', ...info, home: dir }) : `${server.url}\n`);
-    io.stderr.write(`portlease serve: port-registry /v1 API for ${dir} on ${server.url} (pid ${process.pid}); Ctrl-C stops it.\n`);
+    io.stderr.write(`portlease serve: port-registry /v1 API for ${dir} on ${server.url}, dashboard at ${server.url}/ (pid ${process.pid}); Ctrl-C stops it.\n`);
     const signal = await new Promise<NodeJS.Signals>((resolve) => {
       const unsubscribe = io.signals?.((received) => {
         unsubscribe?.();
