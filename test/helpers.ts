@@ -22,7 +22,8 @@ export function onCleanup(fn: () => void | Promise<void>): void {
 /** A fresh registry home, removed after the test. Never the real ~/.portlease. */
 export function tempHome(): string {
   const dir = mkdtempSync(join(tmpdir(), 'portlease-test-'));
-  onCleanup(() => rmSync(dir, { recursive: true, force: true }));
+  // Retried: a transaction still finishing (a release on 'close') may add a file meanwhile.
+  onCleanup(() => rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 }));
   return dir;
 }
 

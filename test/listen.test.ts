@@ -23,6 +23,8 @@ describe('listen() when another program takes the port before the bind', () => {
     expect((server.address() as { port: number }).port).toBe(lease.port);
     expect((await registry.list()).map((entry) => entry.port)).toEqual([lease.port]);
     await new Promise((done) => server.close(done));
+    // The lease is released on 'close', in a transaction of its own: let it finish.
+    await vi.waitFor(async () => expect(await registry.list()).toEqual([]), { timeout: 30_000, interval: 20 });
   });
 
   it('gives up with E_PORT_BUSY for an exact port', async () => {
