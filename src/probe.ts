@@ -7,7 +7,6 @@
  * (EADDRNOTAVAIL, EAFNOSUPPORT: no IPv6) does not make the port busy.
  */
 import { createServer } from 'node:net';
-import getPort from 'get-port';
 import { PortleaseError } from './errors.js';
 import { checkKnownKeys } from './validate.js';
 
@@ -65,6 +64,8 @@ export async function getOsFreePort(options: { exclude?: Iterable<number> } = {}
   checkKnownKeys(options, ['exclude'], 'getOsFreePort()');
   const exclude = new Set(options.exclude ?? []);
   for (let attempt = 0; attempt < 50; attempt++) {
+    // Loaded on first use: most commands never ask the OS for a port, and startup counts.
+    const { default: getPort } = await import('get-port');
     const port = await getPort({ exclude });
     if (exclude.has(port)) continue;
     if ((await probePort(port)).free) return port;

@@ -120,7 +120,7 @@ export async function transaction<T>(ctx: RegistryContext, decide: Decide<T>): P
 }
 
 async function attempt<T>(ctx: RegistryContext, decide: Decide<T>, held: () => Promise<boolean>): Promise<T | typeof LOST> {
-  const { db, adapter } = openDatabase(ctx.paths, held);
+  const { db, adapter } = await openDatabase(ctx.paths, held);
   await db.read();
   const loaded = adapter.loaded!;
   const data = db.data;

@@ -9,6 +9,7 @@ import { UsageError, wantsHelp, wantsJson } from './args.js';
 import { errorReport, exitCodeOf, formatErrorLine, formatJson as formatJsonValue, formatJsonError, styleFor, type ErrorReport } from './output.js';
 import { closest } from './suggest.js';
 import { readVersion } from './version.js';
+import { SUMMARIES } from './summaries.js';
 
 /** Exit codes, as documented in `portlease --help` and the README. */
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
@@ -136,19 +137,11 @@ async function load(name: string): Promise<Command> {
   return (await loader()).command;
 }
 
-/**
- * `portlease --help`. Loads every command for its summary line; a module that fails to load
- * is listed without one rather than breaking help.
- */
+/** `portlease --help`: the summaries come from one small table, so no command module loads. */
 async function generalHelp(): Promise<string> {
   const names = Object.keys(commands);
-  const loaded = await Promise.allSettled(names.map((name) => load(name)));
   const pad = Math.max(...names.map((name) => name.length)) + 2;
-  const lines = names.map((name, index) => {
-    const result = loaded[index];
-    const summary = result?.status === 'fulfilled' ? result.value.summary : '';
-    return `  ${name.padEnd(pad)}${summary}`.trimEnd();
-  });
+  const lines = names.map((name) => `  ${name.padEnd(pad)}${SUMMARIES[name as keyof typeof SUMMARIES] ?? ''}`.trimEnd());
   return `portlease ${readVersion()}: ports that never collide, across every process of this machine
 
 Usage: portlease <command> [options]

@@ -8,11 +8,12 @@ import { parseFlags, parsePort, UsageError } from '../args.js';
 import { registryFor } from '../scope.js';
 import { findListeners, type Listener } from '../listeners.js';
 import { describeLease, formatJson, styleFor } from '../output.js';
+import { SUMMARIES } from '../summaries.js';
 
 /** `portlease check`. */
 export const command: Command = {
   name: 'check',
-  summary: 'Tell whether a port is free: registry holder, OS binding, listening process',
+  summary: SUMMARIES.check,
   help: `Usage: portlease check <port> [--json] [--home DIR]
 
 Checks one port: whether a live lease holds it (and whose), whether the OS has it bound

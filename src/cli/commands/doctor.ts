@@ -14,11 +14,12 @@ import { registryFor } from '../scope.js';
 import { ephemeralRange } from '../ephemeral.js';
 import { platformFacts, type PlatformFacts } from '../platform-facts.js';
 import { describeLease, formatJson, formatSpan, styleFor } from '../output.js';
+import { SUMMARIES } from '../summaries.js';
 
 /** `portlease doctor`. */
 export const command: Command = {
   name: 'doctor',
-  summary: 'Check the registry: path, permissions, lock, leases, ranges (exit 1 on problems)',
+  summary: SUMMARIES.doctor,
   help: `Usage: portlease doctor [--json] [--home DIR]
 
 Shows the registry file and its permissions, the lock (and who holds it), lease counts,

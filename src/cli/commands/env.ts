@@ -10,6 +10,7 @@ import { formatEnv, mergeDotenv, type EnvFormat } from '../dotenv.js';
 import { formatJson, portVariable } from '../output.js';
 import { resolvedScope, writableRegistryFor } from '../scope.js';
 import { checkWriteTarget, readTargetText, writeTarget } from '../targets.js';
+import { SUMMARIES } from '../summaries.js';
 
 const FLAGS = {
   write: { type: 'string', short: 'w' },
@@ -24,7 +25,7 @@ const FORMATS: readonly EnvFormat[] = ['dotenv', 'shell', 'json'];
 /** `portlease env`. */
 export const command: Command = {
   name: 'env',
-  summary: 'Print <SERVICE>_PORT=… lines for services, or merge them into a .env file',
+  summary: SUMMARIES.env,
   help: `Usage: portlease env <service…> [--write FILE] [--format dotenv|shell|json]
                      [--range A-B] [--app A] [--instance I] [--json] [--home DIR]
 

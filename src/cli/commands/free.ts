@@ -6,6 +6,7 @@ import { getOsFreePort } from '../../index.js';
 import type { Command } from '../command.js';
 import { parseFlags, parseInteger } from '../args.js';
 import { formatJson } from '../output.js';
+import { SUMMARIES } from '../summaries.js';
 
 const FLAGS = {
   count: { type: 'string', short: 'n' },
@@ -14,7 +15,7 @@ const FLAGS = {
 /** `portlease free`. */
 export const command: Command = {
   name: 'free',
-  summary: 'Print OS-assigned free ports (not leased)',
+  summary: SUMMARIES.free,
   help: `Usage: portlease free [--count N] [--json]
 
 Prints N distinct ports that the OS reports free right now on ::, 0.0.0.0, 127.0.0.1

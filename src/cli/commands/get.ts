@@ -9,6 +9,7 @@ import { parseFlags, UsageError } from '../args.js';
 import { whoListens } from '../holders.js';
 import { formatJson } from '../output.js';
 import { registryFor, resolvedScope } from '../scope.js';
+import { SUMMARIES } from '../summaries.js';
 
 const FLAGS = {
   app: { type: 'string' },
@@ -31,7 +32,7 @@ async function leftBehind(registry: Registry, app: string, instance: string, ser
 /** `portlease get`. */
 export const command: Command = {
   name: 'get',
-  summary: "Print the port of a service's live lease (exit 1 when none)",
+  summary: SUMMARIES.get,
   help: `Usage: portlease get <service> [--app A] [--instance I] [--json] [--home DIR]
 
 Prints the port of the live lease of <service> in the current app and instance. Nothing is

@@ -11,6 +11,7 @@ import { parseFlags, scopeOf } from '../args.js';
 import { formatErrorLine, formatJson, formatJsonError, formatTable, styleFor, type Style } from '../output.js';
 import { registryFor } from '../scope.js';
 import { checkHomeWritable } from '../targets.js';
+import { SUMMARIES } from '../summaries.js';
 
 const FLAGS = {
   'dry-run': { type: 'boolean', short: 'n' },
@@ -21,7 +22,7 @@ const FLAGS = {
 /** `portlease import`. */
 export const command: Command = {
   name: 'import',
-  summary: 'Register the ports a project hard-codes (compose, .env, package.json)',
+  summary: SUMMARIES.import,
   help: `Usage: portlease import [PATH…] [--dry-run] [--app A] [--instance I] [--json] [--home DIR]
 
 Finds the host ports that a project fixes and registers each as a durable lease of its app,

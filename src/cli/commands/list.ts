@@ -9,6 +9,7 @@ import { deadState, whoListens, type LeaseState } from '../holders.js';
 import { parseFlags, UsageError } from '../args.js';
 import { formatJson, formatLeaseTable, styleFor } from '../output.js';
 import { registryFor, resolvedScope } from '../scope.js';
+import { SUMMARIES } from '../summaries.js';
 
 const FLAGS = {
   all: { type: 'boolean', short: 'a' },
@@ -20,7 +21,7 @@ const FLAGS = {
 /** `portlease list`. */
 export const command: Command = {
   name: 'list',
-  summary: 'List live leases of the current app (--all: every lease, with its state)',
+  summary: SUMMARIES.list,
   help: `Usage: portlease list [--app A | --all] [--instance I] [--service S] [--json] [--home DIR]
 
 Lists live leases: ID, APP, INSTANCE, SERVICE, PORT, OWNER, EXPIRES, CREATED. By default

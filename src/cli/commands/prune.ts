@@ -7,6 +7,7 @@ import type { Command } from '../command.js';
 import { parseFlags } from '../args.js';
 import { registryFor, writableRegistryFor } from '../scope.js';
 import { formatJson, formatLeaseTable, styleFor } from '../output.js';
+import { SUMMARIES } from '../summaries.js';
 
 const FLAGS = {
   'dry-run': { type: 'boolean', short: 'n' },
@@ -15,7 +16,7 @@ const FLAGS = {
 /** `portlease prune`. */
 export const command: Command = {
   name: 'prune',
-  summary: 'Remove leases of dead owners and expired ttls (--dry-run to preview)',
+  summary: SUMMARIES.prune,
   help: `Usage: portlease prune [--dry-run] [--json] [--home DIR]
 
 Removes leases whose owning process is dead or whose ttl has passed, and prints them.

@@ -8,6 +8,7 @@ import type { Command } from '../command.js';
 import { parseFlags, parseInteger, parsePort, UsageError } from '../args.js';
 import { formatJson } from '../output.js';
 import { resolvedScope, writableRegistryFor } from '../scope.js';
+import { SUMMARIES } from '../summaries.js';
 
 const FLAGS = {
   id: { type: 'string' },
@@ -20,7 +21,7 @@ const FLAGS = {
 /** `portlease release`. */
 export const command: Command = {
   name: 'release',
-  summary: 'Release leases by service, --id, --port or --app',
+  summary: SUMMARIES.release,
   help: `Usage: portlease release <service> [--app A] [--instance I]
        portlease release --id N | --port P
        portlease release --app A [--instance I]

@@ -8,6 +8,7 @@ import type { Command } from '../command.js';
 import { parseFlags, parseInteger, parsePortList, UsageError } from '../args.js';
 import { resolvedScope, writableRegistryFor } from '../scope.js';
 import { formatJson } from '../output.js';
+import { SUMMARIES } from '../summaries.js';
 
 const FLAGS = {
   port: { type: 'string' },
@@ -24,7 +25,7 @@ const FLAGS = {
 /** `portlease reserve`. */
 export const command: Command = {
   name: 'reserve',
-  summary: 'Reserve a port for a service and print it (durable unless --ttl/--owner-pid)',
+  summary: SUMMARIES.reserve,
   help: `Usage: portlease reserve <service> [--port N[,M…] | --prefer N[,M…] | --range A-B] [--ttl 2h] [--owner-pid PID]
                          [--app A] [--instance I] [--claim] [--json] [--home DIR]
        portlease reserve --ttl 2h | --owner-pid PID [--label L]     (anonymous)

@@ -18,6 +18,7 @@ import { resolvedScope, writableRegistryFor } from '../scope.js';
 import { checkWriteTarget, writeTarget } from '../targets.js';
 import { currentPlatform } from '../../platform/index.js';
 import { resolveCommand } from '../win-command.js';
+import { SUMMARIES } from '../summaries.js';
 
 const FLAGS = {
   'port-file': { type: 'string' },
@@ -29,7 +30,7 @@ const FLAGS = {
 /** `portlease run`. */
 export const command: Command = {
   name: 'run',
-  summary: 'Run a command with PORT / <SERVICE>_PORT set; release when it exits',
+  summary: SUMMARIES.run,
   help: `Usage: portlease run [<service>…] [--port-file F] [--range A-B] [--app A] [--instance I]
                      [--home DIR] -- <command> [args…]
 

@@ -9,6 +9,7 @@ import { parseFlags, parseInteger, UsageError } from '../args.js';
 import { formatJson, reportFailure } from '../output.js';
 import { registryFor } from '../scope.js';
 import { checkHomeWritable } from '../targets.js';
+import { SUMMARIES } from '../summaries.js';
 
 const FLAGS = {
   port: { type: 'string' },
@@ -21,7 +22,7 @@ const FLAGS = {
 /** `portlease serve`. */
 export const command: Command = {
   name: 'serve',
-  summary: 'Serve the registry over HTTP (port-registry /v1 API) on 127.0.0.1:51234',
+  summary: SUMMARIES.serve,
   help: `Usage: portlease serve [--port 51234] [--host 127.0.0.1] [--json] [--home DIR]
        portlease serve --detach [--port 51234] [--host 127.0.0.1]
        portlease serve --stop | --status

@@ -9,6 +9,7 @@ import { installSkill, SKILL_PLATFORMS } from '../../skill/install.js';
 import type { Command } from '../command.js';
 import { parseFlags, UsageError } from '../args.js';
 import { formatJson, reportFailure, styleFor } from '../output.js';
+import { SUMMARIES } from '../summaries.js';
 
 const FLAGS = {
   global: { type: 'boolean', short: 'g' },
@@ -17,7 +18,7 @@ const FLAGS = {
 /** `portlease skill`. */
 export const command: Command = {
   name: 'skill',
-  summary: 'Install the agent skill (Claude Code, Codex, …) for this project or user-wide',
+  summary: SUMMARIES.skill,
   help: `Usage: portlease skill install [--global] [--json]
 
 Installs an agent skill (SKILL.md and reference.md) that teaches coding agents to reserve
