@@ -66,7 +66,7 @@ export async function run(ctx) {
     '',
     table(['command', 'median ms', 'p99 ms', 'min ms', 'ratio to node -e 0'], rows),
     '',
-    `Target median ≤ 2× \`node -e 0\`: \`--version\` ${verdict(1)} it (${ratio(stats[1].median, baseline)}), \`reserve x\` ${verdict(2)} it (${ratio(stats[2].median, baseline)}). \`--version\` loads only the bin, the dispatcher and package.json; each command module and the library load on demand. \`--help\` loads every command module for its summary line.`,
+    `Target median ≤ 2× \`node -e 0\`: \`--version\` ${verdict(1)} it (${ratio(stats[1].median, baseline)}), \`reserve x\` ${verdict(2)} it (${ratio(stats[2].median, baseline)}). \`--version\` loads only the bin, the dispatcher and package.json; each command module and the library load on demand (lowdb only for a write, get-port only for \`free\`). \`--help\` reads one table of summaries and loads no command module.`,
     '',
   ].join('\n');
 }

@@ -12,8 +12,25 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { createServer } from 'node:net';
 import { installFsMeter } from './fs-meter.mjs';
 import { commitAsAnotherProcess, floorCycle, newestRevision, now, portleaseCycle, RESERVE_RANGE } from './workload.mjs';
+
+/**
+ * The probe of src/probe.ts (not exported by the package): bind and close the port on
+ * `::` (IPv6 only), `0.0.0.0`, `127.0.0.1` and `::1` in turn, as portlease does before a grant.
+ */
+async function probePort(port) {
+  for (const [host, ipv6Only] of [['::', true], ['0.0.0.0', false], ['127.0.0.1', false], ['::1', false]]) {
+    const free = await new Promise((resolve) => {
+      const server = createServer();
+      server.once('error', (error) => resolve(error.code === 'EADDRNOTAVAIL' || error.code === 'EAFNOSUPPORT'));
+      server.listen({ port, host, ipv6Only, exclusive: true }, () => server.close(() => resolve(true)));
+    });
+    if (!free) return { port, free: false };
+  }
+  return { port, free: true };
+}
 
 const importLibrary = (dist) => import(pathToFileURL(join(dist, 'index.js')).href);
 
@@ -94,7 +111,7 @@ const tasks = {
    */
   async breakdown({ dist, home, count, warmup, scratch }) {
     const meter = await installFsMeter(); // before the library loads
-    const { openRegistry, probePort } = await importLibrary(dist);
+    const { openRegistry } = await importLibrary(dist);
     const registry = openRegistry({ home });
     for (let i = 0; i < warmup; i++) await portleaseCycle(registry);
     return {
