@@ -11,7 +11,7 @@ import { mkdir, open, rm, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { PortleaseError } from '../index.js';
 import { UsageError } from './args.js';
-import { writeFileAtomic } from './files.js';
+import { writeFileAtomic } from '../atomic-write.js';
 
 /**
  * A failure of a file the user named on the command line (`E_FILE`, exit 1). The message

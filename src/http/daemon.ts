@@ -7,13 +7,14 @@
  */
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { currentPlatform } from '../platform/index.js';
 import { bracket } from './guard.js';
+import { writeFileAtomic } from '../atomic-write.js';
 
 /** File name of the pid file inside the registry directory. */
 export const PID_FILE = 'serve.pid';
@@ -45,10 +46,7 @@ export type ServerState =
  */
 export async function writePidFile(dir: string, info: PidInfo): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  const file = join(dir, PID_FILE);
-  const temp = `${file}.${process.pid}.${Date.now()}.tmp`;
-  await writeFile(temp, `${JSON.stringify(info)}\n`, { mode: 0o600 });
-  await rename(temp, file);
+  await writeFileAtomic(join(dir, PID_FILE), `${JSON.stringify(info)}\n`, { mode: 0o600 });
 }
 
 /**

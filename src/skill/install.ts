@@ -9,7 +9,7 @@ import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeFileAtomic } from '../cli/files.js';
+import { writeFileAtomic } from '../atomic-write.js';
 import { PortleaseError, storageError } from '../errors.js';
 
 /** Agent platforms and their user-wide config folders (relative to the home directory). */

@@ -1,12 +1,12 @@
 /**
- * Atomic file replacement for files the CLI writes for the user (`env --write`,
- * `run --port-file`): a reader sees the old content or the new, never half of it, and an
- * existing file keeps its permissions.
+ * Atomic replacement of one small file: a reader sees the old content or the new, never
+ * half of it, and an existing file keeps its permissions. The one home of this primitive:
+ * `env --write`, `run --port-file`, the skill files and the server's pid file use it. (The
+ * registry does not: its revisions are published by link(), see storage.ts.)
  */
 import { randomBytes } from 'node:crypto';
 import { open, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { PortleaseError, storageError } from '../errors.js';
 
 /**
  * Writes `text` to `file` through a uniquely named temp file in the same directory, fsync,
@@ -15,15 +15,15 @@ import { PortleaseError, storageError } from '../errors.js';
  * @example
  * await writeFileAtomic('.env', 'POSTGRES_PORT=20001\n');
  */
-export async function writeFileAtomic(file: string, text: string | Uint8Array): Promise<void> {
+export async function writeFileAtomic(file: string, text: string | Uint8Array, options: { mode?: number } = {}): Promise<void> {
   const existingMode = await stat(file).then(
     (stats) => stats.mode & 0o7777,
     () => undefined,
   );
   const temp = join(dirname(file), `.${basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
   try {
-    // A new file: the umask decides, like any editor would.
-    const handle = await open(temp, 'wx', existingMode ?? 0o666);
+    // A new file: the mode asked for (the pid file: 0600), else the umask decides, like any editor would.
+    const handle = await open(temp, 'wx', existingMode ?? options.mode ?? 0o666);
     try {
       await handle.writeFile(text);
       // The umask must not narrow an existing file's mode (not even a 0666 one).
