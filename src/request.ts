@@ -6,7 +6,7 @@
 import { typeError, rangeError } from './errors.js';
 import { osBlockedPorts } from './choose.js';
 import { resolveScope } from './identity.js';
-import { ownerOf } from './owner.js';
+import { isPidAlive, ownerOf } from './owner.js';
 import { currentPlatform } from './platform/index.js';
 import { leaseKey } from './schema.js';
 import type { Owner, PortRange, ReserveOptions } from './types.js';
@@ -100,7 +100,7 @@ export function toRequest(serviceArg: unknown, options: ReserveInput, env: Recor
   if (typeof ownerOption === 'boolean') owner = ownerOption ? ownerOf() : null;
   else if (typeof ownerOption === 'number') {
     if (!Number.isInteger(ownerOption) || ownerOption < 1) throw rangeError(`owner must be a positive pid, got ${ownerOption}`);
-    if (!processExists(ownerOption)) throw rangeError(`owner: no process with pid ${ownerOption}`);
+    if (!isPidAlive(ownerOption)) throw rangeError(`owner: no process with pid ${ownerOption}`);
     owner = ownerOf(ownerOption);
   } else throw typeError(`owner must be true, false or a pid, got ${describe(ownerOption)}`);
   const { app, instance } = resolveScope({ app: options.app, instance: options.instance }, env);
@@ -130,11 +130,3 @@ function checkIterable(value: unknown): Iterable<unknown> {
   return value as Iterable<unknown>;
 }
 
-function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { currentPlatform } from '../platform/index.js';
 import { bracket } from './guard.js';
 import { writeFileAtomic } from '../atomic-write.js';
+import { isPidAlive } from '../owner.js';
 
 /** File name of the pid file inside the registry directory. */
 export const PID_FILE = 'serve.pid';
@@ -100,12 +101,7 @@ export async function removePidFile(dir: string, pid?: number): Promise<void> {
  * isProcessAlive(info.pid); // false after a crash or a reboot
  */
 export function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return isPidAlive(pid); // the one liveness check (owner.ts, over the platform layer)
 }
 
 /**
