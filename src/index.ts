@@ -174,6 +174,7 @@ export { PortleaseError, isPortleaseError, ERROR_CODES, type ErrorCode } from '.
 export { resolveScope, type Scope } from './identity.js';
 export { parseDuration, parseRange, formatDuration } from './validate.js';
 export { DEFAULT_RANGE } from './defaults.js';
+export { urlOf, hostOf, appHostOf, dnsLabel, URL_PORT, type UrlOptions } from './url.js';
 export type { ContextOptions } from './registry.js';
 export type { LockTimings } from './lock.js';
 export type { PortCheck, RegistryReport, ReleaseTarget, WaitOptions, ListenOptions, ReserveInput };
