@@ -7,6 +7,7 @@ import { resolveScope } from './identity.js';
 import { ownerOf } from './owner.js';
 import { leaseKey } from './schema.js';
 import type { Owner, PortRange, ReserveOptions } from './types.js';
+import { routePathProblem } from './url.js';
 import { SKIPPED_PORTS, checkLabel, checkName, checkPort, checkPortList, describe, parseDuration, resolveRange } from './validate.js';
 
 /** A checked reserve request. */
@@ -24,6 +25,9 @@ export interface ReserveRequest {
   ttl: number | undefined;
   claim: boolean;
   exclusive: boolean;
+  /** Route prefix for the named URL, checked. */
+  path: string | undefined;
+  stripPath: boolean;
 }
 
 /** Options of `reserve()` as the library accepts them, with the HTTP server's `exclusive`. */
@@ -33,7 +37,7 @@ export interface ReserveInput extends ReserveOptions {
 }
 
 const KNOWN = new Set([
-  'port', 'range', 'exclude', 'app', 'instance', 'label', 'owner', 'ttl', 'durable', 'claim', 'home', 'exclusive',
+  'port', 'range', 'exclude', 'app', 'instance', 'label', 'owner', 'ttl', 'durable', 'claim', 'home', 'exclusive', 'path', 'stripPath',
 ]);
 
 function checkBoolean(value: unknown, what: string): boolean {
@@ -81,6 +85,10 @@ export function toRequest(serviceArg: unknown, options: ReserveInput, env: Recor
     if (!processExists(ownerOption)) throw rangeError(`owner: no process with pid ${ownerOption}`);
     owner = ownerOf(ownerOption);
   } else throw typeError(`owner must be true, false or a pid, got ${describe(ownerOption)}`);
+  const path = checkRoutePath(options.path);
+  const stripPath = checkBoolean(options.stripPath, 'stripPath');
+  if (stripPath && path === undefined) throw typeError('stripPath needs a path: it removes the path prefix before forwarding');
+  if (path !== undefined && service === null) throw typeError('path needs a service name: anonymous leases have no named URL');
   const { app, instance } = resolveScope({ app: options.app, instance: options.instance }, env);
   return {
     service,
@@ -95,7 +103,17 @@ export function toRequest(serviceArg: unknown, options: ReserveInput, env: Recor
     ttl,
     claim,
     exclusive,
+    path,
+    stripPath,
   };
+}
+
+function checkRoutePath(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw typeError(`path must be a string, got ${describe(value)}`);
+  const problem = routePathProblem(value);
+  if (problem) throw rangeError(`path ${JSON.stringify(value)} cannot be a route prefix: ${problem}`);
+  return value;
 }
 
 function checkIterable(value: unknown): Iterable<unknown> {
