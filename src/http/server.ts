@@ -9,7 +9,7 @@
  */
 import { typeError, rangeError } from '../errors.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { openRegistry, probePort, PortleaseError, type HomeOptions, type PortRange } from '../index.js';
 import { ABORTED, declaresTooLarge, readBody, TOO_LARGE } from './body.js';
@@ -17,6 +17,13 @@ import { connectionGuard, MAX_CONNECTIONS, type ConnectionGuard } from './connec
 import { allowedHosts, BODY_LIMIT, bracket, checkContentType, checkRequest } from './guard.js';
 import { ALLOWED_METHODS, clientError, KNOWN_METHODS, refuseBusy, refuseConnect } from './refusals.js';
 import { route, takesBody, type RouteApi, type RouteOptions } from './routes.js';
+import { backendAgent } from './backend.js';
+import { dispatch } from './dispatch.js';
+import { localPage } from './home.js';
+import { liveRoutes } from './live-routes.js';
+import { proxyRequest, type ProxyContext } from './proxy.js';
+import { proxyUpgrade } from './tunnel.js';
+import { rawReply } from './refusals.js';
 import type { Reply } from './wire.js';
 
 /** Default port: port-registry's, so that its clients find us without configuration. */
@@ -49,6 +56,13 @@ export interface ServeOptions extends HomeOptions {
   onError?: (error: unknown) => void;
   /** Environment to read `PORTLEASE_*` from. @default process.env */
   env?: Record<string, string | undefined>;
+  /**
+   * Also listen on `::1` (same port) when `host` is `127.0.0.1` or `localhost`, so that
+   * browsers that try IPv6 first for `*.localhost` connect at once. Skipped quietly where
+   * the machine has no IPv6 loopback.
+   * @default true
+   */
+  ipv6?: boolean;
 }
 
 /** A running server. */
@@ -123,7 +137,10 @@ export async function serve(options: ServeOptions = {}): Promise<PortleaseServer
 
   let hosts: string[] = [];
   const connections = connectionGuard(MAX_CONNECTIONS);
-  const context: HandlerContext = { api, routeOptions, hosts: () => hosts, onError: options.onError, connections };
+  const agent = backendAgent();
+  // The port is known once listening; the proxy's pages and Host checks read it from here.
+  const proxy: ProxyContext = { agent, routes: liveRoutes(() => registry.list()), port, onError: options.onError };
+  const context: HandlerContext = { api, routeOptions, hosts: () => hosts, onError: options.onError, connections, proxy };
   const server = createServer(
     {
       // Node answers a missing Host with its own bare-text 400; the Host check (guard.ts)
@@ -151,11 +168,14 @@ export async function serve(options: ServeOptions = {}): Promise<PortleaseServer
   });
   server.on('clientError', clientError);
   server.on('connect', refuseConnect);
+  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => upgrade(req, socket, head, context));
 
   await listen(server, port, host);
   server.on('error', (error) => options.onError?.(error));
   const actualPort = (server.address() as AddressInfo).port;
+  proxy.port = actualPort;
   hosts = allowedHosts(actualPort, extraHosts(host));
+  const v6 = options.ipv6 !== false && (host === '127.0.0.1' || host.toLowerCase() === 'localhost') ? await listenV6(server, actualPort, options.onError) : undefined;
   const urlHost = WILDCARD_HOSTS.has(host) ? DEFAULT_SERVE_HOST : host;
 
   let closing: Promise<void> | undefined;
@@ -165,8 +185,10 @@ export async function serve(options: ServeOptions = {}): Promise<PortleaseServer
     host,
     close() {
       closing ??= new Promise((resolve) => {
+        v6?.close();
         server.close(() => resolve());
         server.closeAllConnections();
+        agent.destroy();
       });
       return closing;
     },
@@ -179,6 +201,7 @@ interface HandlerContext {
   hosts: () => readonly string[];
   onError: ((error: unknown) => void) | undefined;
   connections: ConnectionGuard;
+  proxy: ProxyContext;
 }
 
 async function handle(req: IncomingMessage, res: ServerResponse, context: HandlerContext, expectsContinue: boolean): Promise<void> {
@@ -193,12 +216,15 @@ async function handle(req: IncomingMessage, res: ServerResponse, context: Handle
   // and a reply that waits for the registry lock must not be cut off as "idle".
   req.socket.setTimeout(0);
   try {
+    const destination = dispatch(req.headersDistinct['host'], context.hosts(), context.proxy.port);
+    if (destination.kind === 'app') return await proxyRequest(req, res, destination.labels, context.proxy, expectsContinue);
     const refusal = checkRequest(req.headersDistinct, context.hosts());
     if (refusal) return send(res, refusal, true);
     const method = req.method ?? '';
     if (!KNOWN_METHODS.has(method)) return send(res, { status: 405, body: { error: 'method not allowed' }, headers: { Allow: ALLOWED_METHODS } }, true);
     const target = splitTarget(req.url ?? '');
     if (!target) return send(res, { status: 400, body: { error: 'bad request' } }, true);
+    if ((method === 'GET' || method === 'HEAD') && !isApiPath(target.path) && (await localPage(req, res, target.path, context.proxy))) return;
     let body = '';
     if (takesBody(method, target.path)) {
       const wrongType = checkContentType(method, req.headersDistinct);
@@ -218,6 +244,53 @@ async function handle(req: IncomingMessage, res: ServerResponse, context: Handle
     if (!res.headersSent) send(res, { status: 500, body: { error: 'internal error' } }, true);
     else res.destroy();
   }
+}
+
+/** True for the paths of the port-registry contract, which the local pages never answer. */
+function isApiPath(path: string): boolean {
+  return path === '/healthz' || path === '/v1' || path.startsWith('/v1/');
+}
+
+/**
+ * An `Upgrade` request (WebSocket): tunnelled on a named-URL host, refused elsewhere (the
+ * API has no upgrades). The connection counts as busy for the guard until it closes.
+ */
+function upgrade(req: IncomingMessage, socket: Socket, head: Buffer, context: HandlerContext): void {
+  socket.on('error', noop);
+  if (!context.connections.admitted(socket)) {
+    socket.destroy();
+    return;
+  }
+  context.connections.begin(socket);
+  const destination = dispatch(req.headersDistinct['host'], context.hosts(), context.proxy.port);
+  if (destination.kind === 'app') {
+    void proxyUpgrade(req, socket, head, destination.labels, context.proxy).catch((error: unknown) => {
+      context.onError?.(error);
+      socket.destroy();
+    });
+    return;
+  }
+  const refusal = checkRequest(req.headersDistinct, context.hosts());
+  socket.end(refusal ? rawReply(403, (refusal.body as { error: string }).error) : rawReply(400, 'this server accepts no upgrade here'));
+}
+
+/**
+ * Listens on `[::1]:port` too and hands its connections to `server`, so both addresses
+ * share one server, one connection cap and one set of timeouts. Where `::1` does not exist
+ * or is taken, the server stays on IPv4 alone (reported through `onError` when taken).
+ */
+function listenV6(server: Server, port: number, onError: ((error: unknown) => void) | undefined): Promise<NetServer | undefined> {
+  const v6 = createNetServer((socket) => server.emit('connection', socket));
+  return new Promise((resolve) => {
+    v6.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE') onError?.(error);
+      resolve(undefined);
+    });
+    v6.listen({ port, host: '::1', ipv6Only: true, exclusive: true }, () => {
+      v6.on('error', (error) => onError?.(error));
+      resolve(v6);
+    });
+  });
 }
 
 /** Writes a JSON reply: `application/json`, a trailing newline, no CORS headers. */
