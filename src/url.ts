@@ -111,6 +111,6 @@ export function routePathProblem(path: string): string | undefined {
   if (path === '/') return undefined;
   if (path.endsWith('/')) return 'it ends with /';
   if (!ROUTE_PATH.test(path)) return 'it holds characters outside a URL path (?, #, spaces, …)';
-  if (path.split('/').some((segment) => segment === '.' || segment === '..' || segment === '')) return 'it has an empty, . or .. segment';
+  if (path.slice(1).split('/').some((segment) => segment === '.' || segment === '..' || segment === '')) return 'it has an empty, . or .. segment';
   return undefined;
 }
