@@ -40,9 +40,16 @@ export async function findTarget(labels: readonly string[], req: IncomingMessage
   if (!target.startsWith('/')) return { page: badRequestPage('The request target must be a path.') };
   const risk = smugglingRisk(req.headersDistinct);
   if (risk) return { page: badRequestPage(`Refused: ${risk}.`) };
-  const table = await context.routes.get();
+  let table = await context.routes.get();
+  let found = resolveRoute(labels, target, table.entries);
+  if (found.kind !== 'lease') {
+    // The cached table may predate a lease reserved a moment ago: read the registry again
+    // before answering that nothing is there (a failure path, so the read costs little).
+    context.routes.invalidate();
+    table = await context.routes.get();
+    found = resolveRoute(labels, target, table.entries);
+  }
   const host = req.headers.host ?? '';
-  const found = resolveRoute(labels, target, table.entries);
   switch (found.kind) {
     case 'unknown':
       return { page: unknownHostPage(host, table.leases, context.port) };
