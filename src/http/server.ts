@@ -8,14 +8,14 @@
  * answers before the handler (`refusals.ts`). Routing itself is pure and lives in `routes.ts`.
  */
 import { typeError, rangeError } from '../errors.js';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { networkInterfaces } from 'node:os';
-import { openRegistry, probePort, PortleaseError, type HomeOptions, type PortRange } from '../index.js';
+import { openRegistry, probePort, type HomeOptions, type PortRange } from '../index.js';
 import { ABORTED, declaresTooLarge, readBody, TOO_LARGE } from './body.js';
 import { connectionGuard, MAX_CONNECTIONS, type ConnectionGuard } from './connections.js';
 import { allowedHosts, BODY_LIMIT, bracket, checkContentType, checkRequest } from './guard.js';
-import { ALLOWED_METHODS, clientError, KNOWN_METHODS, refuseBusy, refuseConnect } from './refusals.js';
+import { ALLOWED_METHODS, clientError, KNOWN_METHODS, rawReply, refuseBusy, refuseConnect } from './refusals.js';
 import { route, takesBody, type RouteApi, type RouteOptions } from './routes.js';
 import { backendAgent } from './backend.js';
 import { dispatch } from './dispatch.js';
@@ -23,7 +23,7 @@ import { localPage } from './home.js';
 import { liveRoutes } from './live-routes.js';
 import { proxyRequest, type ProxyContext } from './proxy.js';
 import { proxyUpgrade } from './tunnel.js';
-import { rawReply } from './refusals.js';
+import { listen, listenV6 } from './bind.js';
 import type { Reply } from './wire.js';
 
 /** Default port: port-registry's, so that its clients find us without configuration. */
@@ -274,25 +274,6 @@ function upgrade(req: IncomingMessage, socket: Socket, head: Buffer, context: Ha
   socket.end(refusal ? rawReply(403, (refusal.body as { error: string }).error) : rawReply(400, 'this server accepts no upgrade here'));
 }
 
-/**
- * Listens on `[::1]:port` too and hands its connections to `server`, so both addresses
- * share one server, one connection cap and one set of timeouts. Where `::1` does not exist
- * or is taken, the server stays on IPv4 alone (reported through `onError` when taken).
- */
-function listenV6(server: Server, port: number, onError: ((error: unknown) => void) | undefined): Promise<NetServer | undefined> {
-  const v6 = createNetServer((socket) => server.emit('connection', socket));
-  return new Promise((resolve) => {
-    v6.once('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'EADDRINUSE') onError?.(error);
-      resolve(undefined);
-    });
-    v6.listen({ port, host: '::1', ipv6Only: true, exclusive: true }, () => {
-      v6.on('error', (error) => onError?.(error));
-      resolve(v6);
-    });
-  });
-}
-
 /** Writes a JSON reply: `application/json`, a trailing newline, no CORS headers. */
 function send(res: ServerResponse, reply: Reply, close: boolean): void {
   if (res.headersSent || res.destroyed) return;
@@ -326,29 +307,6 @@ function splitTarget(target: string): { path: string; query: URLSearchParams } |
   const mark = rest.indexOf('?');
   const path = mark === -1 ? rest : rest.slice(0, mark);
   return { path, query: new URLSearchParams(mark === -1 ? '' : rest.slice(mark + 1)) };
-}
-
-function listen(server: Server, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: NodeJS.ErrnoException) => {
-      if (error.code === 'EADDRINUSE') {
-        reject(
-          new PortleaseError(
-            'E_PORT_BUSY',
-            `Cannot listen on ${bracket(host)}:${port}: the port is in use (another portlease serve or port-registry?). Stop it or pick another --port.`,
-            { cause: error, port },
-          ),
-        );
-      } else {
-        reject(error);
-      }
-    };
-    server.once('error', onError);
-    server.listen({ port, host, exclusive: true }, () => {
-      server.off('error', onError);
-      resolve();
-    });
-  });
 }
 
 /** Host names besides loopback that reach this server: the bound address, or every interface's for a wildcard. */
