@@ -51,3 +51,19 @@ describe('routePathProblem', () => {
   it.each(['/', '/api', '/api/v1', '/a-b_c.d~', '/%41'])('accepts %j', (path) => expect(routePathProblem(path)).toBeUndefined());
   it.each(['', 'api', '/api/', '/a b', '/a?b', '/a#b', '/a/../b', '//a', '/x'.repeat(101)])('refuses %j', (path) => expect(routePathProblem(path)).toBeDefined());
 });
+
+describe('reserve with a path', () => {
+  it('records the prefix on the lease and refuses bad ones before any I/O', async () => {
+    const { openRegistry } = await import('../src/index.js');
+    const { tempHome } = await import('./helpers.js');
+    const registry = openRegistry({ home: tempHome() });
+    const api = await registry.reserve('api', { app: 'shop', instance: 'default', path: '/api', stripPath: true });
+    expect(api).toMatchObject({ path: '/api', stripPath: true });
+    expect(urlOf(api)).toBe('http://shop.localhost:51234/api');
+    expect((await registry.list({ service: 'api', app: 'shop' }))[0]).toMatchObject({ path: '/api', stripPath: true });
+    await expect(registry.reserve('x', { path: 'api' })).rejects.toThrow(RangeError);
+    await expect(registry.reserve('x', { stripPath: true })).rejects.toThrow(TypeError);
+    await expect(registry.reserve({ path: '/x', ttl: '1m' })).rejects.toThrow(TypeError);
+    await api.release();
+  });
+});
