@@ -13,8 +13,13 @@ import type { LookupAddress, LookupOptions } from 'node:dns';
 export const BACKEND_MAX_SOCKETS = 64;
 /** Backend connections in all. @default 256 */
 export const BACKEND_MAX_TOTAL = 256;
-/** Idle backend connections kept per port. @default 16 */
-export const BACKEND_MAX_FREE = 16;
+/**
+ * Idle backend connections kept per port: as many as may be busy, so that a steady load
+ * of N concurrent requests reuses N connections instead of closing and reopening the
+ * surplus after every burst. Idle ones still close after the agent's timeout.
+ * @default 64
+ */
+export const BACKEND_MAX_FREE = BACKEND_MAX_SOCKETS;
 
 /** The host name given to every backend request; {@link loopbackLookup} resolves it. */
 export const BACKEND_HOST = 'localhost';

@@ -158,7 +158,11 @@ export async function serve(options: ServeOptions = {}): Promise<PortleaseServer
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => void handle(req, res, context, true));
   // No server.maxConnections: it refuses newcomers while slow or idle sockets hold every
   // slot (slowloris). The guard evicts the connection that has sent the least instead.
-  server.maxRequestsPerSocket = 1000;
+  // No per-connection request cap: Node answers requests past it with 503 instead of
+  // closing, which breaks keep-alive clients of proxied dev servers (a page's many asset
+  // and HMR requests share connections). Connections are bounded by the guard and by
+  // keepAliveTimeout instead.
+  server.maxRequestsPerSocket = 0;
   server.on('connection', (socket: Socket) => {
     if (!connections.admit(socket)) return refuseBusy(socket);
     // Node's headersTimeout only starts with the first byte: a socket that connects and
