@@ -274,3 +274,31 @@ describe('connections', () => {
     await eventually(() => web.connections.every((socket) => socket.destroyed));
   });
 });
+
+describe('request kinds', () => {
+  it('answers Expect: 100-continue itself and forwards the body; HEAD gets headers only', async () => {
+    await start();
+    const web = await up('web', {}, (req, res) => {
+      let body = '';
+      req.on('data', (chunk) => (body += chunk));
+      req.on('end', () => {
+        res.setHeader('content-type', 'text/plain');
+        res.end(`${req.method} ${body} ${req.headers['expect'] ?? 'no-expect'}`);
+      });
+    });
+    const reply = await new Promise<string>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: harness.server.port, method: 'POST', path: '/', agent: false, headers: { host: `web.shop.localhost:${harness.server.port}`, expect: '100-continue', 'content-length': '5' } }, (res) => {
+        let text = '';
+        res.on('data', (chunk) => (text += chunk));
+        res.on('end', () => resolve(text));
+      });
+      req.on('continue', () => req.end('hello'));
+      req.on('error', reject);
+    });
+    expect(reply).toBe('POST hello no-expect');
+    const head = await get(harness, 'web.shop.localhost', '/', { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.text).toBe('');
+    expect(web.requests.map((req) => req.method)).toEqual(['POST', 'HEAD']);
+  });
+});
