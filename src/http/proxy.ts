@@ -21,6 +21,8 @@ export interface ProxyContext {
   routes: LiveRoutes;
   /** The server's port, for the URLs on its pages. */
   port: number;
+  /** Milliseconds a request body may go without a byte before the exchange is cut. */
+  timeout: number;
   onError: ((error: unknown) => void) | undefined;
 }
 
@@ -146,6 +148,13 @@ export async function proxyRequest(req: IncomingMessage, res: ServerResponse, la
       if (!res.writableFinished) backend.destroy();
       finish();
     });
+    // A body may stream for as long as it takes, but not stall: while it is incomplete the
+    // client socket times out after `timeout` ms without a byte (Node then destroys it,
+    // and the close above tears the backend request down). The response has no limit.
+    if (!req.complete) {
+      req.socket.setTimeout(context.timeout);
+      req.once('end', () => req.socket.setTimeout(0));
+    }
     req.pipe(backend);
   });
 }

@@ -47,8 +47,9 @@ export interface ServeOptions extends HomeOptions {
   /** Range auto-assigned ports come from. @default PORTLEASE_RANGE, else 20000-29999 */
   range?: PortRange | string;
   /**
-   * Milliseconds a client has to send a whole request (headers within the lesser of this
-   * and 5 s); slower connections are closed.
+   * Milliseconds an API request's body has to arrive once its headers are in (headers
+   * within the lesser of this and 5 s); slower connections get `408` and are closed. A
+   * proxied request body may stream for longer, but not stall for longer than this.
    * @default 10000
    */
   timeout?: number;
@@ -139,14 +140,17 @@ export async function serve(options: ServeOptions = {}): Promise<PortleaseServer
   const connections = connectionGuard(MAX_CONNECTIONS);
   const agent = backendAgent();
   // The port is known once listening; the proxy's pages and Host checks read it from here.
-  const proxy: ProxyContext = { agent, routes: liveRoutes(() => registry.list()), port, onError: options.onError };
+  const proxy: ProxyContext = { agent, routes: liveRoutes(() => registry.list()), port, timeout, onError: options.onError };
   const context: HandlerContext = { api, routeOptions, hosts: () => hosts, onError: options.onError, connections, proxy };
   const server = createServer(
     {
       // Node answers a missing Host with its own bare-text 400; the Host check (guard.ts)
       // answers it with the documented JSON 403 instead.
       requireHostHeader: false,
-      requestTimeout: timeout,
+      // No whole-request timeout from Node: a proxied upload streams for as long as its
+      // bytes keep coming (proxy.ts cuts one that goes idle), and Node's timer would cut it
+      // after `timeout` however fast it flows. API bodies get the same limit in handle().
+      requestTimeout: 0,
       headersTimeout: Math.min(5000, timeout),
       keepAliveTimeout: 5000,
       // Node checks the two timeouts above only this often (default 30 s).
@@ -216,7 +220,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, context: Handle
   if (!context.connections.admitted(req.socket)) return;
   const done = context.connections.begin(req.socket);
   res.on('close', done);
-  // The request is here: from now on requestTimeout and keepAliveTimeout govern the socket,
+  // The request is here: from now on the body timeout and keepAliveTimeout govern the socket,
   // and a reply that waits for the registry lock must not be cut off as "idle".
   req.socket.setTimeout(0);
   try {
@@ -235,7 +239,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, context: Handle
       if (wrongType) return send(res, wrongType, true);
       if (expectsContinue && !declaresTooLarge(req)) res.writeContinue();
       context.connections.readingBody(req.socket, true);
-      const read = await readBody(req, BODY_LIMIT);
+      const read = await withTimeout(readBody(req, BODY_LIMIT), context.proxy.timeout);
+      if (read === TIMED_OUT) return send(res, { status: 408, body: { error: 'request timeout' } }, true);
       context.connections.readingBody(req.socket, false);
       if (read === ABORTED) return;
       if (read === TOO_LARGE) return send(res, { status: 413, body: { error: 'request body too large (limit 64 KiB)' } }, true);
@@ -248,6 +253,17 @@ async function handle(req: IncomingMessage, res: ServerResponse, context: Handle
     if (!res.headersSent) send(res, { status: 500, body: { error: 'internal error' } }, true);
     else res.destroy();
   }
+}
+
+const TIMED_OUT = Symbol('timed out');
+
+/** `promise`, or {@link TIMED_OUT} when it takes longer than `ms`: an API body has `timeout` to arrive. */
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
+  let timer: NodeJS.Timeout | undefined;
+  const expiry = new Promise<typeof TIMED_OUT>((resolve) => {
+    timer = setTimeout(() => resolve(TIMED_OUT), ms);
+  });
+  return Promise.race([promise, expiry]).finally(() => clearTimeout(timer));
 }
 
 /** True for the paths of the port-registry contract, which the local pages never answer. */

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startServer, type Harness } from './helpers.js';
-import { backend, type Backend } from './proxy-helpers.js';
+import { backend, eventually, type Backend } from './proxy-helpers.js';
 
 const TOTAL = 100 * 1024 * 1024;
 const CHUNK = 64 * 1024;
@@ -138,5 +138,43 @@ describe('streaming', () => {
     expect(result).toEqual({ bytes: TOTAL, hash: expected.digest('hex'), length: String(TOTAL) });
     expect(buffers).toBeLessThan(MEMORY_BOUND);
     expect(inFlight).toBeLessThan(IN_FLIGHT_BOUND);
+  });
+});
+
+describe('upload time', () => {
+  it('lets an upload that keeps flowing outlast the timeout, and cuts one that stalls', async () => {
+    harness = await startServer({ timeout: 1000 });
+    let aborted = 0;
+    server = await backend(harness, 'slow-upload', {}, (req, res) => {
+      let bytes = 0;
+      req.on('data', (chunk: Buffer) => (bytes += chunk.length));
+      req.on('end', () => res.end(String(bytes)));
+      req.on('aborted', () => (aborted += 1));
+    });
+    const port = harness.server.port;
+    const post = (chunks: number, stallAfter?: number) =>
+      new Promise<string>((resolve) => {
+        const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/', agent: false, headers: { host: `slow-upload.shop.localhost:${port}` } }, (res) => {
+          let text = '';
+          res.on('data', (chunk) => (text += chunk));
+          res.on('end', () => resolve(text));
+          res.on('error', () => resolve('cut'));
+        });
+        req.on('error', () => resolve('cut'));
+        let sent = 0;
+        // 100 ms apart: 30 chunks take about 3 s, three times the 1 s timeout.
+        const timer = setInterval(() => {
+          if (sent === stallAfter) return clearInterval(timer);
+          req.write('x'.repeat(100));
+          sent += 1;
+          if (sent === chunks) {
+            clearInterval(timer);
+            req.end();
+          }
+        }, 100);
+      });
+    expect(await post(30)).toBe('3000');
+    expect(await post(30, 5)).toBe('cut');
+    await eventually(() => aborted === 1);
   });
 });
