@@ -188,7 +188,8 @@ describe('connections', () => {
   it('sends a second request on the same client connection with another Host to its own backend', async () => {
     await start();
     await up('web');
-    await up('api');
+    await up('api', { path: '/api' });
+    await up('v2', { path: '/v2' });
     const port = harness.server.port;
     const socket = connect(port, '127.0.0.1');
     const replies: string[] = [];
@@ -211,8 +212,13 @@ describe('connections', () => {
       socket.write(`GET /${service} HTTP/1.1\r\nHost: ${service}.shop.localhost:${port}\r\n\r\n`);
       replies.push(await oneReply());
     }
+    // And by path prefix on one origin: each request to the lease its own path names.
+    for (const path of ['/v2/x', '/', '/v2', '/v2x']) {
+      socket.write(`GET ${path} HTTP/1.1\r\nHost: shop.localhost:${port}\r\n\r\n`);
+      replies.push(await oneReply());
+    }
     socket.destroy();
-    expect(replies).toEqual(['web GET /web', 'api GET /api', 'web GET /web', 'api GET /api']);
+    expect(replies).toEqual(['web GET /web', 'api GET /api', 'web GET /web', 'api GET /api', 'v2 GET /v2/x', 'web GET /', 'v2 GET /v2', 'web GET /v2x']);
   });
 
   it('reuses backend connections and never opens more than the bound', async () => {
