@@ -141,7 +141,9 @@ export async function serve(options: ServeOptions = {}): Promise<PortleaseServer
   const agent = backendAgent();
   // The port is known once listening; the proxy's pages and Host checks read it from here.
   const proxy: ProxyContext = { agent, routes: liveRoutes(() => registry.list()), port, timeout, onError: options.onError };
-  const context: HandlerContext = { api, routeOptions, hosts: () => hosts, onError: options.onError, connections, proxy };
+  // Upgraded connections leave Node's bookkeeping: closeAllConnections() does not reach them.
+  const tunnels = new Set<Socket>();
+  const context: HandlerContext = { api, routeOptions, hosts: () => hosts, onError: options.onError, connections, proxy, tunnels };
   const server = createServer(
     {
       // Node answers a missing Host with its own bare-text 400; the Host check (guard.ts)
@@ -196,6 +198,7 @@ export async function serve(options: ServeOptions = {}): Promise<PortleaseServer
         v6?.close();
         server.close(() => resolve());
         server.closeAllConnections();
+        for (const socket of tunnels) socket.destroy();
         agent.destroy();
       });
       return closing;
@@ -210,6 +213,8 @@ interface HandlerContext {
   onError: ((error: unknown) => void) | undefined;
   connections: ConnectionGuard;
   proxy: ProxyContext;
+  /** Open upgraded (WebSocket) client connections, closed with the server. */
+  tunnels: Set<Socket>;
 }
 
 async function handle(req: IncomingMessage, res: ServerResponse, context: HandlerContext, expectsContinue: boolean): Promise<void> {
@@ -282,6 +287,8 @@ function upgrade(req: IncomingMessage, socket: Socket, head: Buffer, context: Ha
     return;
   }
   context.connections.begin(socket);
+  context.tunnels.add(socket);
+  socket.once('close', () => context.tunnels.delete(socket));
   const destination = dispatch(req.headersDistinct['host'], context.hosts(), context.proxy.port);
   if (destination.kind === 'app') {
     void proxyUpgrade(req, socket, head, destination.labels, context.proxy).catch((error: unknown) => {

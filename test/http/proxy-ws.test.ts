@@ -164,3 +164,14 @@ describe('WebSockets', () => {
     }
   });
 });
+
+describe('closing the server', () => {
+  it('closes open WebSocket tunnels instead of waiting for them', async () => {
+    harness = await startServer();
+    await echoServer('open');
+    const socket = await open('open');
+    const closed = new Promise<number>((resolve) => socket.on('close', (code) => resolve(code)));
+    await harness.server.close();
+    expect(await closed).toBe(1006);
+  });
+});
