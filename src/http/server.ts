@@ -12,17 +12,17 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo, Socket } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { openRegistry, probePort, type HomeOptions, type PortRange } from '../index.js';
-import { ABORTED, declaresTooLarge, readBody, TOO_LARGE } from './body.js';
+import { ABORTED, declaresTooLarge, readBody, TIMED_OUT, TOO_LARGE, withTimeout } from './body.js';
 import { connectionGuard, MAX_CONNECTIONS, type ConnectionGuard } from './connections.js';
 import { allowedHosts, BODY_LIMIT, bracket, checkContentType, checkRequest } from './guard.js';
-import { ALLOWED_METHODS, clientError, KNOWN_METHODS, rawReply, refuseBusy, refuseConnect } from './refusals.js';
+import { ALLOWED_METHODS, clientError, KNOWN_METHODS, refuseBusy, refuseConnect } from './refusals.js';
 import { route, takesBody, type RouteApi, type RouteOptions } from './routes.js';
 import { backendAgent } from './backend.js';
 import { dispatch } from './dispatch.js';
 import { localPage } from './home.js';
 import { liveRoutes } from './live-routes.js';
 import { proxyRequest, type ProxyContext } from './proxy.js';
-import { proxyUpgrade } from './tunnel.js';
+import { onUpgrade } from './upgrade.js';
 import { listen, listenV6 } from './bind.js';
 import type { Reply } from './wire.js';
 
@@ -178,7 +178,7 @@ export async function serve(options: ServeOptions = {}): Promise<PortleaseServer
   });
   server.on('clientError', clientError);
   server.on('connect', refuseConnect);
-  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => upgrade(req, socket, head, context));
+  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => onUpgrade(req, socket, head, context));
 
   await listen(server, port, host);
   server.on('error', (error) => options.onError?.(error));
@@ -260,45 +260,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, context: Handle
   }
 }
 
-const TIMED_OUT = Symbol('timed out');
-
-/** `promise`, or {@link TIMED_OUT} when it takes longer than `ms`: an API body has `timeout` to arrive. */
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
-  let timer: NodeJS.Timeout | undefined;
-  const expiry = new Promise<typeof TIMED_OUT>((resolve) => {
-    timer = setTimeout(() => resolve(TIMED_OUT), ms);
-  });
-  return Promise.race([promise, expiry]).finally(() => clearTimeout(timer));
-}
-
 /** True for the paths of the port-registry contract, which the local pages never answer. */
 function isApiPath(path: string): boolean {
   return path === '/healthz' || path === '/v1' || path.startsWith('/v1/');
-}
-
-/**
- * An `Upgrade` request (WebSocket): tunnelled on a named-URL host, refused elsewhere (the
- * API has no upgrades). The connection counts as busy for the guard until it closes.
- */
-function upgrade(req: IncomingMessage, socket: Socket, head: Buffer, context: HandlerContext): void {
-  socket.on('error', noop);
-  if (!context.connections.admitted(socket)) {
-    socket.destroy();
-    return;
-  }
-  context.connections.begin(socket);
-  context.tunnels.add(socket);
-  socket.once('close', () => context.tunnels.delete(socket));
-  const destination = dispatch(req.headersDistinct['host'], context.hosts(), context.proxy.port);
-  if (destination.kind === 'app') {
-    void proxyUpgrade(req, socket, head, destination.labels, context.proxy).catch((error: unknown) => {
-      context.onError?.(error);
-      socket.destroy();
-    });
-    return;
-  }
-  const refusal = checkRequest(req.headersDistinct, context.hosts());
-  socket.end(refusal ? rawReply(403, (refusal.body as { error: string }).error) : rawReply(400, 'this server accepts no upgrade here'));
 }
 
 /** Writes a JSON reply: `application/json`, a trailing newline, no CORS headers. */
