@@ -6,7 +6,8 @@
  * port. The name is resolved here, not by DNS: `localhost` may be mapped anywhere in
  * /etc/hosts, and the proxy must never become a relay to another machine.
  */
-import { Agent } from 'node:http';
+import { Agent, type ClientRequest } from 'node:http';
+import type { Socket } from 'node:net';
 import type { LookupAddress, LookupOptions } from 'node:dns';
 
 /** Backend connections per leased port, busy and idle together. @default 64 */
@@ -53,17 +54,41 @@ export function loopbackLookup(
 export const BACKEND_CONNECT = { lookup: loopbackLookup, autoSelectFamily: true } as { lookup: typeof loopbackLookup };
 
 /**
+ * Idle backend connections close after this many ms: a backend closes its own idle
+ * connections after its keep-alive timeout (5 s in Node), and reusing one just before
+ * that races with the close. @default 4000
+ */
+export const BACKEND_IDLE_TIMEOUT = 4000;
+
+/**
+ * An agent whose timeout applies to idle connections only. The stock `timeout` option
+ * also times busy sockets, and refreshing that timer on every chunk read cost a fifth of
+ * the throughput of 1 MiB responses here.
+ */
+class BackendAgent extends Agent {
+  override keepSocketAlive(socket: Socket): void {
+    // Node returns whether to keep the socket (always true here; its types say void), and
+    // destroys a free socket that times out (its own 'timeout' listener).
+    const keep = super.keepSocketAlive(socket);
+    socket.setTimeout(BACKEND_IDLE_TIMEOUT);
+    return keep;
+  }
+
+  override reuseSocket(socket: Socket, request: ClientRequest): void {
+    socket.setTimeout(0);
+    super.reuseSocket(socket, request);
+  }
+}
+
+/**
  * The agent of the proxy's backend requests.
  *
  * @example
- * http.request({ agent: backendAgent(), host: BACKEND_HOST, port, lookup: loopbackLookup, autoSelectFamily: true });
+ * http.request({ agent: backendAgent(), host: BACKEND_HOST, port, ...BACKEND_CONNECT });
  */
 export function backendAgent(): Agent {
-  return new Agent({
+  return new BackendAgent({
     keepAlive: true,
-    // A backend closes idle connections after its own keep-alive timeout (5 s in Node);
-    // reusing one just before that races with its close. Drop ours sooner.
-    timeout: 4000,
     maxSockets: BACKEND_MAX_SOCKETS,
     maxTotalSockets: BACKEND_MAX_TOTAL,
     maxFreeSockets: BACKEND_MAX_FREE,

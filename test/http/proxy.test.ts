@@ -2,7 +2,7 @@
 import { Agent, request } from 'node:http';
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BACKEND_MAX_SOCKETS } from '../../src/http/backend.js';
+import { BACKEND_IDLE_TIMEOUT, BACKEND_MAX_SOCKETS } from '../../src/http/backend.js';
 import { call, raw, startServer, type Harness } from './helpers.js';
 import { backend, eventually, get, type Backend } from './proxy-helpers.js';
 
@@ -306,5 +306,19 @@ describe('request kinds', () => {
     expect(head.status).toBe(200);
     expect(head.text).toBe('');
     expect(web.requests.map((req) => req.method)).toEqual(['POST', 'HEAD']);
+  });
+});
+
+describe('backend connection lifetime', () => {
+  it('closes idle backend connections, but never a busy one that pauses', async () => {
+    await start();
+    const web = await up('pausing', {}, (_req, res) => {
+      res.write('first ');
+      // Longer than the idle timeout of backend connections: a busy one is not idle.
+      setTimeout(() => res.end('second'), BACKEND_IDLE_TIMEOUT + 500);
+    });
+    expect((await get(harness, 'pausing.shop.localhost')).text).toBe('first second');
+    // Now idle in the pool: closed once the idle timeout passes.
+    await eventually(() => web.connections.length === 1 && web.connections[0]!.destroyed);
   });
 });
