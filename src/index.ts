@@ -222,6 +222,7 @@ export { openRegistry };
 export type { Registry, WithPortOptions };
 export { getOsFreePort } from './probe.js';
 export { PortleaseError, isPortleaseError, type ErrorCode } from './errors.js';
+export { urlOf, type UrlOptions } from './url.js';
 export type { ContextOptions } from './registry.js';
 export type { PortCheck, RegistryReport, ReleaseTarget, WaitOptions, ListenOptions, ReserveInput, ServiceInput };
 export type { HeldLease, HomeOptions, Lease, LeaseFilter, Owner, PortRange, ReserveOptions, ScopeOptions, OsFreePortOptions } from './types.js';

@@ -10,6 +10,7 @@ import { isPidAlive, ownerOf } from './owner.js';
 import { currentPlatform } from './platform/index.js';
 import { leaseKey } from './schema.js';
 import type { Owner, PortRange, ReserveOptions } from './types.js';
+import { routePathProblem } from './url.js';
 import { SKIPPED_PORTS, checkKnownKeys, checkLabel, checkName, checkPort, checkPortList, describe, parseDuration, resolveRange } from './validate.js';
 
 /** A checked reserve request. */
@@ -34,6 +35,9 @@ export interface ReserveRequest {
   lifetime: boolean;
   claim: boolean;
   exclusive: boolean;
+  /** Route prefix for the named URL, checked. */
+  path: string | undefined;
+  stripPath: boolean;
 }
 
 /** Options of `reserve()` as the library accepts them, with the HTTP server's `exclusive`. */
@@ -43,7 +47,7 @@ export interface ReserveInput extends ReserveOptions {
 }
 
 const KNOWN = [
-  'port', 'prefer', 'range', 'exclude', 'app', 'instance', 'label', 'owner', 'ttl', 'durable', 'claim', 'home', 'exclusive',
+  'port', 'prefer', 'range', 'exclude', 'app', 'instance', 'label', 'owner', 'ttl', 'durable', 'claim', 'home', 'exclusive', 'path', 'stripPath',
 ] as const;
 
 function checkBoolean(value: unknown, what: string): boolean {
@@ -103,6 +107,10 @@ export function toRequest(serviceArg: unknown, options: ReserveInput, env: Recor
     if (!isPidAlive(ownerOption)) throw rangeError(`owner: no process with pid ${ownerOption}`);
     owner = ownerOf(ownerOption);
   } else throw typeError(`owner must be true, false or a pid, got ${describe(ownerOption)}`);
+  const path = checkRoutePath(options.path);
+  const stripPath = checkBoolean(options.stripPath, 'stripPath');
+  if (stripPath && path === undefined) throw typeError('stripPath needs a path: it removes the path prefix before forwarding');
+  if (path !== undefined && service === null) throw typeError('path needs a service name: anonymous leases have no named URL');
   const { app, instance } = resolveScope({ app: options.app, instance: options.instance }, env);
   return {
     service,
@@ -119,7 +127,17 @@ export function toRequest(serviceArg: unknown, options: ReserveInput, env: Recor
     lifetime: options.owner !== undefined || options.ttl !== undefined || options.durable !== undefined,
     claim,
     exclusive,
+    path,
+    stripPath,
   };
+}
+
+function checkRoutePath(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw typeError(`path must be a string, got ${describe(value)}`);
+  const problem = routePathProblem(value);
+  if (problem) throw rangeError(`path ${JSON.stringify(value)} cannot be a route prefix: ${problem}`);
+  return value;
 }
 
 function checkIterable(value: unknown): Iterable<unknown> {

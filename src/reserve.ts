@@ -108,6 +108,8 @@ function newLease(data: RegistryData, request: ReserveRequest, port: number, now
   if (request.label !== undefined) lease.label = request.label;
   if (request.ttl !== undefined) lease.ttl = request.ttl;
   if (request.claim) lease.claimed = true;
+  if (request.path !== undefined) lease.path = request.path;
+  if (request.stripPath) lease.stripPath = true;
   data.nextId += 1;
   data.leases.push(lease);
   if (request.key !== undefined) remember(data, request.key, port);

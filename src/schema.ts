@@ -4,6 +4,7 @@
  */
 import { SCHEMA_VERSION } from './defaults.js';
 import { keyPart } from './names.js';
+import { routePathProblem } from './url.js';
 import type { Lease, Owner } from './types.js';
 
 /** Last port a named key had, kept after release so the key gets it back. */
@@ -68,6 +69,9 @@ function leaseProblem(value: unknown): string | null {
   if (value['expiresAt'] !== null && !isTime(value['expiresAt'])) return 'has a bad expiresAt';
   if (value['ttl'] !== undefined && !isCount(value['ttl'])) return 'has a bad ttl';
   if (!isTime(value['createdAt'])) return 'has a bad createdAt';
+  const path = value['path'];
+  if (path !== undefined && (typeof path !== 'string' || routePathProblem(path) !== undefined)) return 'has a bad path';
+  if (value['stripPath'] !== undefined && typeof value['stripPath'] !== 'boolean') return 'has a bad stripPath';
   return null;
 }
 

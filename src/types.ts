@@ -47,6 +47,10 @@ export interface Lease {
   createdAt: string;
   /** True when the port was claimed as already bound by its own service (no OS probe). */
   claimed?: boolean;
+  /** Route prefix on the app's named-URL origin (`/api`), for `portlease serve`. */
+  path?: string;
+  /** True when `portlease serve` removes {@link Lease.path} before forwarding. */
+  stripPath?: boolean;
 }
 
 /** A lease as returned by `reserve()`: plain data plus non-enumerable helpers. */
@@ -114,6 +118,13 @@ export interface ReserveOptions extends ScopeOptions {
    * Needs `port`. @default false
    */
   claim?: boolean;
+  /**
+   * Route prefix on the app's named URL (`'/api'`): `http://shop.localhost:51234/api/…`
+   * reaches this lease through `portlease serve`. Matched on whole path segments.
+   */
+  path?: string;
+  /** Forward requests without the {@link ReserveOptions.path} prefix (`/api/x` → `/x`). Needs `path`. @default false */
+  stripPath?: boolean;
 }
 
 /** Filter of leases, for `list()` and `release()`. Fields are ANDed. */

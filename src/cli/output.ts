@@ -7,6 +7,7 @@
 import { rangeError } from '../errors.js';
 import { displayKey, envNamePart, escapeUnsafe, showName } from '../names.js';
 import type { Lease, Owner } from '../types.js';
+import { urlOf } from '../url.js';
 import type { Io, TextSink } from './command.js';
 
 /** Styling functions; identity functions when colours are off. */
@@ -90,11 +91,13 @@ export const LEASE_COLUMNS = ['ID', 'APP', 'INSTANCE', 'SERVICE', 'PORT', 'OWNER
 export interface TableContext {
   now: number;
   hostname: string;
+  /** Port of the running `portlease serve`: adds a URL column with each lease's named URL. */
+  urlPort?: number | undefined;
 }
 
 /**
- * Formats leases as the `portlease list` table; with `states` (one per lease), a last
- * STATE column as `list --all` shows it.
+ * Formats leases as the `portlease list` table; with `context.urlPort`, a URL column (the
+ * server runs); with `states` (one per lease), a last STATE column as `list --all` shows it.
  *
  * @example
  * io.stdout.write(formatLeaseTable(leases, { now: Date.now(), hostname: os.hostname() }));
@@ -112,10 +115,14 @@ export function formatLeaseTable(leases: readonly Lease[], context: TableContext
       lease.expiresAt === null ? 'never' : formatRelative(Date.parse(lease.expiresAt) - context.now),
       formatRelative(Date.parse(lease.createdAt) - context.now),
     ];
+    if (context.urlPort !== undefined) row.push(urlOf(lease, { port: context.urlPort }) ?? '-');
     if (states !== undefined) row.push(states[index] ?? '?');
     return row;
   });
-  return formatTable(states === undefined ? LEASE_COLUMNS : [...LEASE_COLUMNS, 'STATE'], rows, style);
+  const columns: string[] = [...LEASE_COLUMNS];
+  if (context.urlPort !== undefined) columns.push('URL');
+  if (states !== undefined) columns.push('STATE');
+  return formatTable(columns, rows, style);
 }
 
 /**

@@ -14,6 +14,6 @@ export const SUMMARIES = {
   release: 'Release leases by service, --id, --port or --app',
   reserve: 'Reserve a port for a service and print it (durable unless --ttl/--owner-pid)',
   run: 'Run a command with PORT / <SERVICE>_PORT set; release when it exits',
-  serve: 'Serve the registry over HTTP (port-registry /v1 API) on 127.0.0.1:51234',
+  serve: 'Serve the /v1 API and named URLs (http://web.shop.localhost:51234) on 127.0.0.1:51234',
   skill: 'Install the agent skill (Claude Code, Codex, …) for this project or user-wide',
 } as const;

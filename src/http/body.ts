@@ -50,3 +50,21 @@ export function readBody(req: IncomingMessage, limit = BODY_LIMIT): Promise<stri
     req.on('error', () => settle(ABORTED));
   });
 }
+
+/** The body did not arrive in time. */
+export const TIMED_OUT = Symbol('timed out');
+
+/**
+ * `promise`, or {@link TIMED_OUT} when it takes longer than `ms`: an API body has the
+ * server's `timeout` to arrive.
+ *
+ * @example
+ * const body = await withTimeout(readBody(req), 10_000);
+ */
+export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
+  let timer: NodeJS.Timeout | undefined;
+  const expiry = new Promise<typeof TIMED_OUT>((resolve) => {
+    timer = setTimeout(() => resolve(TIMED_OUT), ms);
+  });
+  return Promise.race([promise, expiry]).finally(() => clearTimeout(timer));
+}

@@ -15,6 +15,7 @@ export const ALLOWED_METHODS = 'GET, POST, DELETE';
 
 const REASONS: Record<number, string> = {
   400: 'Bad Request',
+  403: 'Forbidden',
   405: 'Method Not Allowed',
   408: 'Request Timeout',
   431: 'Request Header Fields Too Large',

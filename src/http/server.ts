@@ -8,18 +8,24 @@
  * answers before the handler (`refusals.ts`). Routing itself is pure and lives in `routes.ts`.
  */
 import { typeError, rangeError } from '../errors.js';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { openRegistry, PortleaseError, type HomeOptions, type PortRange } from '../index.js';
 import { probePort } from '../probe.js';
-import { ABORTED, declaresTooLarge, readBody, TOO_LARGE } from './body.js';
+import { ABORTED, declaresTooLarge, readBody, TIMED_OUT, TOO_LARGE, withTimeout } from './body.js';
 import { connectionGuard, MAX_CONNECTIONS, type ConnectionGuard } from './connections.js';
 import { createDashboard, type DashboardHandler } from './dashboard/index.js';
 import { allowedHosts, BODY_LIMIT, bracket, checkContentType, checkRequest } from './guard.js';
 import { ALLOWED_METHODS, clientError, KNOWN_METHODS, refuseBusy, refuseConnect } from './refusals.js';
 import { route, takesBody, type RouteApi, type RouteOptions } from './routes.js';
 import { resolvePaths } from '../paths.js';
+import { backendAgent } from './backend.js';
+import { dispatch } from './dispatch.js';
+import { liveRoutes } from './live-routes.js';
+import { proxyRequest, type ProxyContext } from './proxy.js';
+import { onUpgrade } from './upgrade.js';
+import { listen, listenV6 } from './bind.js';
 import type { Reply } from './wire.js';
 import { reserveBatcher } from './batcher.js';
 
@@ -44,8 +50,9 @@ export interface ServeOptions extends HomeOptions {
   /** Range auto-assigned ports come from. @default PORTLEASE_RANGE, else 20000-29999 */
   range?: PortRange | string;
   /**
-   * Milliseconds a client has to send a whole request (headers within the lesser of this
-   * and 5 s); slower connections are closed.
+   * Milliseconds an API request's body has to arrive once its headers are in (headers
+   * within the lesser of this and 5 s); slower connections get `408` and are closed. A
+   * proxied request body may stream for longer, but not stall for longer than this.
    * @default 10000
    */
   timeout?: number;
@@ -53,6 +60,13 @@ export interface ServeOptions extends HomeOptions {
   onError?: (error: unknown) => void;
   /** Environment to read `PORTLEASE_*` from. @default process.env */
   env?: Record<string, string | undefined>;
+  /**
+   * Also listen on `::1` (same port) when `host` is `127.0.0.1` or `localhost`, so that
+   * browsers that try IPv6 first for `*.localhost` connect at once. Skipped quietly where
+   * the machine has no IPv6 loopback.
+   * @default true
+   */
+  ipv6?: boolean;
 }
 
 /** A running server. */
@@ -135,15 +149,25 @@ export async function serve(options: ServeOptions = {}): Promise<PortleaseServer
     release: (id) => serial(() => registry.release(id)),
     prune: () => serial(() => registry.prune()),
     hosts: () => hosts,
+    // The named URLs it shows go through this server: its port once it listens.
+    port: () => (proxy.port === 0 ? undefined : proxy.port),
     onError: options.onError,
   });
-  const context: HandlerContext = { api, routeOptions, hosts: () => hosts, onError: options.onError, connections, dashboard: dashboard.handle };
+  const agent = backendAgent();
+  // The port is known once listening; the proxy's pages and Host checks read it from here.
+  const proxy: ProxyContext = { agent, routes: liveRoutes(() => registry.list()), port, timeout, onError: options.onError };
+  // Upgraded connections leave Node's bookkeeping: closeAllConnections() does not reach them.
+  const tunnels = new Set<Socket>();
+  const context: HandlerContext = { api, routeOptions, hosts: () => hosts, onError: options.onError, connections, dashboard: dashboard.handle, proxy, tunnels };
   const server = createServer(
     {
       // Node answers a missing Host with its own bare-text 400; the Host check (guard.ts)
       // answers it with the documented JSON 403 instead.
       requireHostHeader: false,
-      requestTimeout: timeout,
+      // No whole-request timeout from Node: a proxied upload streams for as long as its
+      // bytes keep coming (proxy.ts cuts one that goes idle), and Node's timer would cut it
+      // after `timeout` however fast it flows. API bodies get the same limit in handle().
+      requestTimeout: 0,
       headersTimeout: Math.min(5000, timeout),
       keepAliveTimeout: 5000,
       // Node checks the two timeouts above only this often (default 30 s).
@@ -155,7 +179,11 @@ export async function serve(options: ServeOptions = {}): Promise<PortleaseServer
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => void handle(req, res, context, true));
   // No server.maxConnections: it refuses newcomers while slow or idle sockets hold every
   // slot (slowloris). The guard evicts the connection that has sent the least instead.
-  server.maxRequestsPerSocket = 1000;
+  // No per-connection request cap: Node answers requests past it with 503 instead of
+  // closing, which breaks keep-alive clients of proxied dev servers (a page's many asset
+  // and HMR requests share connections). Connections are bounded by the guard and by
+  // keepAliveTimeout instead.
+  server.maxRequestsPerSocket = 0;
   server.on('connection', (socket: Socket) => {
     if (!connections.admit(socket)) return refuseBusy(socket);
     // Node's headersTimeout only starts with the first byte: a socket that connects and
@@ -165,11 +193,14 @@ export async function serve(options: ServeOptions = {}): Promise<PortleaseServer
   });
   server.on('clientError', clientError);
   server.on('connect', refuseConnect);
+  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => onUpgrade(req, socket, head, context));
 
   await listen(server, port, host);
   server.on('error', (error) => options.onError?.(error));
   const actualPort = (server.address() as AddressInfo).port;
+  proxy.port = actualPort;
   hosts = allowedHosts(actualPort, extraHosts(host));
+  const v6 = options.ipv6 !== false && (host === '127.0.0.1' || host.toLowerCase() === 'localhost') ? await listenV6(server, actualPort, options.onError) : undefined;
   const urlHost = WILDCARD_HOSTS.has(host) ? DEFAULT_SERVE_HOST : host;
 
   let closing: Promise<void> | undefined;
@@ -180,8 +211,11 @@ export async function serve(options: ServeOptions = {}): Promise<PortleaseServer
     close() {
       closing ??= new Promise((resolve) => {
         dashboard.close();
+        v6?.close();
         server.close(() => resolve());
         server.closeAllConnections();
+        for (const socket of tunnels) socket.destroy();
+        agent.destroy();
       });
       return closing;
     },
@@ -195,6 +229,9 @@ interface HandlerContext {
   onError: ((error: unknown) => void) | undefined;
   connections: ConnectionGuard;
   dashboard: DashboardHandler;
+  proxy: ProxyContext;
+  /** Open upgraded (WebSocket) client connections, closed with the server. */
+  tunnels: Set<Socket>;
 }
 
 async function handle(req: IncomingMessage, res: ServerResponse, context: HandlerContext, expectsContinue: boolean): Promise<void> {
@@ -205,10 +242,12 @@ async function handle(req: IncomingMessage, res: ServerResponse, context: Handle
   if (!context.connections.admitted(req.socket)) return;
   const done = context.connections.begin(req.socket);
   res.on('close', done);
-  // The request is here: from now on requestTimeout and keepAliveTimeout govern the socket,
+  // The request is here: from now on the body timeout and keepAliveTimeout govern the socket,
   // and a reply that waits for the registry lock must not be cut off as "idle".
   req.socket.setTimeout(0);
   try {
+    const destination = dispatch(req.headersDistinct['host'], context.hosts(), context.proxy.port);
+    if (destination.kind === 'app') return await proxyRequest(req, res, destination.labels, context.proxy, expectsContinue);
     const refusal = checkRequest(req.headersDistinct, context.hosts());
     if (refusal) return send(res, refusal, true);
     if (await context.dashboard(req, res)) return;
@@ -222,7 +261,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, context: Handle
       if (wrongType) return send(res, wrongType, true);
       if (expectsContinue && !declaresTooLarge(req)) res.writeContinue();
       context.connections.readingBody(req.socket, true);
-      const read = await readBody(req, BODY_LIMIT);
+      const read = await withTimeout(readBody(req, BODY_LIMIT), context.proxy.timeout);
+      if (read === TIMED_OUT) return send(res, { status: 408, body: { error: 'request timeout' } }, true);
       context.connections.readingBody(req.socket, false);
       if (read === ABORTED) return;
       if (read === TOO_LARGE) return send(res, { status: 413, body: { error: 'request body too large (limit 64 KiB)' } }, true);
@@ -270,29 +310,6 @@ function splitTarget(target: string): { path: string; query: URLSearchParams } |
   const mark = rest.indexOf('?');
   const path = mark === -1 ? rest : rest.slice(0, mark);
   return { path, query: new URLSearchParams(mark === -1 ? '' : rest.slice(mark + 1)) };
-}
-
-function listen(server: Server, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: NodeJS.ErrnoException) => {
-      if (error.code === 'EADDRINUSE') {
-        reject(
-          new PortleaseError(
-            'E_PORT_BUSY',
-            `Cannot listen on ${bracket(host)}:${port}: the port is in use (another portlease serve or port-registry?). Stop it or pick another --port.`,
-            { cause: error, port },
-          ),
-        );
-      } else {
-        reject(error);
-      }
-    };
-    server.once('error', onError);
-    server.listen({ port, host, exclusive: true }, () => {
-      server.off('error', onError);
-      resolve();
-    });
-  });
 }
 
 /** Host names besides loopback that reach this server: the bound address, or every interface's for a wildcard. */

@@ -49,8 +49,9 @@ describe('rows', () => {
     expect(isEmptyDiff(diffRows(before, new Map(before)))).toBe(true);
   });
 
-  it('has no URL until the proxy exists', () => {
-    expect(urlOf(lease())).toBeNull();
+  it('shows a named lease at its URL through the server, and none before the server listens', () => {
+    expect(urlOf({ ...lease(), service: 'web', app: 'shop', instance: 'default' }, 51234)).toBe('http://web.shop.localhost:51234');
+    expect(urlOf({ ...lease(), service: 'web', app: 'shop', instance: 'default' }, undefined)).toBeNull();
   });
 });
 

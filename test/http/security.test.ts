@@ -36,12 +36,16 @@ function expectNoCors(headers: Record<string, unknown>): void {
 describe('Host allowlist (DNS rebinding)', () => {
   it('refuses any Host that is not a loopback name with the server port, and changes nothing', async () => {
     const { port } = h.server;
-    for (const host of ['evil.example', `evil.example:${port}`, `localhost.evil.example:${port}`, `127.0.0.1.nip.io:${port}`, '127.0.0.1', `127.0.0.1:${port + 1}`, `x.localhost:${port}`]) {
+    for (const host of ['evil.example', `evil.example:${port}`, `localhost.evil.example:${port}`, `127.0.0.1.nip.io:${port}`, '127.0.0.1', `127.0.0.1:${port + 1}`, `x.localhost:${port + 1}`]) {
       const res = await call(h.server, 'POST', '/v1/allocations', { body: alloc('evil'), headers: { host } });
       expect(res.status, host).toBe(403);
       expect(res.json.error).toMatch(/^forbidden/);
       expectNoCors(res.headers);
     }
+    // A *.localhost name with the server's port is a named URL (the proxy), never the API.
+    const named = await call(h.server, 'POST', '/v1/allocations', { body: alloc('evil'), headers: { host: `x.localhost:${port}` } });
+    expect(named.status).toBe(404);
+    expectNoCors(named.headers);
     await expectUnchanged();
   });
 

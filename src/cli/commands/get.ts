@@ -10,10 +10,13 @@ import { whoListens } from '../holders.js';
 import { formatJson } from '../output.js';
 import { registryFor, resolvedScope } from '../scope.js';
 import { SUMMARIES } from '../summaries.js';
+import { urlOf } from '../../url.js';
+import { urlPort } from '../urls.js';
 
 const FLAGS = {
   app: { type: 'string' },
   instance: { type: 'string' },
+  url: { type: 'boolean' },
 } as const;
 
 /**
@@ -33,7 +36,7 @@ async function leftBehind(registry: Registry, app: string, instance: string, ser
 export const command: Command = {
   name: 'get',
   summary: SUMMARIES.get,
-  help: `Usage: portlease get <service> [--app A] [--instance I] [--json] [--home DIR]
+  help: `Usage: portlease get <service> [--app A] [--instance I] [--url] [--json] [--home DIR]
 
 Prints the port of the live lease of <service> in the current app and instance. Nothing is
 reserved: when there is no live lease, it fails with E_NOT_FOUND (exit 1).
@@ -41,11 +44,14 @@ reserved: when there is no live lease, it fails with E_NOT_FOUND (exit 1).
 Options:
   --app A        app (default: $PORTLEASE_APP, the git repository's name, the folder)
   --instance I   instance (default: $PORTLEASE_INSTANCE, the worktree's folder, 'default')
-  --json         print the lease as JSON
+  --url          print the named URL (http://web.shop.localhost:51234), which answers
+                 while \`portlease serve\` runs, instead of the port
+  --json         print the lease as JSON, with its "url"
   --home DIR     registry directory (default: $PORTLEASE_HOME, else ~/.portlease)
 
 Examples:
   curl "http://localhost:$(npx portlease get api)/health"
+  open "$(npx portlease get web --url)"
   npx portlease get postgres --app shop || echo "start the database first"
 
 Exit codes: 0 found, 1 no live lease (E_NOT_FOUND) or registry failure, 2 usage.
@@ -61,7 +67,11 @@ Exit codes: 0 found, 1 no live lease (E_NOT_FOUND) or registry failure, 2 usage.
       const why = (await leftBehind(registry, scope.app, scope.instance, service)) ?? `Reserve one with \`portlease reserve ${service}\``;
       throw new PortleaseError('E_NOT_FOUND', `No live lease for '${service}' in ${scope.app}/${scope.instance}. ${why}`);
     }
-    io.stdout.write(flags.json === true ? formatJson(lease) : `${lease.port}\n`);
+    const url = urlOf(lease, { port: await urlPort(registry.home) });
+    if (flags.url === true && url === undefined) {
+      throw new PortleaseError('E_NOT_FOUND', `'${service}' has no named URL: its names have no letter or digit for a DNS label. Rename the app, instance or service.`);
+    }
+    io.stdout.write(flags.json === true ? formatJson(url === undefined ? lease : { ...lease, url }) : flags.url === true ? `${url}\n` : `${lease.port}\n`);
     return 0;
   },
 };

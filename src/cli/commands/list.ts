@@ -10,6 +10,7 @@ import { parseFlags, UsageError } from '../args.js';
 import { formatJson, formatLeaseTable, styleFor } from '../output.js';
 import { registryFor, resolvedScope } from '../scope.js';
 import { SUMMARIES } from '../summaries.js';
+import { runningServePort } from '../urls.js';
 
 const FLAGS = {
   all: { type: 'boolean', short: 'a' },
@@ -24,8 +25,9 @@ export const command: Command = {
   summary: SUMMARIES.list,
   help: `Usage: portlease list [--app A | --all] [--instance I] [--service S] [--json] [--home DIR]
 
-Lists live leases: ID, APP, INSTANCE, SERVICE, PORT, OWNER, EXPIRES, CREATED. By default
-those of the current app (the git repository's name, else the folder name).
+Lists live leases: ID, APP, INSTANCE, SERVICE, PORT, OWNER, EXPIRES, CREATED, and the
+named URL of each (URL) while \`portlease serve\` runs. By default those of the current app
+(the git repository's name, else the folder name).
 With --all, every lease in the registry and its STATE: live; expired; dead (its owner
 exited: reclaimed at the next write); or dead-bound, with the process that still listens
 on its port (kept until the port is free: this is what holds a name nobody live holds).
@@ -61,7 +63,8 @@ Exit codes: 0 listed (also when empty), 1 registry failure, 2 usage.
     } else if (leases.length === 0) {
       io.stderr.write(`No live leases in app '${filter.app}'. (\`portlease list --all\` shows every app.)\n`);
     } else {
-      io.stdout.write(formatLeaseTable(leases, { now: Date.now(), hostname: hostname() }, styleFor(io.stdout, io.env)));
+      const urlPort = await runningServePort(registry.home);
+      io.stdout.write(formatLeaseTable(leases, { now: Date.now(), hostname: hostname(), urlPort }, styleFor(io.stdout, io.env)));
     }
     return 0;
   },
@@ -101,7 +104,8 @@ async function listAll(registry: Registry, flags: { instance?: string | undefine
   } else {
     const states = entries.map(({ state, listening }) => (listening === undefined ? state : `${state}: ${listening}`));
     const leases = entries.map(({ lease }) => lease);
-    io.stdout.write(formatLeaseTable(leases, { now: Date.now(), hostname: hostname() }, styleFor(io.stdout, io.env), states));
+    const urlPort = await runningServePort(registry.home);
+    io.stdout.write(formatLeaseTable(leases, { now: Date.now(), hostname: hostname(), urlPort }, styleFor(io.stdout, io.env), states));
   }
   return 0;
 }

@@ -9,6 +9,8 @@ import { parseFlags, parseInteger, parsePortList, UsageError } from '../args.js'
 import { resolvedScope, writableRegistryFor } from '../scope.js';
 import { formatJson } from '../output.js';
 import { SUMMARIES } from '../summaries.js';
+import { urlOf } from '../../url.js';
+import { urlPort } from '../urls.js';
 
 const FLAGS = {
   port: { type: 'string' },
@@ -20,6 +22,8 @@ const FLAGS = {
   instance: { type: 'string' },
   label: { type: 'string' },
   claim: { type: 'boolean' },
+  path: { type: 'string' },
+  'strip-path': { type: 'boolean' },
 } as const;
 
 /** `portlease reserve`. */
@@ -27,7 +31,8 @@ export const command: Command = {
   name: 'reserve',
   summary: SUMMARIES.reserve,
   help: `Usage: portlease reserve <service> [--port N[,M…] | --prefer N[,M…] | --range A-B] [--ttl 2h] [--owner-pid PID]
-                         [--app A] [--instance I] [--claim] [--json] [--home DIR]
+                         [--app A] [--instance I] [--claim] [--path /api [--strip-path]]
+                         [--json] [--home DIR]
        portlease reserve --ttl 2h | --owner-pid PID [--label L]     (anonymous)
 
 Reserves a port for <service> in the current app/instance and prints only the port number.
@@ -50,7 +55,10 @@ Options:
   --instance I     instance (default: $PORTLEASE_INSTANCE, the worktree's folder, 'default')
   --label L        display label of an anonymous lease
   --claim          register a port the service already has bound (needs --port; no OS check)
-  --json           print the lease as JSON
+  --path /api      route prefix on the app's named URL: http://<app>.localhost:51234/api/…
+                   reaches this service through \`portlease serve\` (whole segments only)
+  --strip-path     forward without the prefix (/api/x arrives as /x); needs --path
+  --json           print the lease as JSON, with its named URL ("url")
   --home DIR       registry directory (default: $PORTLEASE_HOME, else ~/.portlease)
 
 Examples:
@@ -59,6 +67,7 @@ Examples:
   npx portlease reserve web --prefer 3000
   npx portlease reserve db --port 5432 --claim
   npx portlease reserve --owner-pid $$ --label scratch
+  npx portlease reserve api --path /api
 
 Exit codes: 0 reserved, 1 taken / no free port / registry failure, 2 usage.
 `,
@@ -89,6 +98,12 @@ Exit codes: 0 reserved, 1 taken / no free port / registry failure, 2 usage.
     if (flags.range !== undefined) options.range = flags.range;
     if (flags.label !== undefined) options.label = flags.label;
     if (flags.claim === true) options.claim = true;
+    if (flags['strip-path'] === true && flags.path === undefined) throw new UsageError('--strip-path needs --path');
+    if (flags.path !== undefined) {
+      if (service === undefined) throw new UsageError('--path needs a service name: anonymous leases have no named URL');
+      options.path = flags.path;
+      if (flags['strip-path'] === true) options.stripPath = true;
+    }
     if (flags.ttl !== undefined || ownerPid !== undefined) {
       options.owner = ownerPid ?? false;
       if (flags.ttl !== undefined) options.ttl = flags.ttl;
@@ -98,7 +113,10 @@ Exit codes: 0 reserved, 1 taken / no free port / registry failure, 2 usage.
 
     const registry = await writableRegistryFor(flags, io);
     const lease = service === undefined ? await registry.reserve(options) : await registry.reserve(service, options);
-    io.stdout.write(flags.json === true ? formatJson(lease) : `${lease.port}\n`);
+    if (flags.json === true) {
+      const url = urlOf(lease, { port: await urlPort(registry.home) });
+      io.stdout.write(formatJson(url === undefined ? lease : { ...lease, url }));
+    } else io.stdout.write(`${lease.port}\n`);
     return 0;
   },
 };

@@ -19,12 +19,16 @@ import { checkWriteTarget, writeTarget } from '../targets.js';
 import { currentPlatform } from '../../platform/index.js';
 import { resolveCommand } from '../win-command.js';
 import { SUMMARIES } from '../summaries.js';
+import { urlOf } from '../../url.js';
+import { urlPort } from '../urls.js';
 
 const FLAGS = {
   'port-file': { type: 'string' },
   range: { type: 'string' },
   app: { type: 'string' },
   instance: { type: 'string' },
+  path: { type: 'string' },
+  'strip-path': { type: 'boolean' },
 } as const;
 
 /** `portlease run`. */
@@ -32,7 +36,7 @@ export const command: Command = {
   name: 'run',
   summary: SUMMARIES.run,
   help: `Usage: portlease run [<service>…] [--port-file F] [--range A-B] [--app A] [--instance I]
-                     [--home DIR] -- <command> [args…]
+                     [--path /api [--strip-path]] [--home DIR] -- <command> [args…]
 
 Reserves a port for each service (owned by this process, sticky: the same port as last
 time whenever it is free), runs <command> with PORT set to the first port and
@@ -44,6 +48,11 @@ command left behind (a daemonised child) still listens on is not released: its l
 until the port is free, and run says so on stderr.
 Without a service, an anonymous port is reserved for PORT alone.
 
+Each service's named URL is printed on stderr (web → http://web.shop.localhost:51234
+(port 22226)); it answers while \`portlease serve\` runs. The command gets
+__VITE_ADDITIONAL_SERVER_ALLOWED_HOSTS=.localhost so that Vite accepts the proxied Host
+(other dev servers: see the README's Named URLs section).
+
 A second \`run\` of the same service while the first is alive fails at once and names the
 holder. A service that already has a durable or ttl lease (\`portlease reserve\`, \`env\`)
 runs on that lease's port, and keeps the lease afterwards. If portlease itself is killed
@@ -54,6 +63,8 @@ Options:
   --range A-B    choose from this range (default: $PORTLEASE_RANGE, else 20000-29999)
   --app A        app (default: $PORTLEASE_APP, the git repository's name, the folder)
   --instance I   instance (default: $PORTLEASE_INSTANCE, the worktree's folder, 'default')
+  --path /api    route prefix of the (one) service on the app's named URL
+  --strip-path   forward without the prefix (/api/x arrives as /x); needs --path
   --home DIR     registry directory (default: $PORTLEASE_HOME, else ~/.portlease)
 
 Examples:
@@ -77,6 +88,8 @@ found, 126 when it cannot be run, 1 when no port could be reserved, 2 usage.
     const variables = services.map(portVariable);
     const clash = variables.find((name, index) => variables.indexOf(name) !== index);
     if (clash !== undefined) throw new UsageError(`Two services map to the same variable ${clash}`);
+    if (flags['strip-path'] === true && flags.path === undefined) throw new UsageError('--strip-path needs --path');
+    if (flags.path !== undefined && services.length !== 1) throw new UsageError('--path needs exactly one service: it is that service\'s route prefix');
     const [file, ...args] = rest as [string, ...string[]];
     if (file.trim() === '') throw new UsageError('run needs a command after `--`, got an empty string');
 
@@ -86,11 +99,14 @@ found, 126 when it cannot be run, 1 when no port could be reserved, 2 usage.
     if (flags.range !== undefined) options.range = flags.range;
     const registry = await writableRegistryFor(flags, io);
 
+    const named: ReserveOptions = { ...options };
+    if (flags.path !== undefined) named.path = flags.path;
+    if (flags['strip-path'] === true) named.stripPath = true;
     const leases: HeldLease[] = [];
     try {
       // One transaction for all the services: all or nothing.
       if (services.length === 0) leases.push(await registry.reserve({ ...options, label: basename(file) }));
-      else leases.push(...(await registry.reserveAll(services, options)));
+      else leases.push(...(await registry.reserveAll(services, named)));
     } catch (error) {
       await releaseAll(
         registry,
@@ -108,11 +124,8 @@ found, 126 when it cannot be run, 1 when no port could be reserved, 2 usage.
       });
       // The command (and any `portlease` it runs) sees the same registry.
       env.PORTLEASE_HOME = registry.home;
-      if (io.stderr.isTTY === true) {
-        const style = styleFor(io.stderr, io.env);
-        const described = leases.map((lease) => `${lease.service ?? 'PORT'}=${lease.port}`).join(' ');
-        io.stderr.write(style.dim(`portlease: ${described}\n`));
-      }
+      env.__VITE_ADDITIONAL_SERVER_ALLOWED_HOSTS = withLocalhost(env.__VITE_ADDITIONAL_SERVER_ALLOWED_HOSTS);
+      await describeLeases(leases, registry.home, io);
       return await runChild(file, args, env, io);
     } finally {
       if (portFile !== undefined) await rm(portFile, { force: true }).catch(() => {});
@@ -132,6 +145,34 @@ found, 126 when it cannot be run, 1 when no port could be reserved, 2 usage.
     }
   },
 };
+
+/**
+ * Vite refuses a Host it does not know (DNS-rebinding protection): `.localhost` admits
+ * every named URL. An allowlist the user set already is kept and extended.
+ */
+function withLocalhost(existing: string | undefined): string {
+  if (existing === undefined || existing.trim() === '') return '.localhost';
+  return existing.split(',').some((host) => host.trim() === '.localhost') ? existing : `${existing},.localhost`;
+}
+
+/**
+ * Says on stderr where each service answers: `web → http://web.shop.localhost:51234 (port 22226)`.
+ * Always for named URLs (they are what a person opens); the bare ports only on a terminal.
+ */
+async function describeLeases(leases: readonly HeldLease[], home: string, io: Io): Promise<void> {
+  const style = styleFor(io.stderr, io.env);
+  const port = await urlPort(home);
+  const lines: string[] = [];
+  for (const lease of leases) {
+    const url = urlOf(lease, { port });
+    if (url !== undefined) lines.push(`${lease.service} → ${url} (port ${lease.port})`);
+  }
+  if (lines.length > 0) io.stderr.write(lines.map((line) => `${style.dim('portlease:')} ${line}\n`).join(''));
+  else if (io.stderr.isTTY === true) {
+    const described = leases.map((lease) => `${lease.service ?? 'PORT'}=${lease.port}`).join(' ');
+    io.stderr.write(style.dim(`portlease: ${described}\n`));
+  }
+}
 
 /** The leases whose port something still listens on after the command exited. */
 async function leftListening(leases: readonly HeldLease[]): Promise<HeldLease[]> {

@@ -32,6 +32,12 @@ GET /healthz) over the portlease registry, so that port-registry's portctl, its 
 and any HTTP client share ports with the library and the CLI. An allocation is a durable
 named lease; its id is the lease id.
 
+The same server answers named URLs: http://<service>.<app>.localhost:51234 (also
+<service>.<instance>.<app>.localhost, and <service>.localhost for a unique name) reaches
+that live lease's port through a reverse proxy (HTTP/1.1, WebSockets, path prefixes set
+with reserve/run --path on http://<app>.localhost:51234). http://localhost:51234/ lists them.
+It listens on [::1] too when --host is 127.0.0.1 or localhost.
+
 Runs in the foreground until Ctrl-C. --detach starts it in the background (pid file
 serve.pid and log serve.log in the registry directory); --stop and --status manage it.
 

@@ -37,6 +37,8 @@ export interface FeedOptions {
    * @default 2000
    */
   interval?: number;
+  /** The server's port, once it listens: rows carry the named URL through it. */
+  port?: () => number | undefined;
   onError?: ((error: unknown) => void) | undefined;
 }
 
@@ -121,7 +123,7 @@ export function createFeed(options: FeedOptions): Feed {
       // deadReason with the liveness just looked up: one OS check per owner per pass.
       const reason = deadReason(lease, now, () => owner?.alive ?? true);
       const state = reason === null ? 'live' : reason === 'expired' ? 'expired' : 'dead';
-      next.set(lease.id, toRow(lease, { state, owner, listening: ports.get(lease.port) ?? null, url: urlOf(lease) }));
+      next.set(lease.id, toRow(lease, { state, owner, listening: ports.get(lease.port) ?? null, url: urlOf(lease, options.port?.()) }));
     }
     owners.sweep();
     const diff = diffRows(rows, next);

@@ -30,6 +30,8 @@ export interface DashboardOptions {
   hosts(): readonly string[];
   /** Milliseconds between re-checks without a watch event. @default 2000 */
   interval?: number;
+  /** The port the server listens on, once it does: the named URLs shown go through it. */
+  port?: () => number | undefined;
   onError?: ((error: unknown) => void) | undefined;
 }
 
@@ -69,7 +71,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   // token it does not have. Not the token: the stream must not carry the secret.
   const instance = randomBytes(8).toString('hex');
   const page = Buffer.from(renderPage(token, instance));
-  const feed = createFeed({ paths: options.paths, ...(options.interval === undefined ? {} : { interval: options.interval }), onError: options.onError });
+  const feed = createFeed({ paths: options.paths, ...(options.interval === undefined ? {} : { interval: options.interval }), ...(options.port === undefined ? {} : { port: options.port }), onError: options.onError });
   const streams = new Map<ServerResponse, (text: string) => void>();
   let heartbeat: NodeJS.Timeout | undefined;
   /** Streams waiting for their first snapshot (counted against MAX_STREAMS too). */

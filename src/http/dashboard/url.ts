@@ -1,17 +1,17 @@
 /**
- * The URL a lease is reachable at through the server's reverse proxy. A stub until the
- * proxy exists: the named-URL work replaces this one function, and the page shows a
- * clickable link wherever it returns one.
+ * The URL a lease is reachable at through this server's reverse proxy: the page shows a
+ * clickable link wherever there is one.
  */
 import type { Lease } from '../../types.js';
+import { urlOf as namedUrl } from '../../url.js';
 
 /**
- * The proxy URL of `lease`, or `null` when the proxy cannot route it (anonymous leases,
- * and every lease until the proxy exists).
+ * The proxy URL of `lease` on the server's `port`, or `null` when the proxy cannot route it
+ * (anonymous leases, names without a DNS label).
  *
  * @example
- * urlOf(lease); // null (for now)
+ * urlOf(lease, 51234); // 'http://web.shop.localhost:51234'
  */
-export function urlOf(_lease: Lease): string | null {
-  return null;
+export function urlOf(lease: Lease, port: number | undefined): string | null {
+  return port === undefined ? null : (namedUrl(lease, { port }) ?? null);
 }
