@@ -152,8 +152,10 @@ export async function run(ctx) {
       { name: '1 MiB GET, 10 connections', path: '/1mb', connections: 10 },
     ];
     const results = new Map(targets.map((target) => [target.name, { rss: 0, backendMax: 0, backendTotal: 0, runs: [] }]));
-    for (const scenario of scenarios) {
-      for (const target of targets) {
+    // Target by target (portless last): a proxy that leaves backend connections open
+    // (portless opens one per request) must not inflate the counts of the ones after it.
+    for (const target of targets) {
+      for (const scenario of scenarios) {
         const entry = results.get(target.name);
         await getJson(lease.port, '/__stats?reset');
         let sampling = true;
@@ -210,7 +212,7 @@ export async function run(ctx) {
     return [
       '## Named-URL reverse proxy (`portlease serve`)',
       '',
-      `Backend, each proxy and autocannon in separate processes on this machine; ${duration} s per cell, pipelining 1, one scenario at a time across all targets.`,
+      `Backend, each proxy and autocannon in separate processes on this machine; ${duration} s per cell, pipelining 1, one target at a time through all scenarios (portless last).`,
       '',
       table(['scenario', 'through', 'req/s', 'p50 ms', 'p99 ms', 'of direct', 'errors'], rows),
       '',

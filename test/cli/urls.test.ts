@@ -32,11 +32,14 @@ describe('named URLs in the CLI', () => {
     await cli(['reserve', 'web', ...shop], { home });
     const before = (await cli(['list', '--app', 'shop'], { home })).stdout;
     expect(before).not.toContain('URL');
+    expect(JSON.parse((await cli(['list', '--app', 'shop', '--json'], { home })).stdout)[0].url).toBeUndefined();
     await writePidFile(home, { pid: process.pid, port: 40124, host: '127.0.0.1', url: 'http://127.0.0.1:40124', startedAt: new Date().toISOString() });
     const after = (await cli(['list', '--app', 'shop'], { home })).stdout;
     expect(after).toContain('URL');
     expect(after).toContain('http://web.shop.localhost:40124');
     expect((await cli(['list', '--all'], { home })).stdout).toContain('http://web.shop.localhost:40124');
+    expect(JSON.parse((await cli(['list', '--app', 'shop', '--json'], { home })).stdout)[0].url).toBe('http://web.shop.localhost:40124');
+    expect(JSON.parse((await cli(['list', '--all', '--json'], { home })).stdout)[0]).toMatchObject({ url: 'http://web.shop.localhost:40124', state: 'live' });
   });
 
   test('run prints each service\'s URL and lets Vite accept .localhost hosts', async () => {

@@ -11,6 +11,7 @@ import { formatJson, formatLeaseTable, styleFor } from '../output.js';
 import { registryFor, resolvedScope } from '../scope.js';
 import { SUMMARIES } from '../summaries.js';
 import { runningServePort } from '../urls.js';
+import { urlOf } from '../../url.js';
 
 const FLAGS = {
   all: { type: 'boolean', short: 'a' },
@@ -38,7 +39,7 @@ Options:
   --instance I   only this instance
   --service S    only this service
   --json         print a JSON array of leases (with --all, each with "state" and,
-                 when dead but bound, "listening")
+                 when dead but bound, "listening"; while the server runs, "url")
   --home DIR     registry directory (default: $PORTLEASE_HOME, else ~/.portlease)
 
 Examples:
@@ -59,7 +60,7 @@ Exit codes: 0 listed (also when empty), 1 registry failure, 2 usage.
     const leases = await registry.list(filter);
 
     if (flags.json === true) {
-      io.stdout.write(formatJson(leases));
+      io.stdout.write(formatJson(withUrls(leases, await runningServePort(registry.home))));
     } else if (leases.length === 0) {
       io.stderr.write(`No live leases in app '${filter.app}'. (\`portlease list --all\` shows every app.)\n`);
     } else {
@@ -69,6 +70,15 @@ Exit codes: 0 listed (also when empty), 1 registry failure, 2 usage.
     return 0;
   },
 };
+
+/** The leases with their named URL (`url`) while the server runs on `port`; as they are otherwise. */
+function withUrls(leases: readonly Lease[], port: number | undefined): Array<Lease & { url?: string }> {
+  if (port === undefined) return [...leases];
+  return leases.map((lease) => {
+    const url = urlOf(lease, { port });
+    return url === undefined ? lease : { ...lease, url };
+  });
+}
 
 /** One row of `list --all`: the lease, its state and, for a dead owner's bound port, who listens there. */
 interface Entry {
@@ -98,7 +108,8 @@ async function listAll(registry: Registry, flags: { instance?: string | undefine
     .sort((a, b) => a.lease.id - b.lease.id);
 
   if (flags.json === true) {
-    io.stdout.write(formatJson(entries.map(({ lease, state, listening }) => ({ ...lease, state, ...(listening === undefined ? {} : { listening }) }))));
+    const port = await runningServePort(registry.home);
+    io.stdout.write(formatJson(entries.map(({ lease, state, listening }) => ({ ...withUrls([lease], port)[0], state, ...(listening === undefined ? {} : { listening }) }))));
   } else if (entries.length === 0) {
     io.stderr.write('No leases in the registry.\n');
   } else {
