@@ -38,7 +38,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import type { Adapter, Low } from 'lowdb';
+import { Low, type Adapter } from 'lowdb';
 import { cache } from './cache.js';
 import { PortleaseError, storageError } from './errors.js';
 import { codeOf, io } from './fsio.js';
@@ -414,11 +414,10 @@ class RegistryAdapter implements Adapter<RegistryData> {
 }
 
 /**
- * A lowdb database over the registry, for one transaction. lowdb is loaded on the first
- * write: a command that only reads (the CLI's re-ask of a live lease) starts faster.
+ * A lowdb database over the registry, for one transaction. (lowdb is imported up front, not
+ * on first use: a write at jest's teardown may not load modules any more.)
  */
 export async function openDatabase(paths: RegistryPaths, held: () => Promise<boolean>): Promise<{ db: Low<RegistryData>; adapter: RegistryAdapter }> {
-  const { Low } = await import('lowdb');
   const adapter = new RegistryAdapter(paths, held);
   return { db: new Low(adapter, emptyRegistry()), adapter };
 }

@@ -9,7 +9,7 @@
  * linked beside it (so no registry is needed). Tools the snippets call but that must not
  * really run here (`next`, `docker`) are stubs on PATH that print what they were asked.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawnSync, spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -67,6 +67,9 @@ beforeAll(() => {
 });
 
 afterAll(() => {
+  // A snippet may have started `portlease serve --detach`: stop it, or it outlives the run
+  // and holds port 51234 (the next run's snippet would find it taken).
+  spawnSync(process.execPath, [join(project, 'node_modules', 'portlease', 'dist', 'cli', 'bin.js'), 'serve', '--stop'], { env, stdio: 'ignore', timeout: 15_000 });
   rmSync(work, { recursive: true, force: true });
 });
 
