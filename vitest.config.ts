@@ -28,9 +28,6 @@ const shared = {
 
 export default defineConfig({
   test: {
-    projects: [
-      { test: { ...shared, name: 'unit', include: UNIT } },
-      { test: { ...shared, name: 'e2e', include: ['test/**/*.test.ts'], exclude: UNIT } },
-    ],
+    projects: [{ test: { ...shared, name: 'unit', include: UNIT } }, { test: { ...shared, name: 'e2e', include: ['test/**/*.test.ts'], exclude: UNIT } }],
   },
 });

@@ -45,7 +45,7 @@ export async function run(ctx) {
   for (let i = 0; i < WARMUP; i++) for (const [, argv] of cases) time(argv());
   const samples = cases.map(() => []);
   for (let i = 0; i < ctx.runs; i++) {
-    cases.forEach(([, argv], index) => samples[index].push(time(argv())));
+    for (const [index, [, argv]] of cases.entries()) samples[index].push(time(argv()));
   }
 
   const stats = samples.map(summarize);

@@ -25,12 +25,12 @@ function planFor(quick, runs) {
   const scale = Math.max(1, runs) / 30; // runs is 30 in a full run (see run.mjs)
   const n = (full, small) => (quick ? small : Math.max(small, Math.round(full * scale)));
   return {
-    single: { 10: n(400, 20), 1_000: n(300, 15), 10_000: n(60, 5) },
+    single: { 10: n(400, 20), 1000: n(300, 15), 10000: n(60, 5) },
     warmup: quick ? 3 : 20,
     rounds: quick ? 2 : 5,
     perProcess: n(100, 10),
     getPort: n(500, 30),
-    breakdown: { 10: n(200, 10), 10_000: n(40, 4) },
+    breakdown: { 10: n(200, 10), 10000: n(40, 4) },
     contended: n(50, 5),
     collide: { processes: 8, ports: 20 },
   };
@@ -66,7 +66,15 @@ function merge(phases) {
   const wallMs = phases.reduce((sum, phase) => sum + Math.max(...phase.map((r) => r.end)) - Math.min(...phase.map((r) => r.start)), 0);
   const ops = reserve.length + release.length;
   const cycle = results.flatMap((r) => r.reserve.map((x, i) => x + r.release[i]));
-  return { reserve: summarize(reserve), release: summarize(release), cycle: summarize(cycle), write: summarize([...reserve, ...release]), opsPerSec: ops / (wallMs / 1000), wallMs, ops };
+  return {
+    reserve: summarize(reserve),
+    release: summarize(release),
+    cycle: summarize(cycle),
+    write: summarize([...reserve, ...release]),
+    opsPerSec: ops / (wallMs / 1000),
+    wallMs,
+    ops,
+  };
 }
 
 export async function run(ctx) {
@@ -106,7 +114,10 @@ export async function run(ctx) {
     if (n > 1 && kinds.includes('cold')) throw new Error('cold cycles touch the registry without the lock: one process only');
     const results = await runPool(n, 'cycles', () => ({ dist, home: homeDir, plainDir, durableDir, warmup, kinds, waitCap: wait.cap }), { env, phases });
     const byKind = {};
-    phases.forEach((phase, index) => (byKind[phase.kind] ??= []).push(results[index]));
+    for (const [index, phase] of phases.entries()) {
+      byKind[phase.kind] ??= [];
+      byKind[phase.kind].push(results[index]);
+    }
     return { bytes, count: per * rounds, ...Object.fromEntries(Object.entries(byKind).map(([kind, list]) => [kind, merge(list)])) };
   };
 
@@ -115,7 +126,9 @@ export async function run(ctx) {
   for (const size of SIZES) {
     const count = plan.single[size];
     const rounds = Math.min(plan.rounds, count);
-    log(`single process, ${int(size)} leases: ${count} cycles each of portlease (warm and cold), floor (plain), floor (durable), interleaved in ${rounds} rounds`);
+    log(
+      `single process, ${int(size)} leases: ${count} cycles each of portlease (warm and cold), floor (plain), floor (durable), interleaved in ${rounds} rounds`,
+    );
     const result = await interleaved(`single-${size}`, 1, size, count, rounds, size >= 10_000 ? 3 : plan.warmup, [...KINDS, 'cold']);
     single.push({ size, bytes: result.bytes, count: result.count, pl: result.portlease, cold: result.cold, plain: result.plain, durable: result.durable });
   }
@@ -144,7 +157,9 @@ export async function run(ctx) {
     const count = plan.breakdown[size];
     log(`breakdown, ${int(size)} leases: ${count} cycles with fsync timed in place`);
     const dir = await freshRegistry(`breakdown-${size}`, size);
-    const [result] = await runPool(1, 'breakdown', () => ({ dist, home: dir, count, warmup: Math.min(10, count), scratch: join(home, `scratch-${size}`) }), { env });
+    const [result] = await runPool(1, 'breakdown', () => ({ dist, home: dir, count, warmup: Math.min(10, count), scratch: join(home, `scratch-${size}`) }), {
+      env,
+    });
     const cycles = result.reserve.map((r, i) => r + result.release[i]);
     const labels = [...new Set(result.perCycle.flatMap((calls) => Object.keys(calls)))];
     const fsTotals = result.perCycle.map((calls) => Object.values(calls).reduce((sum, entry) => sum + entry.ms, 0));
@@ -187,8 +202,16 @@ export async function run(ctx) {
     const homeDir = await freshRegistry('contended-portlease', 10);
     const plainDir = await freshRegistry('contended-floor-plain', 10, { floor: true });
     const durableDir = await freshRegistry('contended-floor-durable', 10, { floor: true });
-    const phases = [{ kind: 'portlease', count: plan.contended }, { kind: 'durable', count: plan.contended }];
-    const results = await runPool(8, 'cycles', () => ({ dist, home: homeDir, plainDir, durableDir, warmup: 3, kinds: ['portlease', 'durable'], waitCap: wait.cap, meter: true }), { env, phases });
+    const phases = [
+      { kind: 'portlease', count: plan.contended },
+      { kind: 'durable', count: plan.contended },
+    ];
+    const results = await runPool(
+      8,
+      'cycles',
+      () => ({ dist, home: homeDir, plainDir, durableDir, warmup: 3, kinds: ['portlease', 'durable'], waitCap: wait.cap, meter: true }),
+      { env, phases },
+    );
     return Object.fromEntries(phases.map((phase, index) => [phase.kind, { ...merge([results[index]]), calls: sumCalls(results[index]) }]));
   })();
 

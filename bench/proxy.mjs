@@ -60,7 +60,10 @@ function getJson(port, path) {
 async function waitForPort(port) {
   for (let i = 0; i < 100; i++) {
     const ok = await new Promise((resolve) => {
-      const socket = connect(port, '127.0.0.1', () => (socket.destroy(), resolve(true)));
+      const socket = connect(port, '127.0.0.1', () => {
+        socket.destroy();
+        resolve(true);
+      });
       socket.on('error', () => resolve(false));
     });
     if (ok) return;
@@ -80,13 +83,18 @@ async function startPortless(root, tmp, port, backendPort) {
   const cli = join(root, 'node_modules', 'portless', 'dist', 'cli.js');
   if (!existsSync(cli)) throw new Error('portless is not installed (npm install)');
   const env = { ...process.env, HOME: tmp, PORTLESS_STATE_DIR: join(tmp, 'state'), PORTLESS_SYNC_HOSTS: '0' };
-  const child = spawn(process.execPath, [cli, 'proxy', 'start', '--no-tls', '--port', String(port), '--foreground'], { stdio: ['ignore', 'ignore', 'pipe'], env });
+  const child = spawn(process.execPath, [cli, 'proxy', 'start', '--no-tls', '--port', String(port), '--foreground'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env,
+  });
   let stderr = '';
   child.stderr.on('data', (chunk) => (stderr += chunk));
   try {
     await waitForPort(port);
     await new Promise((resolve, reject) =>
-      execFile(process.execPath, [cli, 'alias', 'bench', String(backendPort)], { env, timeout: 20_000 }, (error, _out, err) => (error ? reject(new Error(`portless alias failed: ${err || error.message}`)) : resolve())),
+      execFile(process.execPath, [cli, 'alias', 'bench', String(backendPort)], { env, timeout: 20_000 }, (error, _out, err) =>
+        error ? reject(new Error(`portless alias failed: ${err || error.message}`)) : resolve(),
+      ),
     );
   } catch (error) {
     stop(child);
@@ -198,10 +206,12 @@ export async function run(ctx) {
         .map((target) => `${ratio(ours.runs[index].rps, results.get(target.name).runs[index].rps)} ${target.name.split(' ')[0]}`);
       return `- ${scenario.name}: portlease ${ratio(ours.runs[index].rps, direct.runs[index].rps)} of direct; ${parts.join(', ')}`;
     });
-    const wsRows = targets.filter((target) => ws.has(target.name)).map((target) => {
-      const stats = ws.get(target.name);
-      return [target.name, stats.n, ms(stats.median), ms(stats.p99), ratio(stats.median, ws.get('direct')?.median)];
-    });
+    const wsRows = targets
+      .filter((target) => ws.has(target.name))
+      .map((target) => {
+        const stats = ws.get(target.name);
+        return [target.name, stats.n, ms(stats.median), ms(stats.p99), ratio(stats.median, ws.get('direct')?.median)];
+      });
     const resources = targets
       .filter((target) => target.pid !== undefined)
       .map((target) => {

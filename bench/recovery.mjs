@@ -121,7 +121,8 @@ for (let i = 0; ; i++) { const lease = await registry.reserve({ label: 'loop' })
   try {
     const deadline = Date.now() + 30_000;
     // Without /proc (not Linux): wait until it holds the lock, then a little longer.
-    const there = () => (existsSync('/proc/self/stat') ? stopped(halted.child.pid) : lockState(halted.home).entries.some((entry) => entry.startsWith(`h.${halted.child.pid}.`)));
+    const there = () =>
+      existsSync('/proc/self/stat') ? stopped(halted.child.pid) : lockState(halted.home).entries.some((entry) => entry.startsWith(`h.${halted.child.pid}.`));
     while (!there() && Date.now() < deadline) await sleep(10);
     if (!existsSync('/proc/self/stat')) await sleep(500);
     haltedLock = lockState(halted.home);
@@ -140,7 +141,10 @@ for (let i = 0; ; i++) { const lease = await registry.reserve({ label: 'loop' })
   rmSync(home, { recursive: true, force: true });
 
   const cases = [...byCase].sort(([a], [b]) => a.localeCompare(b));
-  const rows = cases.map(([kind, { values, empty }]) => `| ${kind}${empty ? ` (${empty} of them an empty \`registry.lock/\`)` : ''} | ${values.length} | ${median(values).toFixed(1)} | ${Math.max(...values).toFixed(1)} |`);
+  const rows = cases.map(
+    ([kind, { values, empty }]) =>
+      `| ${kind}${empty ? ` (${empty} of them an empty \`registry.lock/\`)` : ''} | ${values.length} | ${median(values).toFixed(1)} | ${Math.max(...values).toFixed(1)} |`,
+  );
   const held = (lock) => (lock?.state === 'held' ? `\`registry.lock/${lock.entries[0]?.replace(/^(h\.\d+)\..*$/, '$1.…')}\`` : `lock ${lock?.state ?? '?'}`);
   if (ctx.headline) {
     ctx.headline.recovery = {
@@ -168,8 +172,8 @@ for (let i = 0; ; i++) { const lease = await registry.reserve({ label: 'loop' })
     '| --- | --- | ---: |',
     `| holder SIGKILLed just before its commit (\`link#1:kill\`) | ${held(killedLock)}, a temp file | ${killedMs.toFixed(1)} |`,
     `| holder SIGSTOPped just before its commit (\`link#1:stop\`): alive but silent | ${held(haltedLock)} | ${stopMs.toFixed(1)} |`,
-    '| empty `registry.lock/` | free lock | ' + emptyMs.toFixed(1) + ' |',
+    `| empty \`registry.lock/\` | free lock | ${emptyMs.toFixed(1)} |`,
     '',
-    'Target: fast when the holder is provably dead, never longer than the stale time (a holder that is alive but makes no sign of life is passed over after 10 s of the waiter\'s own clock; its late commit, if it ever resumed, would lose the compare-and-swap).',
+    "Target: fast when the holder is provably dead, never longer than the stale time (a holder that is alive but makes no sign of life is passed over after 10 s of the waiter's own clock; its late commit, if it ever resumed, would lose the compare-and-swap).",
   ].join('\n');
 }

@@ -101,7 +101,13 @@ function machineFacts(tempRoot) {
     ['Node', process.version],
     ['OS / kernel', osName()],
     ['Temp dir and its filesystem', `${tempRoot}: ${filesystemOf(tempRoot)}`],
-    ['Load average at start (1/5/15 min)', os.loadavg().map((x) => x.toFixed(2)).join(' / ')],
+    [
+      'Load average at start (1/5/15 min)',
+      os
+        .loadavg()
+        .map((x) => x.toFixed(2))
+        .join(' / '),
+    ],
   ];
 }
 
@@ -186,7 +192,16 @@ async function runAll(dist) {
     '',
     '## Machine',
     '',
-    table([...facts, ['Load average at end (1/5/15 min)', os.loadavg().map((x) => x.toFixed(2)).join(' / ')]]),
+    table([
+      ...facts,
+      [
+        'Load average at end (1/5/15 min)',
+        os
+          .loadavg()
+          .map((x) => x.toFixed(2))
+          .join(' / '),
+      ],
+    ]),
     '',
     'Timings are wall-clock on a shared machine: other processes (test suites, builds) may have been running.',
     '',

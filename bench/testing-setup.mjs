@@ -26,7 +26,10 @@ async function measure(count, warmup, cases) {
       const name = names[(round + k) % names.length];
       const phases = await cases[name]();
       if (round < warmup) continue;
-      for (const [phase, value] of Object.entries(phases)) (samples[name][phase] ??= []).push(value);
+      for (const [phase, value] of Object.entries(phases)) {
+        samples[name][phase] ??= [];
+        samples[name][phase].push(value);
+      }
     }
   }
   const summary = (phases) => Object.fromEntries(Object.entries(phases).map(([phase, values]) => [phase, summarize(values)]));

@@ -34,11 +34,20 @@ const ALLOWED = [
 ];
 // The files that package.json's exports and bin point at.
 const REQUIRED = [
-  'dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts',
-  'dist/http.js', 'dist/http.cjs', 'dist/cli/bin.js',
-  'dist/testing/vitest.js', 'dist/testing/vitest-setup.js',
-  'dist/testing/jest.cjs', 'dist/testing/jest-setup.cjs', 'dist/testing/jest-teardown.cjs',
-  'LICENSE', 'skill/SKILL.md',
+  'dist/index.js',
+  'dist/index.cjs',
+  'dist/index.d.ts',
+  'dist/index.d.cts',
+  'dist/http.js',
+  'dist/http.cjs',
+  'dist/cli/bin.js',
+  'dist/testing/vitest.js',
+  'dist/testing/vitest-setup.js',
+  'dist/testing/jest.cjs',
+  'dist/testing/jest-setup.cjs',
+  'dist/testing/jest-teardown.cjs',
+  'LICENSE',
+  'skill/SKILL.md',
 ];
 
 const bin = (name) => join(ROOT, 'node_modules', '.bin', name);

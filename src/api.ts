@@ -55,9 +55,11 @@ export function openRegistry(options: ContextOptions = {}): Registry {
     }
     return value;
   };
-  const release = async (target: ReleaseTarget, scope: ScopeOptions = {}) => releaseIn(ctx, toFilter(bound(target, 'release()'), bound(scope, 'release()'), ctx.env));
+  const release = async (target: ReleaseTarget, scope: ScopeOptions = {}) =>
+    releaseIn(ctx, toFilter(bound(target, 'release()'), bound(scope, 'release()'), ctx.env));
   const releaseLease = (lease: Lease) => releaseIn(ctx, { id: lease.id, port: lease.port });
-  const reserve = (async (first?: unknown, second?: unknown) => reserveIn(ctx, bound(first, 'reserve()'), bound(second, 'reserve()'), releaseLease)) as Registry['reserve'];
+  const reserve = (async (first?: unknown, second?: unknown) =>
+    reserveIn(ctx, bound(first, 'reserve()'), bound(second, 'reserve()'), releaseLease)) as Registry['reserve'];
   return {
     home: ctx.paths.dir,
     file: ctx.paths.registry,

@@ -47,7 +47,10 @@ export async function inspectIn(ctx: RegistryContext): Promise<RegistryReport> {
   const [dirStat, registryStat, lock] = await Promise.all([modeOf(paths.dir), modeOf(paths.registry), lockState(paths)]);
   const problems: string[] = [];
   // A registry we may not look at exists all the same: "not created yet" would send the user the wrong way.
-  for (const [path, stat] of [[paths.dir, dirStat], [paths.registry, registryStat]] as const) {
+  for (const [path, stat] of [
+    [paths.dir, dirStat],
+    [paths.registry, registryStat],
+  ] as const) {
     if (typeof stat === 'string') problems.push(`Cannot look at ${path} (${stat}): check that it belongs to you`);
   }
   const dirMode = typeof dirStat === 'number' ? dirStat : null;
@@ -55,7 +58,9 @@ export async function inspectIn(ctx: RegistryContext): Promise<RegistryReport> {
   if (process.platform === 'win32') {
     // nothing to judge from a mode
   } else if (dirMode !== null && (dirMode & 0o022) !== 0 && (dirMode & 0o1000) === 0) {
-    problems.push(`${paths.dir} has mode ${(dirMode & 0o777).toString(8)}: other users can write to it, so portlease refuses to write there (chmod go-w ${paths.dir})`);
+    problems.push(
+      `${paths.dir} has mode ${(dirMode & 0o777).toString(8)}: other users can write to it, so portlease refuses to write there (chmod go-w ${paths.dir})`,
+    );
   } else if (dirMode !== null && (dirMode & 0o077) !== 0) {
     problems.push(`${paths.dir} has mode ${(dirMode & 0o777).toString(8)}: others can read your leases (chmod 700 ${paths.dir})`);
   }
@@ -82,8 +87,10 @@ export async function inspectIn(ctx: RegistryContext): Promise<RegistryReport> {
       report.file = file;
       const mode = await modeOf(file);
       report.fileMode = typeof mode === 'number' ? mode & 0o777 : null;
-      if (process.platform !== 'win32' && report.fileMode !== null && report.fileMode !== 0o600) problems.push(`${file} has mode ${report.fileMode.toString(8)}, expected 600`);
-      if (file === paths.legacy || file.startsWith(`${paths.legacy}.`)) problems.push(`${file} is portlease 0.1's registry: the next write moves it into ${paths.registry}`);
+      if (process.platform !== 'win32' && report.fileMode !== null && report.fileMode !== 0o600)
+        problems.push(`${file} has mode ${report.fileMode.toString(8)}, expected 600`);
+      if (file === paths.legacy || file.startsWith(`${paths.legacy}.`))
+        problems.push(`${file} is portlease 0.1's registry: the next write moves it into ${paths.registry}`);
     }
     const now = Date.now();
     const alive = cachedLiveness();

@@ -14,7 +14,8 @@ const SCOPE_FIELDS = ['app', 'instance', 'home'];
 function toPredicate(filter: LeaseFilter, where = 'list()'): (lease: Lease) => boolean {
   if (filter === null || typeof filter !== 'object') throw typeError(`${where} takes a filter object, got ${describe(filter)}`);
   checkKnownKeys(filter, [...FILTER_FIELDS, 'home'], where);
-  if (filter.id !== undefined && (!Number.isSafeInteger(filter.id) || filter.id < 1)) throw rangeError(`id must be a positive integer, got ${describe(filter.id)}`);
+  if (filter.id !== undefined && (!Number.isSafeInteger(filter.id) || filter.id < 1))
+    throw rangeError(`id must be a positive integer, got ${describe(filter.id)}`);
   if (filter.port !== undefined) checkPort(filter.port);
   // Names are compared as they are stored: trimmed.
   const app = filter.app === undefined ? undefined : checkName(filter.app, 'app');

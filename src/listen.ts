@@ -47,7 +47,10 @@ export async function listenWith(reserve: Reserve, server: Server, service: stri
       await lease.release();
       if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
       if (options.port !== undefined) {
-        throw new PortleaseError('E_PORT_BUSY', `Port ${lease.port} was taken by another program before the server could bind it.`, { cause: error, port: lease.port });
+        throw new PortleaseError('E_PORT_BUSY', `Port ${lease.port} was taken by another program before the server could bind it.`, {
+          cause: error,
+          port: lease.port,
+        });
       }
       lastError = error;
       exclude.add(lease.port);
@@ -58,5 +61,7 @@ export async function listenWith(reserve: Reserve, server: Server, service: stri
     });
     return lease;
   }
-  throw new PortleaseError('E_PORT_BUSY', `Every port tried in ${LISTEN_ATTEMPTS} attempts was taken by another program before the bind.`, { cause: lastError });
+  throw new PortleaseError('E_PORT_BUSY', `Every port tried in ${LISTEN_ATTEMPTS} attempts was taken by another program before the bind.`, {
+    cause: lastError,
+  });
 }

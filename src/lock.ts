@@ -69,7 +69,6 @@ const whoAmI = () => {
   return self;
 };
 
-
 /**
  * The entry name of a holder: pid, start time, and tags of its boot and of its host + pid
  * namespace (short hashes: a name must fit, and only equality matters).
@@ -228,10 +227,11 @@ export async function withLock<T>(paths: RegistryPaths, fn: (held: () => Promise
   const heartbeat = setInterval(() => void io.utimes(mine, new Date()).catch(() => {}), Math.floor(stale / 2));
   heartbeat.unref();
   // Whether this process still holds the lock: its entry is there (nobody passed it over).
-  const held = () => io.lstat(mine).then(
-    () => true,
-    () => false,
-  );
+  const held = () =>
+    io.lstat(mine).then(
+      () => true,
+      () => false,
+    );
   try {
     return await fn(held);
   } finally {

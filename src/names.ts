@@ -114,7 +114,10 @@ export function keyPart(name: string): string {
  */
 export function envNamePart(name: string): string | undefined {
   const ascii = name.normalize('NFKD').replace(/\p{M}/gu, '').toUpperCase();
-  const part = ascii.replace(/[^A-Z0-9_]+/g, ' ').trim().replace(/ /g, '_');
+  const part = ascii
+    .replace(/[^A-Z0-9_]+/g, ' ')
+    .trim()
+    .replace(/ /g, '_');
   return /[A-Z0-9]/.test(part) ? part : undefined;
 }
 

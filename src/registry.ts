@@ -56,7 +56,10 @@ export function cachedLiveness(): (owner: Owner) => boolean {
   return (owner) => {
     const key = `${owner.host}|${owner.boot}|${owner.ns}|${owner.pid}|${owner.start}`;
     let alive = seen.get(key);
-    if (alive === undefined) seen.set(key, (alive = isAlive(owner)));
+    if (alive === undefined) {
+      alive = isAlive(owner);
+      seen.set(key, alive);
+    }
     return alive;
   };
 }
@@ -112,9 +115,13 @@ export async function transaction<T>(ctx: RegistryContext, decide: Decide<T>): P
     }
     if (result !== LOST) return result;
     if (Date.now() > deadline) {
-      throw new PortleaseError('E_LOCK_TIMEOUT', `Other writers kept committing first to ${paths.registry}; gave up after ${ctx.timings.deadline ?? LOCK_DEADLINE_MS} ms.`, {
-        file: paths.registry,
-      });
+      throw new PortleaseError(
+        'E_LOCK_TIMEOUT',
+        `Other writers kept committing first to ${paths.registry}; gave up after ${ctx.timings.deadline ?? LOCK_DEADLINE_MS} ms.`,
+        {
+          file: paths.registry,
+        },
+      );
     }
   }
 }

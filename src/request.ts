@@ -47,7 +47,21 @@ export interface ReserveInput extends ReserveOptions {
 }
 
 const KNOWN = [
-  'port', 'prefer', 'range', 'exclude', 'app', 'instance', 'label', 'owner', 'ttl', 'durable', 'claim', 'home', 'exclusive', 'path', 'stripPath',
+  'port',
+  'prefer',
+  'range',
+  'exclude',
+  'app',
+  'instance',
+  'label',
+  'owner',
+  'ttl',
+  'durable',
+  'claim',
+  'home',
+  'exclusive',
+  'path',
+  'stripPath',
 ] as const;
 
 function checkBoolean(value: unknown, what: string): boolean {
@@ -147,4 +161,3 @@ function checkIterable(value: unknown): Iterable<unknown> {
   }
   return value as Iterable<unknown>;
 }
-

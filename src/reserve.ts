@@ -20,7 +20,6 @@ const MAX_STICKY = 10_000;
 const MAX_ROUNDS = 25;
 
 /** What the commit step decided. */
-type Outcome = { kind: 'granted'; lease: Lease } | { kind: 'taken'; holder: Lease } | { kind: 'busy' };
 
 function keyOf(lease: Lease): string | undefined {
   return lease.service === null ? undefined : leaseKey(lease.app, lease.instance, lease.service);
@@ -136,9 +135,13 @@ function noPort(request: ReserveRequest, leased: Lease[], busy: number[]): Portl
       );
     }
     const port = busy[0] ?? request.exact[0]!;
-    return new PortleaseError('E_PORT_BUSY', `Port ${port} is in use on this machine (not by a portlease lease). Stop what listens there, or use claim if it is the service itself.`, {
-      port,
-    });
+    return new PortleaseError(
+      'E_PORT_BUSY',
+      `Port ${port} is in use on this machine (not by a portlease lease). Stop what listens there, or use claim if it is the service itself.`,
+      {
+        port,
+      },
+    );
   }
   // Only what stands in the range counts: leases elsewhere (or a preferred port outside it) did not block it.
   const [from, to] = request.range;
@@ -166,12 +169,7 @@ export function hold(lease: Lease, release: (lease: Lease) => Promise<number>): 
 /**
  * Reserves a port. See the public `reserve()` for the contract.
  */
-export async function reserveIn(
-  ctx: RegistryContext,
-  first: unknown,
-  second: unknown,
-  release: (lease: Lease) => Promise<number>,
-): Promise<HeldLease> {
+export async function reserveIn(ctx: RegistryContext, first: unknown, second: unknown, release: (lease: Lease) => Promise<number>): Promise<HeldLease> {
   const { service, options } = splitArgs(first, second);
   const [lease] = await reserveBatch(ctx, [toRequest(service, options, ctx.env)], release);
   return lease!;
@@ -185,7 +183,8 @@ export type ServiceInput = string | (ReserveInput & { service?: string });
  */
 export async function reserveAllIn(ctx: RegistryContext, services: unknown, shared: unknown, release: (lease: Lease) => Promise<number>): Promise<HeldLease[]> {
   if (!Array.isArray(services) || services.length === 0) throw typeError(`reserveAll() takes a non-empty list of services, got ${describe(services)}`);
-  if (shared !== undefined && (shared === null || typeof shared !== 'object')) throw typeError(`reserveAll() options must be an object, got ${describe(shared)}`);
+  if (shared !== undefined && (shared === null || typeof shared !== 'object'))
+    throw typeError(`reserveAll() options must be an object, got ${describe(shared)}`);
   const requests = services.map((item: unknown) => {
     if (typeof item === 'string') return toRequest(item, (shared ?? {}) as ReserveInput, ctx.env);
     if (item === null || typeof item !== 'object') throw typeError(`reserveAll() takes service names or option objects, got ${describe(item)}`);
@@ -197,11 +196,7 @@ export async function reserveAllIn(ctx: RegistryContext, services: unknown, shar
 }
 
 /** What the commit step decided for a whole batch. */
-type BatchOutcome =
-  | { kind: 'granted'; leases: Lease[] }
-  | { kind: 'taken'; holder: Lease }
-  | { kind: 'busy'; port: number }
-  | { kind: 'again' };
+type BatchOutcome = { kind: 'granted'; leases: Lease[] } | { kind: 'taken'; holder: Lease } | { kind: 'busy'; port: number } | { kind: 'again' };
 
 /**
  * Reserves several leases at once: one lock-free read, one probe pass, one transaction,
@@ -214,7 +209,11 @@ export async function reserveBatch(ctx: RegistryContext, requests: ReserveReques
   if (twice !== undefined) throw typeError(`the same service is asked for twice in one call: ${twice}`);
   const named = (error: unknown, request: ReserveRequest) =>
     requests.length > 1 && request.service !== null && error instanceof PortleaseError && !error.message.includes(request.service)
-      ? new PortleaseError(error.code, `${request.service}: ${error.message}`, { cause: error, ...(error.port === undefined ? {} : { port: error.port }), ...(error.holder === undefined ? {} : { holder: error.holder }) })
+      ? new PortleaseError(error.code, `${request.service}: ${error.message}`, {
+          cause: error,
+          ...(error.port === undefined ? {} : { port: error.port }),
+          ...(error.holder === undefined ? {} : { holder: error.holder }),
+        })
       : error;
   let view = await snapshot(ctx);
   const now = Date.now();
@@ -238,7 +237,16 @@ export async function reserveBatch(ctx: RegistryContext, requests: ReserveReques
       else for (const port of leasedBy.keys()) blocked.add(port);
       const sticky = request.key === undefined ? undefined : view.sticky.find((entry) => entry.key === request.key)?.port;
       const others = new Set(view.sticky.filter((entry) => entry.key !== request.key).map((entry) => entry.port));
-      for (const port of candidates({ range: request.range, exact: request.exact, prefer: request.prefer, key: request.key, sticky, blocked, reserved: others, random: Math.random() })) {
+      for (const port of candidates({
+        range: request.range,
+        exact: request.exact,
+        prefer: request.prefer,
+        key: request.key,
+        sticky,
+        blocked,
+        reserved: others,
+        random: Math.random(),
+      })) {
         if (request.claim || (await probePort(port)).free) {
           chosen.set(index, port);
           break;

@@ -34,10 +34,8 @@ export function emptyRegistry(): RegistryData {
 /** Why a parsed file is not a registry this build can use. */
 export type Invalid = { kind: 'corrupt'; reason: string } | { kind: 'future'; schema: number };
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-const isPort = (value: unknown): value is number =>
-  typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 65535;
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isPort = (value: unknown): value is number => typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 65535;
 const isCount = (value: unknown): value is number => typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 const isNullableString = (value: unknown) => value === null || typeof value === 'string';
 // What toISOString() writes. A regular expression: Date.parse on every lease was most of

@@ -37,6 +37,7 @@
  * is the backup, and it is never deleted before a newer one is durable.
  */
 import { randomBytes } from 'node:crypto';
+import type { BigIntStats } from 'node:fs';
 import { join } from 'node:path';
 import { Low, type Adapter } from 'lowdb';
 import { cache } from './cache.js';
@@ -201,9 +202,13 @@ async function loadLegacy(paths: RegistryPaths): Promise<Loaded> {
   }
   // Never silently emptied: a garbled old registry is refused like a garbled revision.
   if (reasons.length > 0) {
-    throw new PortleaseError('E_REGISTRY_CORRUPT', `${reasons.join('; ')}. Move it aside (mv ${paths.legacy} ${paths.legacy}.broken) to start an empty registry.`, {
-      file: paths.legacy,
-    });
+    throw new PortleaseError(
+      'E_REGISTRY_CORRUPT',
+      `${reasons.join('; ')}. Move it aside (mv ${paths.legacy} ${paths.legacy}.broken) to start an empty registry.`,
+      {
+        file: paths.legacy,
+      },
+    );
   }
   return { data: emptyRegistry(), base: 0, file: null, recovered: null, skipped: [], bytes: null };
 }
@@ -245,7 +250,7 @@ export function forgetDir(dir: string): void {
 
 async function checkDir(dir: string): Promise<void> {
   try {
-    let stat;
+    let stat: BigIntStats;
     try {
       stat = await io.lstat(dir);
     } catch (error) {
@@ -262,7 +267,9 @@ async function checkDir(dir: string): Promise<void> {
     const sticky = (Number(stat.mode) & 0o1000) !== 0;
     const uid = process.getuid?.();
     if (!sticky && uid !== undefined && uid !== 0 && Number(stat.uid) !== uid) {
-      throw new PortleaseError('E_PERMISSION', `${dir} belongs to another user (uid ${stat.uid}). Set PORTLEASE_HOME to a directory of your own.`, { file: dir });
+      throw new PortleaseError('E_PERMISSION', `${dir} belongs to another user (uid ${stat.uid}). Set PORTLEASE_HOME to a directory of your own.`, {
+        file: dir,
+      });
     }
     if (POSIX_MODES && (Number(stat.mode) & 0o022) !== 0 && !sticky) {
       throw new PortleaseError(
@@ -318,7 +325,11 @@ export async function commit(paths: RegistryPaths, loaded: Loaded, data: Registr
   );
   const certain = await held();
   // A passed-over writer must see the listing; the others list only now and then, to prune.
-  const after = !certain ? await listingToConfirm(paths, target) : rev % PRUNE_BATCH === 0 || loaded.skipped.length > 0 ? await listing(paths).catch(() => null) : null;
+  const after = !certain
+    ? await listingToConfirm(paths, target)
+    : rev % PRUNE_BATCH === 0 || loaded.skipped.length > 0
+      ? await listing(paths).catch(() => null)
+      : null;
   if (!certain && after!.revisions[0]! > rev && !(await descends(paths, after!.revisions, rev, token))) {
     await io.unlink(target).catch(() => {});
     throw new CommitConflict();
@@ -374,7 +385,7 @@ async function tidy(paths: RegistryPaths, after: Listing, rev: number, loaded: L
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   // A hard link under a name that is no revision: the bad bytes stay for a post-mortem.
   for (const file of loaded.skipped) await io.link(file, `${file}.corrupt-${stamp}`).catch(() => {});
-  const base = loaded.file !== null && loaded.file.startsWith(paths.registry) ? loaded.data.rev : null;
+  const base = loaded.file?.startsWith(paths.registry) ? loaded.data.rev : null;
   for (const gone of prunable(after.revisions, rev, base)) {
     await io.unlink(join(paths.registry, revisionName(gone))).catch((error: unknown) => {
       if (codeOf(error) !== 'ENOENT') trouble.push(`prune rev ${gone}: ${codeOf(error)}`);

@@ -24,7 +24,11 @@ export const DEFAULT_INSTANCE = 'default';
  */
 export function dnsLabel(name: string): string | undefined {
   const ascii = name.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase();
-  const label = ascii.replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63).replace(/-+$/, '');
+  const label = ascii
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 63)
+    .replace(/-+$/, '');
   return label === '' ? undefined : label;
 }
 
@@ -111,6 +115,12 @@ export function routePathProblem(path: string): string | undefined {
   if (path === '/') return undefined;
   if (path.endsWith('/')) return 'it ends with /';
   if (!ROUTE_PATH.test(path)) return 'it holds characters outside a URL path (?, #, spaces, …)';
-  if (path.slice(1).split('/').some((segment) => segment === '.' || segment === '..' || segment === '')) return 'it has an empty, . or .. segment';
+  if (
+    path
+      .slice(1)
+      .split('/')
+      .some((segment) => segment === '.' || segment === '..' || segment === '')
+  )
+    return 'it has an empty, . or .. segment';
   return undefined;
 }

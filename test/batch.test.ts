@@ -5,7 +5,10 @@ import { isPortleaseError, openRegistry, release, reserveAll } from '../src/inde
 import { bindOn, FIXTURES, freeRun, registryData, startNode, tempHome } from './helpers.js';
 
 const scope = { app: 'shop', instance: 'main' };
-const revisions = (home: string) => readdirSync(`${home}/registry`).filter((name) => name.startsWith('rev-')).sort();
+const revisions = (home: string) =>
+  readdirSync(`${home}/registry`)
+    .filter((name) => name.startsWith('rev-'))
+    .sort();
 
 describe('reserveAll()', () => {
   it('reserves every service in one commit, in the order asked, on distinct ports, sticky as one by one', async () => {

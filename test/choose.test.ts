@@ -8,7 +8,7 @@ describe('candidates', () => {
     const start = hashPort('a/b/c', base.range);
     const order = [...candidates({ ...base, key: 'a/b/c', sticky: 105 })];
     expect(order[0]).toBe(105);
-    expect(order[1]).toBe(start === 105 ? (start - 100 + 1) % 10 + 100 : start);
+    expect(order[1]).toBe(start === 105 ? ((start - 100 + 1) % 10) + 100 : start);
     expect(new Set(order).size).toBe(10);
   });
 
@@ -39,4 +39,3 @@ describe('hashPort golden values', () => {
     expect(hashPort(key, [20000, 29999])).toBe(port);
   });
 });
-

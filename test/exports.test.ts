@@ -6,7 +6,25 @@ import { describe, expect, it } from 'vitest';
 import { ROOT } from './helpers.js';
 
 const ENTRIES: Record<string, string[]> = {
-  'index.js': ['PortleaseError', 'checkPort', 'getOsFreePort', 'inspect', 'isPortleaseError', 'list', 'listen', 'lookup', 'openRegistry', 'prune', 'release', 'renew', 'reserve', 'reserveAll', 'urlOf', 'waitFor', 'withPort'],
+  'index.js': [
+    'PortleaseError',
+    'checkPort',
+    'getOsFreePort',
+    'inspect',
+    'isPortleaseError',
+    'list',
+    'listen',
+    'lookup',
+    'openRegistry',
+    'prune',
+    'release',
+    'renew',
+    'reserve',
+    'reserveAll',
+    'urlOf',
+    'waitFor',
+    'withPort',
+  ],
   'http.js': ['DEFAULT_SERVE_HOST', 'DEFAULT_SERVE_PORT', 'serve'],
   'testing/vitest.js': ['port', 'workerLease', 'workerPort'],
   'testing/vitest-setup.js': ['setupPorts'],

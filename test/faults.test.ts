@@ -35,47 +35,57 @@ describe('a fault at every file-system call (tagged: crash)', () => {
   it.each([
     ['a write', false],
     ['a recovery from an unreadable newest revision', true],
-  ])('%s', async (what, corrupt) => {
-    const seeded = await seed(corrupt as boolean);
-    // What the next reader must find at least: the newest readable revision's leases.
-    const base = corrupt ? ['db'] : ['cache', 'db'];
-    const counting = tempHome();
-    cpSync(seeded, counting, { recursive: true });
-    const counted = await runFaulted(counting, 'count');
-    const [, total, names] = /PORTLEASE_FAULT_CALLS (\d+) (\S+)/.exec(counted.result.stderr) ?? [];
-    const points = Number(total);
-    expect(points).toBeGreaterThan(10);
-    const tally = { ok: 0, error: 0, killed: 0 };
-    // The recoveries this process makes warn: expected here, so collected instead of printed.
-    const warnings = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
-    for (let at = 1; at <= points; at++) {
-      for (const action of ACTIONS) {
-        const home = tempHome();
-        cpSync(seeded, home, { recursive: true });
-        const { result, outcome } = await runFaulted(home, `${at}:${action}`);
-        const where = `${what}, call ${at} (${names!.split(',')[at - 1]}), ${action}`;
-        const registry = openRegistry({ home, lock: { deadline: 3000 } });
-        const services = (await registry.list()).map((lease) => lease.service).sort();
-        // The last or the previous committed state: never less than what was there.
-        expect(services.filter((service) => service !== 'web'), where).toEqual(base);
-        if (result.signal === 'SIGKILL') tally.killed += 1;
-        else if (outcome?.ok !== undefined) {
-          tally.ok += 1;
-          expect(services, `${where}: success was reported`).toContain('web');
-        } else {
-          tally.error += 1;
-          expect(outcome?.code, where).toMatch(/^E_(STORAGE|PERMISSION)$/);
-          expect(services, `${where}: an error was reported`).not.toContain('web');
+  ])(
+    '%s',
+    async (what, corrupt) => {
+      const seeded = await seed(corrupt as boolean);
+      // What the next reader must find at least: the newest readable revision's leases.
+      const base = corrupt ? ['db'] : ['cache', 'db'];
+      const counting = tempHome();
+      cpSync(seeded, counting, { recursive: true });
+      const counted = await runFaulted(counting, 'count');
+      const [, total, names] = /PORTLEASE_FAULT_CALLS (\d+) (\S+)/.exec(counted.result.stderr) ?? [];
+      const points = Number(total);
+      expect(points).toBeGreaterThan(10);
+      const tally = { ok: 0, error: 0, killed: 0 };
+      // The recoveries this process makes warn: expected here, so collected instead of printed.
+      const warnings = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
+      for (let at = 1; at <= points; at++) {
+        for (const action of ACTIONS) {
+          const home = tempHome();
+          cpSync(seeded, home, { recursive: true });
+          const { result, outcome } = await runFaulted(home, `${at}:${action}`);
+          const where = `${what}, call ${at} (${names!.split(',')[at - 1]}), ${action}`;
+          const registry = openRegistry({ home, lock: { deadline: 3000 } });
+          const services = (await registry.list()).map((lease) => lease.service).sort();
+          // The last or the previous committed state: never less than what was there.
+          expect(
+            services.filter((service) => service !== 'web'),
+            where,
+          ).toEqual(base);
+          if (result.signal === 'SIGKILL') tally.killed += 1;
+          else if (outcome?.ok !== undefined) {
+            tally.ok += 1;
+            expect(services, `${where}: success was reported`).toContain('web');
+          } else {
+            tally.error += 1;
+            expect(outcome?.code, where).toMatch(/^E_(STORAGE|PERMISSION)$/);
+            expect(services, `${where}: an error was reported`).not.toContain('web');
+          }
+          const next = await registry.reserve('next', scope).catch((error: unknown) => error);
+          expect(isPortleaseError(next) ? `${next.code}: ${next.message}` : 'ok', where).toBe('ok');
+          // The commits that list the directory (every fourth) sweep a dead writer's temp file.
+          for (let i = 0; i < 4; i++) await (await registry.reserve({ label: `sweep${i}` })).release();
+          expect(
+            readdirSync(join(home, 'registry')).filter((name) => name.startsWith('.tmp-')),
+            where,
+          ).toEqual([]);
         }
-        const next = await registry.reserve('next', scope).catch((error: unknown) => error);
-        expect(isPortleaseError(next) ? `${next.code}: ${next.message}` : 'ok', where).toBe('ok');
-        // The commits that list the directory (every fourth) sweep a dead writer's temp file.
-        for (let i = 0; i < 4; i++) await (await registry.reserve({ label: `sweep${i}` })).release();
-        expect(readdirSync(join(home, 'registry')).filter((name) => name.startsWith('.tmp-')), where).toEqual([]);
       }
-    }
-    for (const [message] of warnings.mock.calls) expect(String(message)).toMatch(/is unreadable|cleaning up failed/);
-    warnings.mockRestore();
-    console.log(`${what}: ${points} file-system calls × ${ACTIONS.length} faults = ${points * ACTIONS.length} injections`, JSON.stringify(tally));
-  }, 600_000);
+      for (const [message] of warnings.mock.calls) expect(String(message)).toMatch(/is unreadable|cleaning up failed/);
+      warnings.mockRestore();
+      console.log(`${what}: ${points} file-system calls × ${ACTIONS.length} faults = ${points * ACTIONS.length} injections`, JSON.stringify(tally));
+    },
+    600_000,
+  );
 });

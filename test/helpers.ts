@@ -128,7 +128,15 @@ export function registryFile(home: string): string {
 }
 
 /** The registry in `home` as stored in its newest revision. */
-export function registryData<T = { rev: number; nextId: number; lineage?: string[]; leases: Array<{ id: number; port: number; service: string | null }>; sticky: Array<{ key: string; port: number }> }>(home: string): T {
+export function registryData<
+  T = {
+    rev: number;
+    nextId: number;
+    lineage?: string[];
+    leases: Array<{ id: number; port: number; service: string | null }>;
+    sticky: Array<{ key: string; port: number }>;
+  },
+>(home: string): T {
   return JSON.parse(readFileSync(registryFile(home), 'utf8')) as T;
 }
 
@@ -188,3 +196,6 @@ export function captureWarnings(code: string): string[] {
   onCleanup(() => spy.mockRestore());
   return captured;
 }
+
+/** The four names of issue 10, which port-registry accepts: a branch, a space, non-ASCII, HTML metacharacters. */
+export const ODD_NAMES = ['feature/login', 'my app', 'café', 'a<&>b'] as const;

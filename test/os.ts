@@ -17,5 +17,7 @@ export const NEEDS = {
   modes: os === 'win32' ? 'Windows has no POSIX file modes (its ACLs decide) and needs a privilege for symlinks' : undefined,
   /** A boot id that is part of owner identity. */
   bootId:
-    os === 'win32' ? "Windows' LastBootUpTime moves with the clock, so it is not part of the identity: a previous boot's owner is told by its absolute start time (test/platform/owner-rules.test.ts)" : undefined,
+    os === 'win32'
+      ? "Windows' LastBootUpTime moves with the clock, so it is not part of the identity: a previous boot's owner is told by its absolute start time (test/platform/owner-rules.test.ts)"
+      : undefined,
 } as const;

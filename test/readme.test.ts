@@ -36,7 +36,11 @@ beforeAll(() => {
   mkdirSync(join(modules, '.bin'), { recursive: true });
   // The tarball, exactly as npm would publish it (dist/ is fresh: `npm test` builds first).
   // stderr piped: npm's notices (the file list) are not the test's business.
-  const pack = execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const pack = execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const packed = JSON.parse(pack) as [{ filename: string }];
   mkdirSync(join(modules, 'portlease'));
   execFileSync('tar', ['-xzf', join(work, packed[0].filename), '-C', join(modules, 'portlease'), '--strip-components=1']);
@@ -69,7 +73,11 @@ beforeAll(() => {
 afterAll(() => {
   // A snippet may have started `portlease serve --detach`: stop it, or it outlives the run
   // and holds port 51234 (the next run's snippet would find it taken).
-  spawnSync(process.execPath, [join(project, 'node_modules', 'portlease', 'dist', 'cli', 'bin.js'), 'serve', '--stop'], { env, stdio: 'ignore', timeout: 15_000 });
+  spawnSync(process.execPath, [join(project, 'node_modules', 'portlease', 'dist', 'cli', 'bin.js'), 'serve', '--stop'], {
+    env,
+    stdio: 'ignore',
+    timeout: 15_000,
+  });
   rmSync(work, { recursive: true, force: true });
 });
 
@@ -139,11 +147,11 @@ function suite(file: string): void {
           mkdirSync(dirname(path), { recursive: true });
           writeFileSync(path, block.code);
           written.push(path);
-          if (action.then === undefined) return;
-          last = await run(action.then, 'sh');
+          if (action.command === undefined) return;
+          last = await run(action.command, 'sh');
           for (const done of written) rmSync(done, { force: true });
           written = [];
-          expect(last.code, `${name(block)}: \`${action.then}\` failed:\n${last.output}`).toBe(0);
+          expect(last.code, `${name(block)}: \`${action.command}\` failed:\n${last.output}`).toBe(0);
           return;
         }
         default:

@@ -1,7 +1,7 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isPortleaseError, openRegistry, PortleaseError, type Lease } from '../src/index.js';
+import { isPortleaseError, openRegistry, type PortleaseError, type Lease } from '../src/index.js';
 import { DEFAULT_RANGE } from '../src/defaults.js';
 import { hashPort } from '../src/choose.js';
 import { FIXTURES, bindOn, freeRun, portOf, registryData, startNode, tempHome, waitForLine } from './helpers.js';
@@ -43,7 +43,9 @@ describe('named leases', () => {
     const home = tempHome();
     const child = startNode(`${FIXTURES}/hold.mjs`, [home, 'api'], { PORTLEASE_APP: 'shop', PORTLEASE_INSTANCE: 'main' });
     const [held] = JSON.parse(await waitForLine(child, /^\[/)) as Lease[];
-    const error = await openRegistry({ home }).reserve('api', scope).catch((caught: unknown) => caught);
+    const error = await openRegistry({ home })
+      .reserve('api', scope)
+      .catch((caught: unknown) => caught);
     expect(isPortleaseError(error, 'E_SERVICE_LEASED')).toBe(true);
     expect((error as PortleaseError).holder).toMatchObject({ id: held!.id, port: held!.port, owner: { pid: child.pid } });
     expect((error as Error).message).toContain(`process ${child.pid}`);

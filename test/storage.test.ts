@@ -1,6 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  truncateSync,
+  unlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isPortleaseError, openRegistry, type Registry } from '../src/index.js';
@@ -18,7 +31,10 @@ async function seeded(): Promise<{ registry: Registry; newest: string }> {
   return { registry, newest: registryFile(registry.home) };
 }
 
-const revisions = (registry: Registry) => readdirSync(registry.file).filter((name) => /^rev-\d+\.json$/.test(name)).sort();
+const revisions = (registry: Registry) =>
+  readdirSync(registry.file)
+    .filter((name) => /^rev-\d+\.json$/.test(name))
+    .sort();
 
 const lease = { id: 1, port: 21000, app: 'a', instance: 'i', service: 's', owner: null, expiresAt: null, createdAt: '2026-01-01T00:00:00.000Z' };
 const wrap = (leases: unknown[], extra: object = {}) => JSON.stringify({ schema: 1, rev: 2, nextId: 9, leases, sticky: [], ...extra });
@@ -263,7 +279,10 @@ describe.skipIf(NEEDS.modes)('homes and file-system tricks', () => {
   it('refuses to write in a home that others can write to, and changes nothing there', async () => {
     const home = tempHome();
     chmodSync(home, 0o777);
-    await expect(openRegistry({ home }).reserve('x', scope)).rejects.toMatchObject({ code: 'E_PERMISSION', message: expect.stringMatching(/writable by other users/) });
+    await expect(openRegistry({ home }).reserve('x', scope)).rejects.toMatchObject({
+      code: 'E_PERMISSION',
+      message: expect.stringMatching(/writable by other users/),
+    });
     expect(statSync(home).mode & 0o7777).toBe(0o777);
     expect(readdirSync(home)).toEqual([]);
   });

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { openRegistry } from '../src/index.js';
 import { FIXTURES, registryData, startNode, tempHome } from './helpers.js';
 
 interface AuditLine {
@@ -45,7 +44,10 @@ async function churn(processes: number, ops: number, env: Record<string, string>
     expect(result.code, result.stderr).toBe(0);
     return JSON.parse(result.stdout) as { granted: number; unbindable: number; errors: string[] };
   });
-  const lines = readFileSync(log, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as AuditLine);
+  const lines = readFileSync(log, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as AuditLine);
   const live = replay(lines);
   const final = registryData(home);
   expect(final.rev).toBe(lines.at(-1)!.rev);

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openRegistry } from '../src/index.js';
@@ -21,21 +21,27 @@ describe('bad input is refused before any I/O', () => {
 
   it.each(badNames)('service name %#', async (name) => {
     const home = join(tempHome(), 'never-created');
-    const error = await openRegistry({ home }).reserve(name as string).catch((caught: unknown) => caught);
+    const error = await openRegistry({ home })
+      .reserve(name as string)
+      .catch((caught: unknown) => caught);
     expect(error instanceof TypeError || error instanceof RangeError).toBe(true);
     expect(existsSync(home)).toBe(false);
   });
 
   it.each(badTtls)('ttl %s', async (ttl) => {
     const home = join(tempHome(), 'never-created');
-    const error = await openRegistry({ home }).reserve('web', { ttl: ttl as number }).catch((caught: unknown) => caught);
+    const error = await openRegistry({ home })
+      .reserve('web', { ttl: ttl as number })
+      .catch((caught: unknown) => caught);
     expect(error instanceof TypeError || error instanceof RangeError).toBe(true);
     expect(existsSync(home)).toBe(false);
   });
 
   it.each(badRanges)('range %j', async (range) => {
     const home = join(tempHome(), 'never-created');
-    const error = await openRegistry({ home }).reserve('web', { range: range as string }).catch((caught: unknown) => caught);
+    const error = await openRegistry({ home })
+      .reserve('web', { range: range as string })
+      .catch((caught: unknown) => caught);
     expect(error instanceof TypeError || error instanceof RangeError).toBe(true);
     expect(existsSync(home)).toBe(false);
   });

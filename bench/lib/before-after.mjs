@@ -41,7 +41,11 @@ export function coreHeadline({ single, concurrent, breakdown }) {
   const eight = concurrent.find((row) => row.n === 8);
   const small = breakdown.find((row) => row.size === 10);
   const large = breakdown.find((row) => row.size === 10_000);
-  const fsyncs = small ? Object.entries(small.calls).filter(([label]) => label.startsWith('fsync')).reduce((sum, [, entry]) => sum + entry.calls, 0) : NaN;
+  const fsyncs = small
+    ? Object.entries(small.calls)
+        .filter(([label]) => label.startsWith('fsync'))
+        .reduce((sum, [, entry]) => sum + entry.calls, 0)
+    : NaN;
   return {
     reserve: base?.pl.reserve.median,
     durable: base?.durable.write.median,
@@ -55,13 +59,20 @@ export function coreHeadline({ single, concurrent, breakdown }) {
       reserveP99: eight.pl.reserve.p99,
       durableP99: eight.durable.write.p99,
     },
-    big: big && { reserve: big.pl.reserve.median, cold: big.cold.reserve.median, durable: big.durable.write.median, coldRead: large?.read.median, parse: large?.parse.median },
+    big: big && {
+      reserve: big.pl.reserve.median,
+      cold: big.cold.reserve.median,
+      durable: big.durable.write.median,
+      coldRead: large?.read.median,
+      parse: large?.parse.median,
+    },
   };
 }
 
 const pct = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${Math.round((100 * a) / b)}%` : 'n/a');
 const num = (value) => (Number.isFinite(value) ? (Number.isInteger(value) ? String(value) : value.toFixed(1)) : 'n/a');
-const recoveryCell = (entry, kills) => (entry ? `${ms(entry.median)} ms median, ${ms(entry.max)} max (${entry.runs} of ${kills} kills)` : `none of ${kills} kills`);
+const recoveryCell = (entry, kills) =>
+  entry ? `${ms(entry.median)} ms median, ${ms(entry.max)} max (${entry.runs} of ${kills} kills)` : `none of ${kills} kills`;
 
 /** The markdown section. `headline`: { core?, recovery? } as left by the modules; `quick`: a smoke test. */
 export function beforeAfterSection(headline, { quick }) {
@@ -73,7 +84,9 @@ export function beforeAfterSection(headline, { quick }) {
   rows.push([
     'single-process reserve median, 10 leases',
     `${ms(p.reserve)} ms = **${p.vsDurable}** durable floor (${ms(p.durable)} ms), ${p.vsPlain} plain floor (${ms(p.plain)} ms)`,
-    c ? `${ms(c.reserve)} ms = **${ratio(c.reserve, c.durable)}** durable floor (${ms(c.durable)} ms), ${ratio(c.reserve, c.plain)} plain floor (${ms(c.plain)} ms)` : notRun,
+    c
+      ? `${ms(c.reserve)} ms = **${ratio(c.reserve, c.durable)}** durable floor (${ms(c.durable)} ms), ${ratio(c.reserve, c.plain)} plain floor (${ms(c.plain)} ms)`
+      : notRun,
   ]);
   rows.push([
     'filesystem calls per write (10 leases; floor: 8 with 1 fsync)',
@@ -83,7 +96,9 @@ export function beforeAfterSection(headline, { quick }) {
   rows.push([
     '8 processes at once: throughput',
     `${int(p.eight.opsPerSec)} writes/s = **${pct(p.eight.opsPerSec, p.eight.durableOpsPerSec)}** of durable floor (${int(p.eight.durableOpsPerSec)}/s), ${pct(p.eight.opsPerSec, p.eight.plainOpsPerSec)} of plain floor`,
-    c?.eight ? `${int(c.eight.opsPerSec)} writes/s = **${pct(c.eight.opsPerSec, c.eight.durableOpsPerSec)}** of durable floor (${int(c.eight.durableOpsPerSec)}/s), ${pct(c.eight.opsPerSec, c.eight.plainOpsPerSec)} of plain floor` : notRun,
+    c?.eight
+      ? `${int(c.eight.opsPerSec)} writes/s = **${pct(c.eight.opsPerSec, c.eight.durableOpsPerSec)}** of durable floor (${int(c.eight.durableOpsPerSec)}/s), ${pct(c.eight.opsPerSec, c.eight.plainOpsPerSec)} of plain floor`
+      : notRun,
   ]);
   rows.push([
     '8 processes at once: reserve p99',
@@ -98,7 +113,9 @@ export function beforeAfterSection(headline, { quick }) {
   rows.push([
     '10,000-lease cold reserve median (another process wrote in between)',
     `${ms(p.big.cold)} ms — not really cold: the file's mtime was changed, but the cache compares bytes, so it still answered (a "cold" read took ${ms(p.big.coldRead)} ms, less than \`JSON.parse\` alone, ${ms(p.big.parse)} ms)`,
-    c?.big ? `${ms(c.big.cold)} ms — a new revision committed by hand before each, which the cache has never seen (cold read ${ms(c.big.coldRead)} ms, \`JSON.parse\` alone ${ms(c.big.parse)} ms)` : notRun,
+    c?.big
+      ? `${ms(c.big.cold)} ms — a new revision committed by hand before each, which the cache has never seen (cold read ${ms(c.big.coldRead)} ms, \`JSON.parse\` alone ${ms(c.big.parse)} ms)`
+      : notRun,
   ]);
   const pr = p.recovery;
   rows.push([
@@ -116,11 +133,7 @@ export function beforeAfterSection(headline, { quick }) {
     `${ms(pr.unknownHolder.median)} ms median (${pr.unknownHolder.runs} of ${pr.kills} kills, between the mkdir and the holder record); made on purpose: ${(pr.unknownOnPurposeMs / 1000).toFixed(2)} s`,
     r ? `cannot happen (the lock appears with its holder's name in one \`rename\`); an empty \`registry.lock/\` made on purpose: ${ms(r.emptyMs)} ms` : notRun,
   ]);
-  rows.push([
-    'recovery, holder alive but silent (stopped)',
-    'not measured',
-    r ? `${(r.stopMs / 1000).toFixed(2)} s (stale time 10 s)` : notRun,
-  ]);
+  rows.push(['recovery, holder alive but silent (stopped)', 'not measured', r ? `${(r.stopMs / 1000).toFixed(2)} s (stale time 10 s)` : notRun]);
   return [
     '## Before / after the compare-and-swap commit',
     '',

@@ -21,7 +21,12 @@ import { commitAsAnotherProcess, floorCycle, newestRevision, now, portleaseCycle
  * `::` (IPv6 only), `0.0.0.0`, `127.0.0.1` and `::1` in turn, as portlease does before a grant.
  */
 async function probePort(port) {
-  for (const [host, ipv6Only] of [['::', true], ['0.0.0.0', false], ['127.0.0.1', false], ['::1', false]]) {
+  for (const [host, ipv6Only] of [
+    ['::', true],
+    ['0.0.0.0', false],
+    ['127.0.0.1', false],
+    ['::1', false],
+  ]) {
     const free = await new Promise((resolve) => {
       const server = createServer();
       server.once('error', (error) => resolve(error.code === 'EADDRNOTAVAIL' || error.code === 'EAFNOSUPPORT'));

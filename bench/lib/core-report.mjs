@@ -6,7 +6,9 @@ import { int, ms, ratio, table } from './stats.mjs';
 /** Sum of calls and ms over labels that match `test` (a prefix string or a RegExp). */
 function pick(calls, test) {
   const match = typeof test === 'string' ? (label) => label.startsWith(test) : (label) => test.test(label);
-  return Object.entries(calls).filter(([label]) => match(label)).reduce((acc, [, entry]) => ({ calls: acc.calls + entry.calls, ms: acc.ms + entry.ms }), { calls: 0, ms: 0 });
+  return Object.entries(calls)
+    .filter(([label]) => match(label))
+    .reduce((acc, [, entry]) => ({ calls: acc.calls + entry.calls, ms: acc.ms + entry.ms }), { calls: 0, ms: 0 });
 }
 
 /** One attempt to take portlease's lock: the rename of the staging directory (src/lock.ts). */
@@ -21,7 +23,10 @@ const REVISION_READ = /^open rev-\*\.json$/;
  */
 const STEPS = [
   ['home and registry directory checks (`lstat` ×2)', /^(lstat|mkdir|chmod) (\(home\)|registry\/)$/],
-  ['lock: stage `mkdir` ×2, `rename` onto `registry.lock`, release `rmdir` ×2 (+ looking at a holder under contention)', /^(mkdir|rmdir|lstat|utimes) (\.lock-\*|h\.\*|registry\.lock)$|^rename \.lock-\* → |^readdir (registry\.lock|\(home\))$/],
+  [
+    'lock: stage `mkdir` ×2, `rename` onto `registry.lock`, release `rmdir` ×2 (+ looking at a holder under contention)',
+    /^(mkdir|rmdir|lstat|utimes) (\.lock-\*|h\.\*|registry\.lock)$|^rename \.lock-\* → |^readdir (registry\.lock|\(home\))$/,
+  ],
   ['listings of `registry/` (before and after each read, after each commit)', /^readdir registry\/$/],
   ['reading the newest revision (open, fstat, read, close)', /^(open|handle\.stat|handle\.read|close) rev-\*\.json$/],
   ['temp file: create, write, fchmod, fsync, close; unlink after the commit', /\.tmp-\*$/],
@@ -35,7 +40,7 @@ export function steps(row) {
   const seen = new Set();
   const out = STEPS.map(([name, test]) => {
     const labels = Object.keys(row.calls).filter((label) => !seen.has(label) && test.test(label));
-    labels.forEach((label) => seen.add(label));
+    for (const label of labels) seen.add(label);
     const sum = labels.reduce((acc, label) => ({ calls: acc.calls + row.calls[label].calls, ms: acc.ms + row.calls[label].ms }), { calls: 0, ms: 0 });
     return { name, calls: sum.calls / 2, ms: sum.ms / 2 };
   });
@@ -69,12 +74,12 @@ export function report({ plan, quick, single, concurrent, getPort, breakdown, co
       'Definitions. **Reserve** = `openRegistry({home}).reserve({ range: [20000, 29999] })` (anonymous, owned by the calling',
       'process, the test-helper case): a lock-free read of the newest revision, an OS probe of the candidate port on `::`,',
       '`0.0.0.0`, `127.0.0.1`, `::1`, then one locked transaction: take the lock (a staging directory `.lock-<pid>-<token>/`',
-      'holding the holder\'s entry `h.<pid>.…`, `mkdir` ×2, then `rename` onto `registry.lock/`), read the newest revision',
+      "holding the holder's entry `h.<pid>.…`, `mkdir` ×2, then `rename` onto `registry.lock/`), read the newest revision",
       '(listing of `registry/`, read, listing again) and validate it, then commit a new revision: temp file `.tmp-<pid>-<hex>`',
       'written + fsynced, **`link`ed to `rev-<N+1>.json`** (the compare-and-swap: it fails if another writer made that name',
       'first), directory fsync, temp unlinked, listing + pruning of old revisions in batches; release the lock (`rmdir` ×2).',
       '**Release** = `lease.release()`, one locked transaction without a probe. The registry is a real one of the current',
-      'format: `registry/rev-000000000001.json` at the start (0.1\'s `registry.json` would only be read to migrate it).',
+      "format: `registry/rev-000000000001.json` at the start (0.1's `registry.json` would only be read to migrate it).",
       '**Floor write** = `mkdir` lock, `readFile` + `JSON.parse`, change, `JSON.stringify` + write, `rmdir`, on one',
       '`registry.json` holding the same leases, waiting for the lock the way portlease does (1 ms + jitter of up to',
       `${wait.cap} ms as in ${wait.from}, shrinking by 1 ms per attempt). Two floors: *plain* (\`writeFile\` in place, not`,
@@ -125,21 +130,42 @@ export function report({ plan, quick, single, concurrent, getPort, breakdown, co
             ? `CPU on a ${kb(large.bytes)} revision: a cold read + parse + validate costs ${ms(large.read.median)} ms (\`JSON.parse\` alone ${ms(large.parse.median)} ms); in one process a revision was read ${count(pick(large.calls, REVISION_READ).calls)} times per reserve + release (bytes compared with what this process wrote last, then not parsed again); each write stringifies the registry (${ms(large.stringify.median)} ms) and writes it whole as a new revision`
             : '',
         ],
-        ['0 duplicates for portlease (8 × 20 ports)', `${pl.duplicates} duplicates, ${pl.errors.length} errors`, status(pl.duplicates === 0 && pl.errors.length === 0), ''],
+        [
+          '0 duplicates for portlease (8 × 20 ports)',
+          `${pl.duplicates} duplicates, ${pl.errors.length} errors`,
+          status(pl.duplicates === 0 && pl.errors.length === 0),
+          '',
+        ],
       ],
     ),
   );
   out.push('');
-  out.push(`Against get-port (per call, preferred range): reserve median is ${ratio(reserveMedian, getPort.range.median)} get-port's ${ms(getPort.range.median)} ms (${ratio(reserveMedian, getPort.os.median)} its ${ms(getPort.os.median)} ms without a preference) — get-port writes nothing and coordinates nothing across processes.`);
+  out.push(
+    `Against get-port (per call, preferred range): reserve median is ${ratio(reserveMedian, getPort.range.median)} get-port's ${ms(getPort.range.median)} ms (${ratio(reserveMedian, getPort.os.median)} its ${ms(getPort.os.median)} ms without a preference) — get-port writes nothing and coordinates nothing across processes.`,
+  );
   out.push('');
 
   out.push('### (a) One process, by registry size');
   out.push('');
-  out.push('*Cold*: before each reserve (untimed), another process\'s commit is imitated: the newest revision is copied to `rev-<N+1>.json` with rev + 1 and one more commit token, as happens when other processes write the registry between two calls of this one. The reserve then reads a revision this process has never seen, so its cache (which compares a revision file\'s bytes) cannot answer.');
+  out.push(
+    "*Cold*: before each reserve (untimed), another process's commit is imitated: the newest revision is copied to `rev-<N+1>.json` with rev + 1 and one more commit token, as happens when other processes write the registry between two calls of this one. The reserve then reads a revision this process has never seen, so its cache (which compares a revision file's bytes) cannot answer.",
+  );
   out.push('');
   out.push(
     table(
-      ['leases', 'revision file', 'cycles', 'reserve median / p99', 'release median / p99', 'reserve+release median / p99', 'cold reserve median / p99', 'floor plain write median', 'floor durable write median', 'reserve ÷ durable floor', 'reserve ÷ plain floor'],
+      [
+        'leases',
+        'revision file',
+        'cycles',
+        'reserve median / p99',
+        'release median / p99',
+        'reserve+release median / p99',
+        'cold reserve median / p99',
+        'floor plain write median',
+        'floor durable write median',
+        'reserve ÷ durable floor',
+        'reserve ÷ plain floor',
+      ],
       single.map((row) => {
         return [
           int(row.size),
@@ -161,11 +187,24 @@ export function report({ plan, quick, single, concurrent, getPort, breakdown, co
 
   out.push('### (b) N processes at once (10-lease registry)');
   out.push('');
-  out.push(`Each process runs ${concurrent[0]?.count} reserve + release cycles (${2 * plan.perProcess} locked writes) as fast as it can; all processes start each phase together (portlease and the floors interleaved in rounds, as above). Throughput = all writes ÷ the summed wall time of the phases (first start to last end). p99 over every write of every process.`);
+  out.push(
+    `Each process runs ${concurrent[0]?.count} reserve + release cycles (${2 * plan.perProcess} locked writes) as fast as it can; all processes start each phase together (portlease and the floors interleaved in rounds, as above). Throughput = all writes ÷ the summed wall time of the phases (first start to last end). p99 over every write of every process.`,
+  );
   out.push('');
   out.push(
     table(
-      ['processes', 'portlease writes/s', 'reserve median / p99', 'release p99', 'floor durable writes/s', 'durable p99', 'floor plain writes/s', 'plain p99', 'portlease ÷ durable floor', 'portlease ÷ plain floor'],
+      [
+        'processes',
+        'portlease writes/s',
+        'reserve median / p99',
+        'release p99',
+        'floor durable writes/s',
+        'durable p99',
+        'floor plain writes/s',
+        'plain p99',
+        'portlease ÷ durable floor',
+        'portlease ÷ plain floor',
+      ],
       concurrent.map((row) => [
         row.n,
         int(row.pl.opsPerSec),
@@ -189,7 +228,13 @@ export function report({ plan, quick, single, concurrent, getPort, breakdown, co
       ['call', 'calls', 'median', 'p99', 'portlease reserve median ÷ this'],
       [
         ['`getPort()` (OS-assigned)', getPort.os.n, `${ms(getPort.os.median)} ms`, `${ms(getPort.os.p99)} ms`, ratio(reserveMedian, getPort.os.median)],
-        ['`getPort({ port: portNumbers(20000, 29999) })`', getPort.range.n, `${ms(getPort.range.median)} ms`, `${ms(getPort.range.p99)} ms`, ratio(reserveMedian, getPort.range.median)],
+        [
+          '`getPort({ port: portNumbers(20000, 29999) })`',
+          getPort.range.n,
+          `${ms(getPort.range.median)} ms`,
+          `${ms(getPort.range.p99)} ms`,
+          ratio(reserveMedian, getPort.range.median),
+        ],
       ],
     ),
   );
@@ -210,7 +255,17 @@ export function report({ plan, quick, single, concurrent, getPort, breakdown, co
   out.push('');
   out.push(
     table(
-      ['library', 'ports handed out', 'distinct', 'duplicates', 'ports given to ≥ 2 processes', 'repeats within one process', 'outside the range', 'errors', 'wall time'],
+      [
+        'library',
+        'ports handed out',
+        'distinct',
+        'duplicates',
+        'ports given to ≥ 2 processes',
+        'repeats within one process',
+        'outside the range',
+        'errors',
+        'wall time',
+      ],
       collisions.map((row) => [
         row.lib,
         row.total,
@@ -273,7 +328,9 @@ function breakdownSection(breakdown) {
   rows.push(['**cycle**', ...breakdown.flatMap((row) => ['', ms(row.cycle.median)])]);
   out.push(table(['call', ...breakdown.flatMap((row) => [`${int(row.size)} leases: calls`, 'ms'])], rows));
   out.push('');
-  out.push('The same calls by step of a write, **per write** (half a cycle; the reserve\'s lock-free read before its transaction is in the listings and the reading rows):');
+  out.push(
+    "The same calls by step of a write, **per write** (half a cycle; the reserve's lock-free read before its transaction is in the listings and the reading rows):",
+  );
   out.push('');
   const grouped = breakdown.map((row) => steps(row));
   out.push(
@@ -296,7 +353,7 @@ function breakdownSection(breakdown) {
         'reserve',
         'release',
         '`probePort()` (4 binds)',
-        'cold read: `list({ port: 1 })` after another process\'s commit (listing ×2 + read + parse + validate)',
+        "cold read: `list({ port: 1 })` after another process's commit (listing ×2 + read + parse + validate)",
         '`JSON.parse` alone',
         '`JSON.stringify` alone',
         'empty transaction: `prune()` with nothing to prune (lock + read + unlock, no commit)',
@@ -345,20 +402,50 @@ function breakdownSection(breakdown) {
 function contentionSection(contention, breakdown, wait) {
   const pl = contention.portlease;
   const floor = contention.durable;
-  const sum = (calls, pick = () => true) => Object.entries(calls).filter(([label]) => pick(label)).reduce((acc, [, entry]) => ({ calls: acc.calls + entry.calls, ms: acc.ms + entry.ms }), { calls: 0, ms: 0 });
+  const sum = (calls, pick = () => true) =>
+    Object.entries(calls)
+      .filter(([label]) => pick(label))
+      .reduce((acc, [, entry]) => ({ calls: acc.calls + entry.calls, ms: acc.ms + entry.ms }), { calls: 0, ms: 0 });
   const plAttempts = pick(pl.calls, LOCK_ATTEMPT).calls / pl.ops;
   const floorAttempts = pick(floor.calls, FLOOR_ATTEMPT).calls / floor.ops;
   const plAll = sum(pl.calls);
   const floorAll = sum(floor.calls);
   const rows = [
-    ['portlease', int(pl.ops), plAttempts.toFixed(1), (plAll.calls / pl.ops).toFixed(1), `${ms(plAll.ms / pl.ops)} ms`, `${ms(pl.write.median)} / ${ms(pl.write.p99)} ms`, int(pl.opsPerSec)],
-    ['durable floor', int(floor.ops), floorAttempts.toFixed(1), (floorAll.calls / floor.ops).toFixed(1), `${ms(floorAll.ms / floor.ops)} ms`, `${ms(floor.write.median)} / ${ms(floor.write.p99)} ms`, int(floor.opsPerSec)],
+    [
+      'portlease',
+      int(pl.ops),
+      plAttempts.toFixed(1),
+      (plAll.calls / pl.ops).toFixed(1),
+      `${ms(plAll.ms / pl.ops)} ms`,
+      `${ms(pl.write.median)} / ${ms(pl.write.p99)} ms`,
+      int(pl.opsPerSec),
+    ],
+    [
+      'durable floor',
+      int(floor.ops),
+      floorAttempts.toFixed(1),
+      (floorAll.calls / floor.ops).toFixed(1),
+      `${ms(floorAll.ms / floor.ops)} ms`,
+      `${ms(floor.write.median)} / ${ms(floor.write.p99)} ms`,
+      int(floor.opsPerSec),
+    ],
   ];
   const uncontended = breakdown.find((row) => row.size === 10);
   return [
     'Under contention (8 processes at once, 10-lease registry, every filesystem call counted in each process; the counting itself slows things a little), per write:',
     '',
-    table(['', 'writes', 'lock attempts per write (portlease: `rename` of its staging dir; floor: `mkdir`)', 'filesystem calls per write', 'time in filesystem calls per write', 'write median / p99', 'writes/s'], rows),
+    table(
+      [
+        '',
+        'writes',
+        'lock attempts per write (portlease: `rename` of its staging dir; floor: `mkdir`)',
+        'filesystem calls per write',
+        'time in filesystem calls per write',
+        'write median / p99',
+        'writes/s',
+      ],
+      rows,
+    ),
     '',
     `A failed portlease attempt is a \`rename\` of its staging directory onto \`registry.lock\` that fails with ENOTEMPTY and, at the first failed attempt and every 4th after it (src/lock.ts), a look at the holder (\`readdir registry.lock\`, \`lstat\` of the holder's entry, a liveness check of its pid): ~${attemptCost(contention, uncontended)} filesystem calls per failed attempt on average, estimated from the counts above against the uncontended ${uncontended ? (uncontended.fsCalls / 2).toFixed(1) : '?'} per write. The staging directory is built once per write (mkdir ×2), not per attempt. A failed floor attempt is one mkdir. Both then sleep 1 ms plus jitter of up to ${wait.cap} ms on the first failed attempt, shrinking by 1 ms per attempt (to 1 ms), so that long waiters poll more often than newcomers. The lock is still not a queue: a process can lose several times in a row, which is what the p99s show.${lost(pl)}`,
   ].join('\n');

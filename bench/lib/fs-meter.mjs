@@ -11,7 +11,24 @@
  */
 import fs from 'node:fs';
 
-const PROMISE_API = ['open', 'readFile', 'writeFile', 'rename', 'rm', 'rmdir', 'unlink', 'link', 'lstat', 'stat', 'mkdir', 'readdir', 'chmod', 'utimes', 'access', 'copyFile'];
+const PROMISE_API = [
+  'open',
+  'readFile',
+  'writeFile',
+  'rename',
+  'rm',
+  'rmdir',
+  'unlink',
+  'link',
+  'lstat',
+  'stat',
+  'mkdir',
+  'readdir',
+  'chmod',
+  'utimes',
+  'access',
+  'copyFile',
+];
 /** Calls whose second argument is a path too (the target): labelled `from → to`. */
 const TWO_PATHS = new Set(['rename', 'link', 'copyFile']);
 const HANDLE_API = ['writeFile', 'readFile', 'sync', 'datasync', 'chmod', 'stat', 'write', 'read'];
@@ -31,8 +48,8 @@ export function fileRole(path) {
   if (!name.includes('.')) return '(home)';
   return name
     .replace(/^rev-\d+\.json/, 'rev-*.json')
-    .replace(/^\.tmp-\d+-[0-9a-f]+$/, '.tmp-*')
-    .replace(/^\.lock-\d+-[0-9a-f]+$/, '.lock-*')
+    .replace(/^\.tmp-\d+-[0-9a-f]+(?:-[0-9a-f]+)?$/, '.tmp-*')
+    .replace(/^\.lock-\d+-[0-9a-f]+(?:-[0-9a-f]+)?$/, '.lock-*')
     .replace(/^h\.\d+\..*$/, 'h.*')
     .replace(/\.corrupt-[0-9TZ-]+$/, '.corrupt-*')
     .replace(/\.\d+-[0-9a-f]+\.tmp$/, '.*.tmp');

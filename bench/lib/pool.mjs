@@ -45,7 +45,7 @@ export async function runPool(n, task, config, options = {}) {
   try {
     const work = (async () => {
       const ready = children.map((child) => next(child, 'ready'));
-      children.forEach((child, index) => child.send({ type: 'setup', task, config: config(index) }));
+      for (const [index, child] of children.entries()) child.send({ type: 'setup', task, config: config(index) });
       await Promise.all(ready);
       const phases = options.phases ?? [undefined];
       const done = [];

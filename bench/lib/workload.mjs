@@ -122,7 +122,11 @@ export async function commitAsAnotherProcess(dir) {
   }
   // Prune as a committing process would (src/storage.ts, tidy): in batches of 4, never the
   // newest nor the one before it; so repeated cold calls do not make the listing grow.
-  const old = (await fs.readdir(registry)).map((name) => REVISION.exec(name)).filter(Boolean).map((match) => Number(match[1])).filter((n) => n < rev);
+  const old = (await fs.readdir(registry))
+    .map((name) => REVISION.exec(name))
+    .filter(Boolean)
+    .map((match) => Number(match[1]))
+    .filter((n) => n < rev);
   if (old.length >= 4) for (const n of old) await fs.unlink(join(registry, revisionName(n))).catch(() => {});
   return rev + 1;
 }
@@ -188,19 +192,29 @@ export async function floorWrite(dir, mode, change, waitCap = DEFAULT_WAIT_CAP_M
 export async function floorCycle(dir, mode, waitCap = DEFAULT_WAIT_CAP_MS, [from, to] = RESERVE_RANGE) {
   let id = 0;
   const t0 = performance.now();
-  await floorWrite(dir, mode, (data) => {
-    const used = new Set(data.leases.map((lease) => lease.port));
-    let port = from + Math.floor(Math.random() * (to - from + 1));
-    while (used.has(port)) port = port === to ? from : port + 1;
-    id = data.nextId++;
-    data.rev += 1;
-    data.leases.push({ id, port, app: 'bench', instance: 'default', service: null, owner: null, expiresAt: null, createdAt: new Date().toISOString() });
-  }, waitCap);
+  await floorWrite(
+    dir,
+    mode,
+    (data) => {
+      const used = new Set(data.leases.map((lease) => lease.port));
+      let port = from + Math.floor(Math.random() * (to - from + 1));
+      while (used.has(port)) port = port === to ? from : port + 1;
+      id = data.nextId++;
+      data.rev += 1;
+      data.leases.push({ id, port, app: 'bench', instance: 'default', service: null, owner: null, expiresAt: null, createdAt: new Date().toISOString() });
+    },
+    waitCap,
+  );
   const t1 = performance.now();
-  await floorWrite(dir, mode, (data) => {
-    data.rev += 1;
-    data.leases = data.leases.filter((lease) => lease.id !== id);
-  }, waitCap);
+  await floorWrite(
+    dir,
+    mode,
+    (data) => {
+      data.rev += 1;
+      data.leases = data.leases.filter((lease) => lease.id !== id);
+    },
+    waitCap,
+  );
   return [t1 - t0, performance.now() - t1];
 }
 

@@ -22,9 +22,7 @@ export interface PortMapping {
 }
 
 /** The mappings of one entry, or why it publishes nothing we can register. */
-export type PortEntry =
-  | { ok: true; mappings: PortMapping[] }
-  | { ok: false; reason: string; variable?: string };
+export type PortEntry = { ok: true; mappings: PortMapping[] } | { ok: false; reason: string; variable?: string };
 
 /**
  * Parses one `ports:` entry, interpolating `${VAR}` references with `vars`.
@@ -76,7 +74,7 @@ function parseShort(raw: string, vars: Readonly<Record<string, string | undefine
   const hostStart = hostColon + 1;
   const host = beforeContainer.slice(hostStart);
   let hostIp = hostColon === -1 ? undefined : beforeContainer.slice(0, hostColon);
-  if (hostIp !== undefined && hostIp.startsWith('[') && hostIp.endsWith(']')) hostIp = hostIp.slice(1, -1);
+  if (hostIp?.startsWith('[') && hostIp.endsWith(']')) hostIp = hostIp.slice(1, -1);
   const offset = value.indexOf(text);
   const span = spans.find((s) => s.start === offset + hostStart && s.end === offset + lastColon);
   const problem = unresolved(

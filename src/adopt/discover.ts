@@ -3,6 +3,7 @@
  * package.json. Names are classified purely; `discoverProject` reads one directory.
  */
 import { typeError } from '../errors.js';
+import type { Stats } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 
@@ -79,11 +80,13 @@ export function orderFiles(names: readonly string[], kind: FileKind): string[] {
  */
 export async function discoverProject(path: string, shown: string = path): Promise<ProjectFiles> {
   const absolute = resolve(path);
-  let info;
+  let info: Stats;
   try {
     info = await stat(absolute);
   } catch (error) {
-    throw typeError(`Cannot import ${shown}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : String(error)}`, { cause: error });
+    throw typeError(`Cannot import ${shown}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : String(error)}`, {
+      cause: error,
+    });
   }
   if (!info.isDirectory()) {
     const kind = classifyFile(basename(absolute));
@@ -96,6 +99,10 @@ export async function discoverProject(path: string, shown: string = path): Promi
   }
   const entries = await readdir(absolute, { withFileTypes: true });
   const names = entries.filter((entry) => entry.isFile() || entry.isSymbolicLink()).map((entry) => entry.name);
-  const of = (kind: FileKind) => orderFiles(names.filter((name) => classifyFile(name) === kind), kind).map((name) => join(absolute, name));
+  const of = (kind: FileKind) =>
+    orderFiles(
+      names.filter((name) => classifyFile(name) === kind),
+      kind,
+    ).map((name) => join(absolute, name));
   return { root: absolute, compose: of('compose'), env: of('env'), packages: of('package') };
 }

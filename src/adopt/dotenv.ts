@@ -51,7 +51,7 @@ export function parseDotenv(text: string): DotenvEntry[] {
       }
       body = end === -1 ? body : body.slice(0, end);
       raw = `${quote}${body}${quote}`;
-      value = quote === "'" ? body : interpolate(unescape(body), vars).value;
+      value = quote === "'" ? body : interpolate(unescapeValue(body), vars).value;
     } else {
       raw = raw.replace(/(^|\s)#.*$/, '').trim();
       value = interpolate(raw, vars).value;
@@ -115,8 +115,6 @@ function closingQuote(body: string, quote: string): number {
   return -1;
 }
 
-function unescape(body: string): string {
-  return body.replace(/\\([nrt"\\$])/g, (_, c: string) =>
-    c === 'n' ? '\n' : c === 'r' ? '\r' : c === 't' ? '\t' : c === '$' ? '$$' : c,
-  );
+function unescapeValue(body: string): string {
+  return body.replace(/\\([nrt"\\$])/g, (_, c: string) => (c === 'n' ? '\n' : c === 'r' ? '\r' : c === 't' ? '\t' : c === '$' ? '$$' : c));
 }

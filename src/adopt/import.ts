@@ -63,10 +63,7 @@ export async function importPorts(options: ImportOptions = {}): Promise<ImportRe
   const env = options.env ?? process.env;
   // Scan everything first: a malformed file fails the import before any registry I/O.
   const { found, files, roots } = await scanProjects({ paths, cwd, env });
-  const { app, instance } = resolveScope(
-    { app: options.app, instance: options.instance, cwd: roots[0] ?? cwd },
-    definedOnly(env),
-  );
+  const { app, instance } = resolveScope({ app: options.app, instance: options.instance, cwd: roots[0] ?? cwd }, definedOnly(env));
   const registry = openRegistry({ home: options.home });
   const leases = await registry.list();
   const held = new Set(leases.map((lease) => lease.port));
@@ -103,8 +100,7 @@ type Registry = ReturnType<typeof openRegistry>;
 
 /** Registers one planned row, turning races (the port got taken meanwhile) into conflicts. */
 async function register(registry: Registry, row: ImportRow, app: string, instance: string): Promise<ImportRow> {
-  const attempt = (claim: boolean) =>
-    registry.reserve(row.service, { app, instance, port: row.port ?? 0, durable: true, claim });
+  const attempt = (claim: boolean) => registry.reserve(row.service, { app, instance, port: row.port ?? 0, durable: true, claim });
   try {
     let lease: Lease;
     try {

@@ -95,11 +95,7 @@ function matchingBrace(text: string, open: number): number {
 }
 
 /** Expands the inside of one `${…}`; nested references in defaults are interpolated too. */
-function expand(
-  inner: string,
-  vars: Readonly<Record<string, string | undefined>>,
-  into: Interpolated,
-): { name: string | null; value: string } {
+function expand(inner: string, vars: Readonly<Record<string, string | undefined>>, into: Interpolated): { name: string | null; value: string } {
   const name = NAME.exec(inner)?.[0];
   if (name === undefined) return { name: null, value: '' };
   const rest = inner.slice(name.length);

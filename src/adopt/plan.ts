@@ -124,9 +124,7 @@ function decide(candidate: Candidate, state: PlanState): ImportRow {
     sources: candidate.sources,
     ...(candidate.variable ? { variable: candidate.variable } : {}),
   };
-  const mine = state.leases.find(
-    (lease) => lease.app === state.app && lease.instance === state.instance && lease.service === candidate.service,
-  );
+  const mine = state.leases.find((lease) => lease.app === state.app && lease.instance === state.instance && lease.service === candidate.service);
   if (mine !== undefined && mine.port === candidate.port) {
     return { ...row, action: 'exists', reason: `already registered (id ${mine.id})`, lease: mine };
   }

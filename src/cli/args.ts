@@ -64,13 +64,9 @@ export interface Parsed<S extends Specs> {
  * @example
  * const { flags, positionals } = parseFlags(argv, { ttl: { type: 'string' } }, { maxPositionals: 1 });
  */
-export function parseFlags<S extends Specs>(
-  argv: readonly string[],
-  specs: S,
-  options: { maxPositionals?: number } = {},
-): Parsed<S> {
+export function parseFlags<S extends Specs>(argv: readonly string[], specs: S, options: { maxPositionals?: number } = {}): Parsed<S> {
   const max = options.maxPositionals ?? 0;
-  let result;
+  let result: ReturnType<typeof parseArgs>;
   try {
     result = parseArgs({
       args: [...argv],
@@ -84,9 +80,7 @@ export function parseFlags<S extends Specs>(
   const positionals = result.positionals;
   if (positionals.length > max) {
     const extra = positionals[max];
-    throw new UsageError(
-      max === 0 ? `Unexpected argument '${extra}'` : `Too many arguments (unexpected '${extra}')`,
-    );
+    throw new UsageError(max === 0 ? `Unexpected argument '${extra}'` : `Too many arguments (unexpected '${extra}')`);
   }
   return { flags: result.values as Flags<S>, positionals };
 }

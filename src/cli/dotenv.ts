@@ -14,7 +14,7 @@ export type EnvFormat = 'dotenv' | 'shell' | 'json';
  * formatEnv({ POSTGRES_PORT: 20001 }, 'shell'); // 'export POSTGRES_PORT=20001\n'
  */
 export function formatEnv(vars: Readonly<Record<string, number>>, format: EnvFormat): string {
-  if (format === 'json') return JSON.stringify(vars, null, 2) + '\n';
+  if (format === 'json') return `${JSON.stringify(vars, null, 2)}\n`;
   const prefix = format === 'shell' ? 'export ' : '';
   return Object.entries(vars)
     .map(([name, value]) => `${prefix}${name}=${value}\n`)
@@ -32,11 +32,7 @@ export function formatEnv(vars: Readonly<Record<string, number>>, format: EnvFor
  * mergeDotenv('# db\nPOSTGRES_PORT=1\nDEBUG=1\n', { POSTGRES_PORT: 20001 });
  * // '# db\nPOSTGRES_PORT=20001\nDEBUG=1\n'
  */
-export function mergeDotenv(
-  text: string,
-  vars: Readonly<Record<string, number | string>>,
-  options: { exported?: boolean } = {},
-): string {
+export function mergeDotenv(text: string, vars: Readonly<Record<string, number | string>>, options: { exported?: boolean } = {}): string {
   const eol = text.includes('\r\n') ? '\r\n' : '\n';
   const lines = text === '' ? [] : text.split(/\r?\n/);
   // A trailing newline makes a last empty element; it is re-added on output.

@@ -69,17 +69,11 @@ const width = displayWidth;
  * formatTable(['ID', 'PORT'], [['1', '20001']]); // 'ID  PORT\n1   20001\n'
  */
 export function formatTable(headers: readonly string[], rows: readonly (readonly string[])[], style: Style = noStyle): string {
-  const widths = headers.map((header, column) =>
-    Math.max(width(header), ...rows.map((row) => width(row[column] ?? ''))),
-  );
+  const widths = headers.map((header, column) => Math.max(width(header), ...rows.map((row) => width(row[column] ?? ''))));
   const line = (cells: readonly string[]) =>
-    cells
-      .map((cell, column) =>
-        column === cells.length - 1 ? cell : cell + ' '.repeat((widths[column] ?? 0) - width(cell)),
-      )
-      .join('  ');
+    cells.map((cell, column) => (column === cells.length - 1 ? cell : cell + ' '.repeat((widths[column] ?? 0) - width(cell)))).join('  ');
   const head = line(headers).trimEnd();
-  return [style.bold(head), ...rows.map((row) => line(row).trimEnd())].join('\n') + '\n';
+  return `${[style.bold(head), ...rows.map((row) => line(row).trimEnd())].join('\n')}\n`;
 }
 
 const noStyle: Style = { bold: plain, dim: plain, red: plain, green: plain, yellow: plain };
@@ -191,12 +185,7 @@ export function describeLease(lease: Lease, hostname: string): string {
     lease.service === null
       ? `anonymous${lease.label === undefined ? '' : ` (${escapeUnsafe(lease.label)})`}`
       : displayKey(lease.app, lease.instance, lease.service);
-  const life =
-    lease.owner !== null
-      ? formatOwner(lease.owner, hostname)
-      : lease.expiresAt !== null
-        ? `expires ${lease.expiresAt}`
-        : 'durable';
+  const life = lease.owner !== null ? formatOwner(lease.owner, hostname) : lease.expiresAt !== null ? `expires ${lease.expiresAt}` : 'durable';
   return `${key} (id ${lease.id}, port ${lease.port}, ${life})`;
 }
 
@@ -207,7 +196,7 @@ export function describeLease(lease: Lease, hostname: string): string {
  * io.stdout.write(formatJson({ released: 2 }));
  */
 export function formatJson(value: unknown): string {
-  return JSON.stringify(value, null, 2) + '\n';
+  return `${JSON.stringify(value, null, 2)}\n`;
 }
 
 /**
@@ -319,7 +308,7 @@ export function reportFailure(io: Io, json: boolean, report: ErrorReport, doc: R
  * formatJsonError({ code: 'E_NOT_FOUND', message: 'No live lease for web' });
  */
 export function formatJsonError(report: ErrorReport): string {
-  return JSON.stringify({ error: { code: report.code, message: report.message } }) + '\n';
+  return `${JSON.stringify({ error: { code: report.code, message: report.message } })}\n`;
 }
 
 function oneLine(text: string): string {

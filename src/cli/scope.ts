@@ -44,9 +44,6 @@ export async function writableRegistryFor(flags: { home?: string | undefined }, 
  * @example
  * resolvedScope({ app: 'shop' }, io); // { app: 'shop', instance: 'default' }
  */
-export function resolvedScope(
-  flags: { app?: string | undefined; instance?: string | undefined },
-  io: Io,
-): { app: string; instance: string } {
+export function resolvedScope(flags: { app?: string | undefined; instance?: string | undefined }, io: Io): { app: string; instance: string } {
   return resolveScope({ app: flags.app, instance: flags.instance, cwd: io.cwd }, io.env);
 }

@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { mkdir, open, rm, stat } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, rm, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { PortleaseError } from '../index.js';
 import { UsageError } from './args.js';
@@ -70,7 +70,7 @@ export async function checkWriteTarget(flag: string, value: string, cwd: string)
  * const before = (await readTargetText('--write', file)) ?? '';
  */
 export async function readTargetText(flag: string, file: string, limit = TEXT_FILE_LIMIT): Promise<string | undefined> {
-  let handle;
+  let handle: FileHandle;
   try {
     handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (error) {
@@ -113,7 +113,11 @@ export async function writeTarget(flag: string, file: string, text: string): Pro
  */
 export async function checkHomeWritable(home: string): Promise<void> {
   const fail = (why: string, cause?: unknown): never => {
-    throw new PortleaseError('E_STORAGE', `The registry home ${home} (--home or PORTLEASE_HOME) ${why}. Point --home at a folder you can write.`, cause === undefined ? {} : { cause });
+    throw new PortleaseError(
+      'E_STORAGE',
+      `The registry home ${home} (--home or PORTLEASE_HOME) ${why}. Point --home at a folder you can write.`,
+      cause === undefined ? {} : { cause },
+    );
   };
   const stats = await stat(home).catch((error: NodeJS.ErrnoException) => error);
   if (stats instanceof Error) {

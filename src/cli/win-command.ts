@@ -43,7 +43,10 @@ function envGet(env: Record<string, string | undefined>, name: string): string |
  * findExecutable('npx', lookup); // 'C:\\Program Files\\nodejs\\npx.cmd'
  */
 export function findExecutable(file: string, lookup: CommandLookup): string | undefined {
-  const exts = (envGet(lookup.env, 'PATHEXT') ?? DEFAULT_PATHEXT).split(';').filter(Boolean).map((ext) => ext.toLowerCase());
+  const exts = (envGet(lookup.env, 'PATHEXT') ?? DEFAULT_PATHEXT)
+    .split(';')
+    .filter(Boolean)
+    .map((ext) => ext.toLowerCase());
   const names = exts.includes(win32.extname(file).toLowerCase()) ? [file] : exts.map((ext) => `${file}${ext}`);
   const absolute = win32.isAbsolute(file) || isAbsolute(file);
   // A name with a folder in it is not searched for on PATH, as in cmd.exe.

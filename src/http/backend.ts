@@ -71,6 +71,7 @@ class BackendAgent extends Agent {
     // destroys a free socket that times out (its own 'timeout' listener).
     const keep = super.keepSocketAlive(socket);
     socket.setTimeout(BACKEND_IDLE_TIMEOUT);
+    // biome-ignore lint/correctness/noVoidTypeReturn: Node reads this value (its types say void)
     return keep;
   }
 

@@ -21,7 +21,10 @@ interface Waiting {
  * const reserve = reserveBatcher(registry, serial);
  * const [a, b] = await Promise.all([reserve('web', opts), reserve('api', opts)]); // one transaction
  */
-export function reserveBatcher(registry: Registry, run: <T>(task: () => Promise<T>) => Promise<T>): (service: string, options: ReserveInput) => Promise<HeldLease> {
+export function reserveBatcher(
+  registry: Registry,
+  run: <T>(task: () => Promise<T>) => Promise<T>,
+): (service: string, options: ReserveInput) => Promise<HeldLease> {
   let waiting: Waiting[] = [];
   let scheduled = false;
 
@@ -36,7 +39,7 @@ export function reserveBatcher(registry: Registry, run: <T>(task: () => Promise<
     }
     try {
       const leases = await registry.reserveAll(batch.map(({ service, options }) => ({ ...options, service })));
-      batch.forEach((item, index) => item.resolve(leases[index]!));
+      for (const [index, item] of batch.entries()) item.resolve(leases[index]!);
     } catch {
       // All or nothing failed (a name taken, the same name twice): one by one, so that each
       // request gets its own answer.

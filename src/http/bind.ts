@@ -57,4 +57,3 @@ export function listenV6(server: Server, port: number, onError: ((error: unknown
     });
   });
 }
-

@@ -5,7 +5,7 @@
  * the file means "a server was listening"; a pid file whose process is gone (SIGKILL, a
  * reboot) is stale and cleaned up by whoever finds it.
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { request } from 'node:http';
@@ -171,9 +171,7 @@ export interface DetachOptions {
 }
 
 /** Result of {@link startDetached}. */
-export type DetachResult =
-  | { ok: true; info: PidInfo; log: string }
-  | { ok: false; reason: string; running?: PidInfo; log: string };
+export type DetachResult = { ok: true; info: PidInfo; log: string } | { ok: false; reason: string; running?: PidInfo; log: string };
 
 /**
  * Starts `portlease serve` as a detached background process and waits until it answers
@@ -194,13 +192,15 @@ export async function startDetached(options: DetachOptions): Promise<DetachResul
   await mkdir(options.dir, { recursive: true, mode: 0o700 });
   const fd = openSync(log, 'a', 0o600);
   let exited: string | undefined;
-  let child;
+  let child: ChildProcess;
   try {
-    child = spawn(
-      process.execPath,
-      [bin, 'serve', '--port', String(options.port), '--host', options.host, '--home', options.dir],
-      { detached: true, stdio: ['ignore', fd, fd], env: options.env, cwd: options.cwd, windowsHide: true },
-    );
+    child = spawn(process.execPath, [bin, 'serve', '--port', String(options.port), '--host', options.host, '--home', options.dir], {
+      detached: true,
+      stdio: ['ignore', fd, fd],
+      env: options.env,
+      cwd: options.cwd,
+      windowsHide: true,
+    });
   } finally {
     closeSync(fd);
   }

@@ -10,8 +10,15 @@
 
 /** Header names (lower-case) that never cross the proxy. */
 export const HOP_BY_HOP: ReadonlySet<string> = new Set([
-  'connection', 'keep-alive', 'proxy-connection', 'te', 'transfer-encoding', 'trailer', 'upgrade',
-  'proxy-authorization', 'proxy-authenticate',
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'transfer-encoding',
+  'trailer',
+  'upgrade',
+  'proxy-authorization',
+  'proxy-authenticate',
 ]);
 
 /** Marks a request that passed this proxy: the ids of the leases it was routed to, in order. */

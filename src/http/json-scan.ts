@@ -15,10 +15,7 @@ export interface RawMember {
 }
 
 /** What the first value of a body is. */
-export type FirstValue =
-  | { kind: 'object'; members: RawMember[] }
-  | { kind: 'null' }
-  | { kind: 'other' };
+export type FirstValue = { kind: 'object'; members: RawMember[] } | { kind: 'null' } | { kind: 'other' };
 
 // Go's decoder gives up beyond this nesting depth (encoding/json maxNestingDepth).
 const MAX_DEPTH = 10_000;

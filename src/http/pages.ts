@@ -53,7 +53,10 @@ export function urlList(leases: readonly Lease[], port: number): string {
 export function unknownHostPage(host: string, leases: readonly Lease[], port: number): Page {
   return {
     status: 404,
-    html: layout('No lease here', `<p>No live lease answers to <code>${escapeHtml(host)}</code>. Start one with <code>portlease run &lt;service&gt; -- &lt;command&gt;</code>, or open one of these:</p>\n${urlList(leases, port)}`),
+    html: layout(
+      'No lease here',
+      `<p>No live lease answers to <code>${escapeHtml(host)}</code>. Start one with <code>portlease run &lt;service&gt; -- &lt;command&gt;</code>, or open one of these:</p>\n${urlList(leases, port)}`,
+    ),
   };
 }
 
@@ -61,16 +64,24 @@ export function unknownHostPage(host: string, leases: readonly Lease[], port: nu
 export function noRoutePage(path: string, leases: readonly Lease[], port: number): Page {
   return {
     status: 404,
-    html: layout('No route for this path', `<p>No lease of this app has a path prefix that matches <code>${escapeHtml(path)}</code>. The app's routes:</p>\n${urlList(leases, port)}`),
+    html: layout(
+      'No route for this path',
+      `<p>No lease of this app has a path prefix that matches <code>${escapeHtml(path)}</code>. The app's routes:</p>\n${urlList(leases, port)}`,
+    ),
   };
 }
 
 /** 409 when several live leases map to the same host or prefix. */
 export function ambiguousPage(host: string, leases: readonly Lease[]): Page {
-  const items = leases.map((lease) => `<li>${escapeHtml(who(lease))} on port ${lease.port}${lease.path === undefined ? '' : `, path <code>${escapeHtml(lease.path)}</code>`}</li>`);
+  const items = leases.map(
+    (lease) => `<li>${escapeHtml(who(lease))} on port ${lease.port}${lease.path === undefined ? '' : `, path <code>${escapeHtml(lease.path)}</code>`}</li>`,
+  );
   return {
     status: 409,
-    html: layout('Several leases map to this URL', `<p><code>${escapeHtml(host)}</code> names more than one live lease, so the request was not forwarded. Rename one, use the <code>service.instance.app.localhost</code> form, or give each its own <code>--path</code>:</p>\n<ul>\n${items.join('\n')}\n</ul>`),
+    html: layout(
+      'Several leases map to this URL',
+      `<p><code>${escapeHtml(host)}</code> names more than one live lease, so the request was not forwarded. Rename one, use the <code>service.instance.app.localhost</code> form, or give each its own <code>--path</code>:</p>\n<ul>\n${items.join('\n')}\n</ul>`,
+    ),
   };
 }
 
@@ -92,7 +103,10 @@ export function badGatewayPage(lease: Lease, reason: string): Page {
 export function loopPage(lease: Lease): Page {
   return {
     status: 508,
-    html: layout('Loop detected', `<p>This request already passed portlease on its way to ${escapeHtml(who(lease))} (port ${lease.port}): forwarding it again would loop. Does the service proxy to its own URL?</p>`),
+    html: layout(
+      'Loop detected',
+      `<p>This request already passed portlease on its way to ${escapeHtml(who(lease))} (port ${lease.port}): forwarding it again would loop. Does the service proxy to its own URL?</p>`,
+    ),
   };
 }
 

@@ -88,7 +88,13 @@ export function sendPage(res: ServerResponse, page: Page): void {
  * @example
  * await proxyRequest(req, res, ['web', 'shop'], context, false);
  */
-export async function proxyRequest(req: IncomingMessage, res: ServerResponse, labels: readonly string[], context: ProxyContext, expectsContinue: boolean): Promise<void> {
+export async function proxyRequest(
+  req: IncomingMessage,
+  res: ServerResponse,
+  labels: readonly string[],
+  context: ProxyContext,
+  expectsContinue: boolean,
+): Promise<void> {
   let found: Target;
   try {
     found = await findTarget(labels, req, context);

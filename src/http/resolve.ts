@@ -63,7 +63,10 @@ export function routeEntries(leases: readonly Lease[]): RouteEntry[] {
 export function resolveRoute(labels: readonly string[], target: string, entries: readonly RouteEntry[]): Resolution {
   if (labels.length === 3) {
     const [service, instance, app] = labels;
-    return one(entries.filter((e) => e.service === service && e.instance === instance && e.app === app), target);
+    return one(
+      entries.filter((e) => e.service === service && e.instance === instance && e.app === app),
+      target,
+    );
   }
   if (labels.length === 2) {
     const [first, app] = labels;
@@ -74,7 +77,14 @@ export function resolveRoute(labels: readonly string[], target: string, entries:
   }
   const [name] = labels;
   const app = entries.filter((e) => e.app === name);
-  if (app.some((e) => e.lease.path !== undefined)) return byPath(oneInstance(app.filter((e) => e.lease.path !== undefined), app), target);
+  if (app.some((e) => e.lease.path !== undefined))
+    return byPath(
+      oneInstance(
+        app.filter((e) => e.lease.path !== undefined),
+        app,
+      ),
+      target,
+    );
   const services = entries.filter((e) => e.service === name);
   if (services.length > 0) return one(services, target);
   return app.length > 0 ? byPath(oneInstance(app, app), target) : { kind: 'unknown' };

@@ -11,7 +11,7 @@ import { typeError, rangeError } from '../errors.js';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { networkInterfaces } from 'node:os';
-import { openRegistry, PortleaseError, type HomeOptions, type PortRange } from '../index.js';
+import { openRegistry, type HomeOptions, type PortRange } from '../index.js';
 import { probePort } from '../probe.js';
 import { ABORTED, declaresTooLarge, readBody, TIMED_OUT, TOO_LARGE, withTimeout } from './body.js';
 import { connectionGuard, MAX_CONNECTIONS, type ConnectionGuard } from './connections.js';
@@ -200,7 +200,8 @@ export async function serve(options: ServeOptions = {}): Promise<PortleaseServer
   const actualPort = (server.address() as AddressInfo).port;
   proxy.port = actualPort;
   hosts = allowedHosts(actualPort, extraHosts(host));
-  const v6 = options.ipv6 !== false && (host === '127.0.0.1' || host.toLowerCase() === 'localhost') ? await listenV6(server, actualPort, options.onError) : undefined;
+  const v6 =
+    options.ipv6 !== false && (host === '127.0.0.1' || host.toLowerCase() === 'localhost') ? await listenV6(server, actualPort, options.onError) : undefined;
   const urlHost = WILDCARD_HOSTS.has(host) ? DEFAULT_SERVE_HOST : host;
 
   let closing: Promise<void> | undefined;

@@ -13,9 +13,16 @@ import { connect, type Socket } from 'node:net';
 import { BACKEND_CONNECT, BACKEND_HOST } from './backend.js';
 import { requestHeaders } from './forward.js';
 import { badGatewayPage, type Page } from './pages.js';
-import { describeFailure, findTarget, type ProxyContext } from './proxy.js';
+import { describeFailure, findTarget, type ProxyContext, type Target } from './proxy.js';
 
-const REASONS: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found', 409: 'Conflict', 502: 'Bad Gateway', 503: 'Service Unavailable', 508: 'Loop Detected' };
+const REASONS: Record<number, string> = {
+  400: 'Bad Request',
+  404: 'Not Found',
+  409: 'Conflict',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  508: 'Loop Detected',
+};
 
 /**
  * A page as a raw HTTP/1.1 response with `Connection: close`, for a socket the HTTP server
@@ -48,7 +55,7 @@ export async function proxyUpgrade(req: IncomingMessage, client: Socket, head: B
   client.pause();
   client.on('error', () => client.destroy());
   client.setTimeout(0);
-  let found;
+  let found: Target;
   try {
     found = await findTarget(labels, req, context);
   } catch (error) {

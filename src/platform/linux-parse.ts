@@ -21,7 +21,10 @@ export function parseProcStat(text: string): ProcStat | null {
   // The command name (field 2) may hold spaces and ')' itself: parse after the last ')'.
   const close = text.lastIndexOf(')');
   if (close < 0) return null;
-  const fields = text.slice(close + 2).trim().split(' ');
+  const fields = text
+    .slice(close + 2)
+    .trim()
+    .split(' ');
   // After the name: field 3 (state) is index 0, field 22 (starttime) is index 19.
   const state = fields[0];
   const start = fields[19];

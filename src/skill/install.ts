@@ -165,7 +165,7 @@ async function writeIfChanged(path: string, content: Buffer): Promise<SkillFileS
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
-  if (existing !== null && existing.equals(content)) return 'unchanged';
+  if (existing?.equals(content)) return 'unchanged';
   await mkdir(dirname(path), { recursive: true });
   await writeFileAtomic(path, content);
   return existing === null ? 'written' : 'updated';

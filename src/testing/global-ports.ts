@@ -18,10 +18,7 @@ export interface SetupPortsOptions<Name extends string = string> extends Pick<Re
    * Runs once every port is reserved, in the runner's main process: start the servers
    * the tests talk to here. May return a teardown, run before the ports are released.
    */
-  onReady?: (
-    ports: Readonly<Record<Name, number>>,
-    leases: Readonly<Record<Name, Lease>>,
-  ) => void | Teardown | Promise<void | Teardown>;
+  onReady?: (ports: Readonly<Record<Name, number>>, leases: Readonly<Record<Name, Lease>>) => undefined | Teardown | Promise<undefined | Teardown>;
   /**
    * Publish the ports as `PORTLEASE_PORT_<NAME>` and `PORTLEASE_PORTS` in `process.env`
    * (workers and child processes inherit them). Jest's test-side `port()` needs this.
@@ -65,20 +62,29 @@ export async function holdPorts(services: unknown, options: SetupPortsOptions<st
   };
   let teardown: Teardown | undefined;
   const close = async (): Promise<void> => {
+    let teardownError: unknown;
+    let failed = false;
     try {
       if (teardown) await teardown();
-    } finally {
+    } catch (error) {
+      teardownError = error;
+      failed = true;
+    }
+    {
       teardown = undefined;
       // All in one transaction. When that fails (registry trouble), anything left is
       // reclaimed once this process exits.
       const failures: unknown[] = [];
       const leases = held.splice(0);
-      if (leases.length > 0) await release(leases, reserveOptions.home === undefined ? {} : { home: reserveOptions.home }).catch((error: unknown) => failures.push(error));
+      if (leases.length > 0)
+        await release(leases, reserveOptions.home === undefined ? {} : { home: reserveOptions.home }).catch((error: unknown) => failures.push(error));
       for (const [name, value] of restoreEnv) {
         if (value === undefined) delete process.env[name];
         else process.env[name] = value;
       }
       restoreEnv.clear();
+      // The teardown's own failure first: it is what the user's code did.
+      if (failed) throw teardownError;
       if (failures.length > 0) throw failures[0];
     }
   };

@@ -33,7 +33,9 @@ export function setupPorts<const Name extends string>(
   checkServices(services);
   return async function portleaseGlobalSetup() {
     const held = await holdPorts(services, options as SetupPortsOptions<string>, 'jest');
-    ((globalThis as JestGlobal)[HELD] ??= []).push(held);
+    const global = globalThis as JestGlobal;
+    global[HELD] ??= [];
+    global[HELD].push(held);
   };
 }
 
@@ -53,10 +55,7 @@ export async function teardownPorts(): Promise<void> {
   // nothing held (no setup ran), touch no registry at all.
   const homes = new Set(held.map((ports) => ports.home ?? process.env['PORTLEASE_HOME']));
   if (homes.size === 0 && inBand.size > 0) homes.add(process.env['PORTLEASE_HOME']);
-  const results = await Promise.allSettled([
-    ...held.reverse().map((ports) => ports.close()),
-    releaseWorkerLeases(inBand),
-  ]);
+  const results = await Promise.allSettled([...held.reverse().map((ports) => ports.close()), releaseWorkerLeases(inBand)]);
   // One write that reclaims the exited workers' leases now rather than at someone's next reserve.
   for (const home of homes) await prune(home === undefined ? {} : { home }).catch(() => {});
   const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');

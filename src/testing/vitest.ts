@@ -77,7 +77,8 @@ export function workerLease(label = 'vitest worker', options: WorkerPortOptions 
   // The real globalThis of the worker thread or fork (vitest does not sandbox globals in
   // the forks and threads pools): shared by every test file the worker runs.
   const scope = globalThis as WorkerGlobal;
-  const cache = (scope[CACHE] ??= new Map());
+  scope[CACHE] ??= new Map();
+  const cache = scope[CACHE];
   return cachedLease(cache, label, options, () => {
     if (scope[HOOKED]) return;
     // vitest runs its workers' cleanup listeners when it stops a worker, before it

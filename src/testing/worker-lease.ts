@@ -20,12 +20,7 @@ export type WorkerLeases = Map<string, Promise<HeldLease>>;
  * @example
  * const lease = await workerLease(cache, 'vitest worker', {});
  */
-export function workerLease(
-  cache: WorkerLeases,
-  label: string,
-  options: WorkerPortOptions,
-  onCreate?: (lease: HeldLease) => void,
-): Promise<HeldLease> {
+export function workerLease(cache: WorkerLeases, label: string, options: WorkerPortOptions, onCreate?: (lease: HeldLease) => void): Promise<HeldLease> {
   if (typeof label !== 'string' || label === '') {
     throw typeError(`label must be a non-empty string, got ${label === '' ? 'an empty string' : typeof label}`);
   }

@@ -57,7 +57,11 @@ describe('portlease import', () => {
     const cwd = await project({ '.env': `DB_PORT=${holder.port}\n` });
     const text = await cli(['import'], { home, cwd });
     expect(text.code).toBe(1);
-    expect(text.stdout).toMatch(new RegExp(`db\\s+${holder.port}\\s+conflict\\s+\\.env:1 DB_PORT=${holder.port}\\s+port ${holder.port} is leased by blog/default/postgres \\(id ${holder.id}\\)`));
+    expect(text.stdout).toMatch(
+      new RegExp(
+        `db\\s+${holder.port}\\s+conflict\\s+\\.env:1 DB_PORT=${holder.port}\\s+port ${holder.port} is leased by blog/default/postgres \\(id ${holder.id}\\)`,
+      ),
+    );
     expect(text.stdout).toMatch(/testapp\/default: 1 conflict\n$/);
 
     const json = await cli(['import', '--json', '--app', 'shop'], { home, cwd });
@@ -114,7 +118,8 @@ describe('portlease import', () => {
   test('the reverse direction round-trips: env --write .env, compose reads it, import finds it registered', async () => {
     const home = await tempDir();
     const cwd = await project({
-      'compose.yaml': 'services:\n  db:\n    image: postgres:16\n    ports: ["${POSTGRES_PORT}:5432"]\n  cache:\n    image: redis:7\n    ports: ["127.0.0.1:${REDIS_PORT}:6379"]\n',
+      'compose.yaml':
+        'services:\n  db:\n    image: postgres:16\n    ports: ["${POSTGRES_PORT}:5432"]\n  cache:\n    image: redis:7\n    ports: ["127.0.0.1:${REDIS_PORT}:6379"]\n',
       '.env': '# local settings\nCOMPOSE_PROJECT_NAME=shop\n',
     });
     const before = await cli(['import', '--dry-run'], { home, cwd });

@@ -25,25 +25,11 @@ const EXPECTED: Record<string, Row[]> = {
   // compose.override.yaml appends ports: a second port of api, a host port for db.
   'compose-override': ['api 8000', 'api-9229 9229', 'db - (skip)', 'db 5433'],
   // ${VAR:-default} and ${VAR} from .env; a host port set by POSTGRES_PORT is named postgres.
-  'compose-env-interpolation': [
-    'postgres 15432',
-    'redis 16379',
-    'api 4000',
-    'postgres 15432',
-    'redis 16379',
-  ],
+  'compose-env-interpolation': ['postgres 15432', 'redis 16379', 'api 4000', 'postgres 15432', 'redis 16379'],
   // ${WEB_PORT} unset: skipped with a hint; ${METRICS_PORT-9090} takes its default.
   'compose-unset-variable': ['web - (skip)', 'metrics 9090'],
   // /udp, a range expanded port by port, tcp+udp on one port, a host range for one container port.
-  'compose-ranges-udp': [
-    'coturn 3478',
-    'coturn-49160 49160',
-    'coturn-49161 49161',
-    'coturn-49162 49162',
-    'dns 53',
-    'dns-53 53',
-    'balancer - (skip)',
-  ],
+  'compose-ranges-udp': ['coturn 3478', 'coturn-49160 49160', 'coturn-49161 49161', 'coturn-49162 49162', 'dns 53', 'dns-53 53', 'balancer - (skip)'],
   // "[::1]:8080:80", "127.0.0.1:8443:443", and "127.0.0.1::5000" (docker picks the host port).
   'compose-ipv6': ['web 8080', 'web-443 8443', 'registry - (skip)'],
   // long syntax: published number and string, a named port, ${VAR:-default}, no published.
@@ -77,16 +63,7 @@ const EXPECTED: Record<string, Row[]> = {
     'any - (skip)',
   ],
   // compose + .env + package.json naming the same ports; network_mode: host skipped.
-  'mixed-project': [
-    'web 3000',
-    'db 5432',
-    'mailhog 1025',
-    'mailhog-8025 8025',
-    'sidecar - (skip)',
-    'db 5432',
-    'web 3001',
-    'dev 3000',
-  ],
+  'mixed-project': ['web 3000', 'db 5432', 'mailhog 1025', 'mailhog-8025 8025', 'sidecar - (skip)', 'db 5432', 'web 3001', 'dev 3000'],
   // compose file format v1: services at the top level.
   'compose-v1': ['web 5000'],
   // anchors, << merge keys, an aliased ports list; the override's !reset and !override.

@@ -1,8 +1,7 @@
 import { expect, test } from 'vitest';
 import { scanScripts } from '../../src/adopt/scripts.js';
 
-const scan = (scripts: Record<string, string>) =>
-  scanScripts(JSON.stringify({ name: 'x', scripts }, null, 2), 'package.json').map((f) => [f.service, f.port]);
+const scan = (scripts: Record<string, string>) => scanScripts(JSON.stringify({ name: 'x', scripts }, null, 2), 'package.json').map((f) => [f.service, f.port]);
 
 test.each<[string, number | null]>([
   ['next dev --port 3001', 3001],

@@ -1,15 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import {
-  homeOf,
-  parseFlags,
-  parseInteger,
-  parsePortList,
-  scopeOf,
-  splitAtDashDash,
-  UsageError,
-  wantsHelp,
-  wantsJson,
-} from '../../src/cli/args.js';
+import { homeOf, parseFlags, parseInteger, parsePortList, scopeOf, splitAtDashDash, UsageError, wantsHelp, wantsJson } from '../../src/cli/args.js';
 
 describe('args', () => {
   test('parseFlags adds --json, --home and --help to every command', () => {

@@ -58,10 +58,7 @@ describe('portlease check', () => {
     expect(JSON.parse(result.stdout)).toMatchObject({ port, free: true, bound: false, holder: null, listeners: [] });
   });
 
-  test.each([[['check']], [['check', '0']], [['check', '65536']], [['check', 'http']], [['check', '1', '2']]])(
-    '%j is a usage error',
-    async (argv) => {
-      expect((await cli(argv, { home: await tempDir() })).code).toBe(2);
-    },
-  );
+  test.each([[['check']], [['check', '0']], [['check', '65536']], [['check', 'http']], [['check', '1', '2']]])('%j is a usage error', async (argv) => {
+    expect((await cli(argv, { home: await tempDir() })).code).toBe(2);
+  });
 });

@@ -75,7 +75,9 @@ describe('portlease doctor', () => {
     const home = await tempDir();
     await cli(['reserve', 'web'], { home });
     // mkdtemp made the home 0700 and root's: nobody may not look inside.
-    const run = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, BIN, 'doctor', '--home', home], { encoding: 'utf8' });
+    const run = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, BIN, 'doctor', '--home', home], {
+      encoding: 'utf8',
+    });
     expect(run.status).toBe(1);
     expect(run.stdout).not.toContain('not created yet');
     expect(run.stdout).toContain('(unreadable)');

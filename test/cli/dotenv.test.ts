@@ -4,9 +4,7 @@ import { formatEnv, mergeDotenv } from '../../src/cli/dotenv.js';
 describe('mergeDotenv', () => {
   test('replaces in place, appends the rest, keeps everything else', () => {
     const text = '# c\nA_PORT=1\n  export B_PORT = 2\nOTHER=x\n';
-    expect(mergeDotenv(text, { A_PORT: 10, B_PORT: 20, C_PORT: 30 })).toBe(
-      '# c\nA_PORT=10\n  export B_PORT=20\nOTHER=x\nC_PORT=30\n',
-    );
+    expect(mergeDotenv(text, { A_PORT: 10, B_PORT: 20, C_PORT: 30 })).toBe('# c\nA_PORT=10\n  export B_PORT=20\nOTHER=x\nC_PORT=30\n');
   });
 
   test('drops later duplicates of a merged name', () => {

@@ -35,9 +35,7 @@ describe('portlease env', () => {
     expect(result.stdout).toBe('');
     const ports = (await cli(['env', 'postgres', 'redis', '--json'], { home })).stdout;
     const { POSTGRES_PORT, REDIS_PORT } = JSON.parse(ports) as Record<string, number>;
-    expect(await readFile(file, 'utf8')).toBe(
-      `# database\nPOSTGRES_PORT=${POSTGRES_PORT}\n\nexport SECRET="a=b" # keep\nDEBUG=1\nREDIS_PORT=${REDIS_PORT}\n`,
-    );
+    expect(await readFile(file, 'utf8')).toBe(`# database\nPOSTGRES_PORT=${POSTGRES_PORT}\n\nexport SECRET="a=b" # keep\nDEBUG=1\nREDIS_PORT=${REDIS_PORT}\n`);
     expect((await stat(file)).mode & 0o777).toBe(0o640);
     expect(result.stderr).toContain(`Wrote ${file}`);
     const again = await cli(['env', 'postgres', 'redis', '--write', file], { home });

@@ -199,10 +199,7 @@ export function spawnCollect(file: string, args: string[], options: { env: NodeJ
       new Promise<void>((resolve, reject) => {
         if (out.includes(text)) return resolve();
         waiters.push({ text, resolve });
-        exited.then(
-          () => reject(new Error(`exited before printing ${JSON.stringify(text)}; stdout: ${out}; stderr: ${err}`)),
-          reject,
-        );
+        exited.then(() => reject(new Error(`exited before printing ${JSON.stringify(text)}; stdout: ${out}; stderr: ${err}`)), reject);
       }),
   };
 }

@@ -26,9 +26,7 @@ describe('portlease list', () => {
     await cli(['reserve', 'web', '--app', 'shop'], { home });
     await cli(['reserve', 'db', '--app', 'shop', '--instance', 'x'], { home });
     const apps = async (argv: string[]) =>
-      (JSON.parse((await cli([...argv, '--json'], { home })).stdout) as Lease[]).map(
-        (lease) => `${lease.app}/${lease.instance}/${lease.service}`,
-      );
+      (JSON.parse((await cli([...argv, '--json'], { home })).stdout) as Lease[]).map((lease) => `${lease.app}/${lease.instance}/${lease.service}`);
     expect(await apps(['list', '--all'])).toEqual(['testapp/default/web', 'shop/default/web', 'shop/x/db']);
     expect(await apps(['list', '--app', 'shop'])).toEqual(['shop/default/web', 'shop/x/db']);
     expect(await apps(['list', '--app', 'shop', '--instance', 'x'])).toEqual(['shop/x/db']);

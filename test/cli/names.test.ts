@@ -1,9 +1,10 @@
 /** The CLI with names as port-registry accepts them: branch names, spaces, non-ASCII, `<&>`. */
+import { ODD_NAMES } from '../helpers.js';
 import { describe, expect, test } from 'vitest';
 import type { Lease } from '../../src/index.js';
 import { cli, tempDir } from './helpers.js';
 
-const NAMES = ['feature/login', 'my app', 'café', 'a<&>b'];
+const NAMES = ODD_NAMES;
 
 describe('names with /, spaces, non-ASCII and <&>', () => {
   test('reserve, get, list, env and release take them as service and instance', async () => {

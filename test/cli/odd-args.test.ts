@@ -187,7 +187,11 @@ afterAll(async () => {
 });
 
 function substitute(word: string): string {
-  return word.replace(/^HOME/, dirs.home).replace(/^FILE/, dirs.file).replace(/^FIFO/, dirs.fifo).replace(/^MISSING/, dirs.missing);
+  return word
+    .replace(/^HOME/, dirs.home)
+    .replace(/^FILE/, dirs.file)
+    .replace(/^FIFO/, dirs.fifo)
+    .replace(/^MISSING/, dirs.missing);
 }
 
 describe.skipIf(NEEDS.linuxFiles)(`${VECTORS.length} odd argument vectors`, () => {
@@ -204,7 +208,8 @@ describe.skipIf(NEEDS.linuxFiles)(`${VECTORS.length} odd argument vectors`, () =
     expect(result.stderr).not.toMatch(/^\s+at /m);
     const jsonAsked = splitAtDashDash(argv).head.includes('--json');
     if (result.code !== 0 && !jsonAsked) expect(result.stdout).toBe('');
-    if (vector.error !== undefined) expect(jsonAsked ? result.stdout : result.stderr).toContain(jsonAsked ? `"code":"${vector.error}"` : `portlease: ${vector.error}:`);
+    if (vector.error !== undefined)
+      expect(jsonAsked ? result.stdout : result.stderr).toContain(jsonAsked ? `"code":"${vector.error}"` : `portlease: ${vector.error}:`);
     if (result.code !== 0 && existsSync(join(dirs.home, 'registry'))) {
       // A failed command leaves no lease behind.
       expect(await openRegistry({ home: dirs.home }).list()).toEqual([]);

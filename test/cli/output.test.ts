@@ -16,9 +16,15 @@ import { UsageError } from '../../src/cli/args.js';
 
 describe('output', () => {
   test('formatTable aligns columns without trailing spaces', () => {
-    expect(formatTable(['ID', 'NAME', 'PORT'], [['1', 'web', '20001'], ['12', 'postgres', '2']])).toBe(
-      'ID  NAME      PORT\n1   web       20001\n12  postgres  2\n',
-    );
+    expect(
+      formatTable(
+        ['ID', 'NAME', 'PORT'],
+        [
+          ['1', 'web', '20001'],
+          ['12', 'postgres', '2'],
+        ],
+      ),
+    ).toBe('ID  NAME      PORT\n1   web       20001\n12  postgres  2\n');
   });
 
   test('formatLeaseTable', () => {
@@ -66,9 +72,7 @@ describe('output', () => {
     const busy = errorReport(new PortleaseError('E_PORT_BUSY', 'Port 5 is in use\non this machine.', { port: 5 }));
     expect(busy).toEqual({ code: 'E_PORT_BUSY', message: 'Port 5 is in use on this machine.', port: 5 });
     expect(exitCodeOf(busy)).toBe(1);
-    expect(formatErrorLine(busy)).toBe(
-      'portlease: E_PORT_BUSY: Port 5 is in use on this machine. (`portlease check 5` shows what listens there.)\n',
-    );
+    expect(formatErrorLine(busy)).toBe('portlease: E_PORT_BUSY: Port 5 is in use on this machine. (`portlease check 5` shows what listens there.)\n');
     expect(formatJsonError(busy)).toBe('{"error":{"code":"E_PORT_BUSY","message":"Port 5 is in use on this machine."}}\n');
     expect(exitCodeOf(errorReport(new UsageError('bad')))).toBe(2);
     expect(errorReport(Object.assign(new RangeError('ttl bad'), { code: 'ERR_OUT_OF_RANGE' }))).toEqual({ code: 'E_USAGE', message: 'ttl bad' });

@@ -27,9 +27,7 @@ describe('portlease release', () => {
 
     expect((await cli(['release', '--id', '1'], { home })).stdout).toBe('1 lease released\n');
     expect((await cli(['release', '--port', portB], { home })).stdout).toBe('1 lease released\n');
-    expect((await cli(['release', '--app', 'shop', '--instance', 'x', '--json'], { home })).stdout).toBe(
-      '{\n  "released": 2\n}\n',
-    );
+    expect((await cli(['release', '--app', 'shop', '--instance', 'x', '--json'], { home })).stdout).toBe('{\n  "released": 2\n}\n');
     expect(await services(home)).toEqual(['shop/default/c']);
     expect((await cli(['release', '--app', 'shop'], { home })).stdout).toBe('1 lease released\n');
     expect(await services(home)).toEqual([]);
@@ -39,9 +37,7 @@ describe('portlease release', () => {
     const home = await tempDir();
     await cli(['reserve', 'web', '--app', 'shop', '--instance', 'x'], { home });
     expect((await cli(['release', 'web'], { home })).code).toBe(1);
-    expect((await cli(['release', 'web', '--app', 'shop', '--instance', 'x'], { home })).stdout).toBe(
-      '1 lease released\n',
-    );
+    expect((await cli(['release', 'web', '--app', 'shop', '--instance', 'x'], { home })).stdout).toBe('1 lease released\n');
   });
 
   test('releasing what does not exist says so and exits 1; --missing-ok exits 0', async () => {

@@ -45,10 +45,7 @@ describe('portlease reserve', () => {
     await cli(['reserve', 'web', '--app', 'shop', '--instance', 'feature-x'], { home });
     await cli(['reserve', 'web'], { home, env: { PORTLEASE_INSTANCE: 'ci' } });
     const all = await leases(home);
-    expect(all.map((lease) => `${lease.app}/${lease.instance}/${lease.service}`)).toEqual([
-      'shop/feature-x/web',
-      'testapp/ci/web',
-    ]);
+    expect(all.map((lease) => `${lease.app}/${lease.instance}/${lease.service}`)).toEqual(['shop/feature-x/web', 'testapp/ci/web']);
   });
 
   test('--home DIR overrides PORTLEASE_HOME, relative to the working directory', async () => {

@@ -39,7 +39,14 @@ describe('portlease run', () => {
     const home = await tempDir();
     // The command copies the registry while it runs: the lease is there, owned by us.
     const during = await cli(
-      ['run', 'web', '--', node, '-e', `require('node:fs').writeFileSync(${JSON.stringify(join(home, 'seen'))}, require('node:fs').readFileSync(${JSON.stringify(join(home, 'registry'))} + '/' + require('node:fs').readdirSync(${JSON.stringify(join(home, 'registry'))}).filter((n) => n.startsWith('rev-')).sort().pop()))`],
+      [
+        'run',
+        'web',
+        '--',
+        node,
+        '-e',
+        `require('node:fs').writeFileSync(${JSON.stringify(join(home, 'seen'))}, require('node:fs').readFileSync(${JSON.stringify(join(home, 'registry'))} + '/' + require('node:fs').readdirSync(${JSON.stringify(join(home, 'registry'))}).filter((n) => n.startsWith('rev-')).sort().pop()))`,
+      ],
       { home },
     );
     expect(during.code).toBe(0);
@@ -137,10 +144,9 @@ describe('portlease run', () => {
     const marker = join(home, 'started');
     const port = (await cli(['reserve', 'taken', '--range', '21500-21500'], { home })).stdout.trim();
     expect(port).toBe('21500');
-    const result = await cli(
-      ['run', 'web', '--range', '21500-21500', '--', node, '-e', `require('node:fs').writeFileSync(${JSON.stringify(marker)}, '')`],
-      { home },
-    );
+    const result = await cli(['run', 'web', '--range', '21500-21500', '--', node, '-e', `require('node:fs').writeFileSync(${JSON.stringify(marker)}, '')`], {
+      home,
+    });
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/^portlease: E_NO_PORT: /);
     expect(existsSync(marker)).toBe(false);

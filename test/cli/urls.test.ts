@@ -18,7 +18,7 @@ describe('named URLs in the CLI', () => {
     expect(bad.stderr).toContain('does not start with /');
   });
 
-  test('get --url prints the URL, on the running server\'s port when its pid file says so', async () => {
+  test("get --url prints the URL, on the running server's port when its pid file says so", async () => {
     const home = await tempDir();
     await cli(['reserve', 'web', '--app', 'shop', '--instance', 'feature/x'], { home });
     const args = ['get', 'web', '--app', 'shop', '--instance', 'feature/x', '--url'];
@@ -42,7 +42,7 @@ describe('named URLs in the CLI', () => {
     expect(JSON.parse((await cli(['list', '--all', '--json'], { home })).stdout)[0]).toMatchObject({ url: 'http://web.shop.localhost:40124', state: 'live' });
   });
 
-  test('run prints each service\'s URL and lets Vite accept .localhost hosts', async () => {
+  test("run prints each service's URL and lets Vite accept .localhost hosts", async () => {
     const home = await tempDir();
     const script = 'process.stdout.write(process.env.__VITE_ADDITIONAL_SERVER_ALLOWED_HOSTS)';
     const result = await cli(['run', 'web', ...shop, '--', process.execPath, '-e', script], { home });

@@ -23,9 +23,7 @@ afterEach(async () => {
 });
 
 it('50 parallel auto-assign POSTs for different services get 50 distinct ports, no 409, no 5xx', async () => {
-  const replies = await Promise.all(
-    Array.from({ length: 50 }, (_, index) => call(h.server, 'POST', '/v1/allocations', { body: alloc(`svc${index}`) })),
-  );
+  const replies = await Promise.all(Array.from({ length: 50 }, (_, index) => call(h.server, 'POST', '/v1/allocations', { body: alloc(`svc${index}`) })));
   expect(replies.map((reply) => reply.status)).toEqual(Array.from({ length: 50 }, () => 201));
   const ports = new Set(replies.map((reply) => reply.json.port));
   expect(ports.size).toBe(50);

@@ -28,7 +28,12 @@ describe('pickVictim', () => {
         { key: 'idle-old', state: 'idle', since: 3 },
       ]),
     ).toBe('idle-old');
-    expect(pickVictim([{ key: 'busy', state: 'busy', since: 0 }, { key: 'body', state: 'body', since: 5 }])).toBe('body');
+    expect(
+      pickVictim([
+        { key: 'busy', state: 'busy', since: 0 },
+        { key: 'body', state: 'body', since: 5 },
+      ]),
+    ).toBe('body');
   });
 });
 
@@ -101,65 +106,61 @@ describe('300 slow and idle sockets against the server', () => {
     await h.close();
   });
 
-  it(
-    'still answers legitimate requests: 150 trickle headers, 150 idle keep-alive, all reconnecting',
-    async () => {
-      const { port } = h.server;
-      expect(300).toBeGreaterThan(MAX_CONNECTIONS);
-      const attackers = new Set<Socket>();
-      let stopped = false;
-      let evictions = 0;
-      const open = (kind: 'trickle' | 'idle'): void => {
-        if (stopped) return;
-        const socket = connect(port, '127.0.0.1');
-        attackers.add(socket);
-        let drip: NodeJS.Timeout | undefined;
-        socket.on('connect', () => {
-          if (kind === 'idle') {
-            // One complete request, then silence on a kept-alive connection.
-            socket.write(`GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
-          } else {
-            socket.write(`GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n`);
-            drip = setInterval(() => socket.writable && socket.write('X-Slow: 1\r\n'), 500);
-          }
-        });
-        socket.on('data', () => undefined);
-        socket.on('error', () => undefined);
-        socket.on('close', () => {
-          clearInterval(drip);
-          attackers.delete(socket);
-          evictions += 1;
-          // A real slowloris keeps its sockets open: come back after a moment.
-          setTimeout(() => open(kind), 200);
-        });
-      };
-      for (let index = 0; index < 300; index++) open(index % 2 === 0 ? 'trickle' : 'idle');
-      // Let them all arrive and settle in.
-      while (attackers.size < 300) await new Promise((resolve) => setTimeout(resolve, 50));
-      await new Promise((resolve) => setTimeout(resolve, 500));
-
-      let ok = 0;
-      const total = 200;
-      try {
-        for (let batch = 0; batch < total / 4; batch++) {
-          const replies = await Promise.all(
-            Array.from({ length: 4 }, () =>
-              call(h.server, 'GET', '/healthz').then(
-                (reply) => reply.status === 200,
-                () => false,
-              ),
-            ),
-          );
-          ok += replies.filter(Boolean).length;
-          await new Promise((resolve) => setTimeout(resolve, 20));
+  it('still answers legitimate requests: 150 trickle headers, 150 idle keep-alive, all reconnecting', async () => {
+    const { port } = h.server;
+    expect(300).toBeGreaterThan(MAX_CONNECTIONS);
+    const attackers = new Set<Socket>();
+    let stopped = false;
+    let evictions = 0;
+    const open = (kind: 'trickle' | 'idle'): void => {
+      if (stopped) return;
+      const socket = connect(port, '127.0.0.1');
+      attackers.add(socket);
+      let drip: NodeJS.Timeout | undefined;
+      socket.on('connect', () => {
+        if (kind === 'idle') {
+          // One complete request, then silence on a kept-alive connection.
+          socket.write(`GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
+        } else {
+          socket.write(`GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n`);
+          drip = setInterval(() => socket.writable && socket.write('X-Slow: 1\r\n'), 500);
         }
-      } finally {
-        stopped = true;
-        for (const socket of attackers) socket.destroy();
+      });
+      socket.on('data', () => undefined);
+      socket.on('error', () => undefined);
+      socket.on('close', () => {
+        clearInterval(drip);
+        attackers.delete(socket);
+        evictions += 1;
+        // A real slowloris keeps its sockets open: come back after a moment.
+        setTimeout(() => open(kind), 200);
+      });
+    };
+    for (let index = 0; index < 300; index++) open(index % 2 === 0 ? 'trickle' : 'idle');
+    // Let them all arrive and settle in.
+    while (attackers.size < 300) await new Promise((resolve) => setTimeout(resolve, 50));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+
+    let ok = 0;
+    const total = 200;
+    try {
+      for (let batch = 0; batch < total / 4; batch++) {
+        const replies = await Promise.all(
+          Array.from({ length: 4 }, () =>
+            call(h.server, 'GET', '/healthz').then(
+              (reply) => reply.status === 200,
+              () => false,
+            ),
+          ),
+        );
+        ok += replies.filter(Boolean).length;
+        await new Promise((resolve) => setTimeout(resolve, 20));
       }
-      expect(evictions).toBeGreaterThan(0); // the cap was reached and enforced
-      expect(ok).toBeGreaterThanOrEqual(total * 0.99);
-    },
-    60_000,
-  );
+    } finally {
+      stopped = true;
+      for (const socket of attackers) socket.destroy();
+    }
+    expect(evictions).toBeGreaterThan(0); // the cap was reached and enforced
+    expect(ok).toBeGreaterThanOrEqual(total * 0.99);
+  }, 60_000);
 });

@@ -74,7 +74,20 @@ describe('POST /v1/allocations', () => {
   });
 
   it('answers 400 invalid JSON to what Go cannot decode into its struct', async () => {
-    const bodies = ['', '{', '[]', '"db"', '42', '{"port":"80"}', '{"port":80.5}', '{"port":1e99}', '{"app":1}', '{"service":["db"]}', '{"port":43e0}', '{"port":43005.0}'];
+    const bodies = [
+      '',
+      '{',
+      '[]',
+      '"db"',
+      '42',
+      '{"port":"80"}',
+      '{"port":80.5}',
+      '{"port":1e99}',
+      '{"app":1}',
+      '{"service":["db"]}',
+      '{"port":43e0}',
+      '{"port":43005.0}',
+    ];
     for (const body of bodies) {
       const res = await call(h.server, 'POST', '/v1/allocations', { body });
       expect(res.status, body).toBe(400);

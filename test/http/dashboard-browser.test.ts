@@ -20,10 +20,19 @@ const CHROMIUM = process.env['PORTLEASE_CHROMIUM'] ?? '/usr/bin/chromium';
 const HAS_CHROMIUM = existsSync(CHROMIUM);
 /** Screenshots of each run go here (gitignored); docs/dashboard.png is a copy of one. */
 const OUTPUT = join(ROOT, 'test-output');
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
-if (!HAS_CHROMIUM) it.skip(`dashboard browser tests are SKIPPED: no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set PORTLEASE_CHROMIUM)`, () => {});
+if (!HAS_CHROMIUM)
+  it.skip(`dashboard browser tests are SKIPPED: no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set PORTLEASE_CHROMIUM)`, () => {});
 
 describe.skipIf(!HAS_CHROMIUM)('dashboard in Chromium', () => {
   let browser: Browser;
@@ -156,7 +165,11 @@ describe.skipIf(!HAS_CHROMIUM)('dashboard in Chromium', () => {
             () => results.push('simple: blocked'),
           );
           // With the token header: needs a preflight, which is never granted.
-          await fetch(`${target}/dashboard/release`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-portlease-token': token }, body }).then(
+          await fetch(`${target}/dashboard/release`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'x-portlease-token': token },
+            body,
+          }).then(
             (response) => results.push(`token: ${response.status}`),
             () => results.push('token: blocked'),
           );

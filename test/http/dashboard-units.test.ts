@@ -30,7 +30,12 @@ describe('rows', () => {
   });
 
   it('turns a lease into a flat row', () => {
-    expect(toRow(lease({ service: null, label: 'fixture', claimed: true }), facts)).toMatchObject({ service: null, label: 'fixture', claimed: true, kind: 'durable' });
+    expect(toRow(lease({ service: null, label: 'fixture', claimed: true }), facts)).toMatchObject({
+      service: null,
+      label: 'fixture',
+      claimed: true,
+      kind: 'durable',
+    });
   });
 
   it('diffs by id: added, changed, removed; nothing for equal rows', () => {

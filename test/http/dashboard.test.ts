@@ -54,7 +54,13 @@ function events(h: Harness): { seen: Sse[]; close(): void } {
   });
   req.on('error', () => {});
   req.end();
-  return { seen, close: () => (response?.destroy(), req.destroy()) };
+  return {
+    seen,
+    close: () => {
+      response?.destroy();
+      req.destroy();
+    },
+  };
 }
 
 const added = (seen: Sse[], id: number) => seen.some((entry) => entry.event === 'diff' && entry.data.added.some((row: { id: number }) => row.id === id));
@@ -97,7 +103,9 @@ describe('GET /', () => {
     expect((await call(h.server, 'HEAD', '/')).status).toBe(200);
     const post = await call(h.server, 'POST', '/', { body: {} });
     expect(post.status).toBe(405);
-    const preflight = await call(h.server, 'OPTIONS', '/dashboard/release', { headers: { origin: 'http://localhost:3000', 'access-control-request-method': 'POST' } });
+    const preflight = await call(h.server, 'OPTIONS', '/dashboard/release', {
+      headers: { origin: 'http://localhost:3000', 'access-control-request-method': 'POST' },
+    });
     expect(preflight.status).toBe(405);
     expect(preflight.headers['access-control-allow-origin']).toBeUndefined();
   });

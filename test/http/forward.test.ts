@@ -6,7 +6,26 @@ const pairs = (flat: string[]) => Array.from({ length: flat.length / 2 }, (_, i)
 describe('forwarded headers', () => {
   it('drops hop-by-hop headers and those Connection names, keeps Host and order', () => {
     const out = requestHeaders(
-      ['Host', 'web.shop.localhost:1', 'Connection', 'keep-alive, X-Hop', 'X-Hop', '1', 'Keep-Alive', 'timeout=5', 'TE', 'trailers', 'Transfer-Encoding', 'chunked', 'Upgrade', 'h2c', 'Proxy-Authorization', 'x', 'Accept', '*/*'],
+      [
+        'Host',
+        'web.shop.localhost:1',
+        'Connection',
+        'keep-alive, X-Hop',
+        'X-Hop',
+        '1',
+        'Keep-Alive',
+        'timeout=5',
+        'TE',
+        'trailers',
+        'Transfer-Encoding',
+        'chunked',
+        'Upgrade',
+        'h2c',
+        'Proxy-Authorization',
+        'x',
+        'Accept',
+        '*/*',
+      ],
       { clientAddress: '::ffff:127.0.0.1', leaseId: 4, upgrade: false },
     );
     expect(pairs(out)).toEqual([
@@ -19,12 +38,15 @@ describe('forwarded headers', () => {
     ]);
   });
 
-  it('appends to X-Forwarded-For and the route, keeps an earlier proxy\'s host and proto', () => {
-    const out = requestHeaders(['Host', 'a.localhost:1', 'X-Forwarded-For', '10.0.0.1', 'X-Forwarded-Host', 'app.example', 'X-Forwarded-Proto', 'https', 'X-Portlease-Route', '2'], {
-      clientAddress: '127.0.0.1',
-      leaseId: 3,
-      upgrade: false,
-    });
+  it("appends to X-Forwarded-For and the route, keeps an earlier proxy's host and proto", () => {
+    const out = requestHeaders(
+      ['Host', 'a.localhost:1', 'X-Forwarded-For', '10.0.0.1', 'X-Forwarded-Host', 'app.example', 'X-Forwarded-Proto', 'https', 'X-Portlease-Route', '2'],
+      {
+        clientAddress: '127.0.0.1',
+        leaseId: 3,
+        upgrade: false,
+      },
+    );
     expect(pairs(out)).toContain('X-Forwarded-For: 10.0.0.1, 127.0.0.1');
     expect(pairs(out)).toContain('X-Forwarded-Host: app.example');
     expect(pairs(out)).toContain('X-Forwarded-Proto: https');
@@ -32,16 +54,33 @@ describe('forwarded headers', () => {
   });
 
   it('keeps the upgrade of a WebSocket handshake', () => {
-    const out = requestHeaders(['Host', 'a.localhost:1', 'Connection', 'Upgrade', 'Upgrade', 'websocket', 'Sec-WebSocket-Key', 'k'], { clientAddress: '127.0.0.1', leaseId: 1, upgrade: true });
+    const out = requestHeaders(['Host', 'a.localhost:1', 'Connection', 'Upgrade', 'Upgrade', 'websocket', 'Sec-WebSocket-Key', 'k'], {
+      clientAddress: '127.0.0.1',
+      leaseId: 1,
+      upgrade: true,
+    });
     expect(pairs(out)).toEqual(expect.arrayContaining(['Connection: Upgrade', 'Upgrade: websocket', 'Sec-WebSocket-Key: k']));
   });
 
   it('filters response headers the same way', () => {
-    expect(pairs(responseHeaders(['Content-Type', 'text/html', 'Connection', 'close, X-A', 'X-A', '1', 'Transfer-Encoding', 'chunked', 'Set-Cookie', 'a=1', 'Set-Cookie', 'b=2']))).toEqual([
-      'Content-Type: text/html',
-      'Set-Cookie: a=1',
-      'Set-Cookie: b=2',
-    ]);
+    expect(
+      pairs(
+        responseHeaders([
+          'Content-Type',
+          'text/html',
+          'Connection',
+          'close, X-A',
+          'X-A',
+          '1',
+          'Transfer-Encoding',
+          'chunked',
+          'Set-Cookie',
+          'a=1',
+          'Set-Cookie',
+          'b=2',
+        ]),
+      ),
+    ).toEqual(['Content-Type: text/html', 'Set-Cookie: a=1', 'Set-Cookie: b=2']);
   });
 
   it('tells loops: the same lease again, or too many hops', () => {

@@ -7,9 +7,10 @@
 import { createServer, type Server } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { getOsFreePort } from '../../src/index.js';
+import { ODD_NAMES } from '../helpers.js';
 import { alloc, call, registryBytes, startServer, type Harness } from './helpers.js';
 
-const NAMES = ['feature/login', 'my app', 'café', 'a<&>b'];
+const NAMES = ODD_NAMES;
 
 let h: Harness;
 beforeEach(async () => {

@@ -1,5 +1,5 @@
 /** Helpers of the proxy tests: backends on leased ports, requests with a chosen Host. */
-import { createServer, request, Agent, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, request, type Agent, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { ReserveInput } from '../../src/index.js';
 import type { Harness } from './helpers.js';
@@ -53,7 +53,12 @@ export interface Got {
 }
 
 /** A request to the server with `Host: <host>:<port>`. */
-export function get(harness: Harness, host: string, path = '/', options: { method?: string; agent?: Agent | false; headers?: Record<string, string>; body?: string } = {}): Promise<Got> {
+export function get(
+  harness: Harness,
+  host: string,
+  path = '/',
+  options: { method?: string; agent?: Agent | false; headers?: Record<string, string>; body?: string } = {},
+): Promise<Got> {
   return new Promise((resolve, reject) => {
     const req = request(
       {

@@ -76,7 +76,14 @@ describe('streaming', () => {
       () =>
         new Promise<string>((resolve, reject) => {
           const req = request(
-            { host: '127.0.0.1', port: harness!.server.port, method: 'POST', path: '/', agent: false, headers: { host: `upload.shop.localhost:${harness!.server.port}`, 'content-type': 'application/octet-stream' } },
+            {
+              host: '127.0.0.1',
+              port: harness!.server.port,
+              method: 'POST',
+              path: '/',
+              agent: false,
+              headers: { host: `upload.shop.localhost:${harness!.server.port}`, 'content-type': 'application/octet-stream' },
+            },
             (res) => {
               let text = '';
               res.on('data', (chunk) => (text += chunk));
@@ -121,16 +128,19 @@ describe('streaming', () => {
     const { result, buffers } = await measured(
       () =>
         new Promise<{ bytes: number; hash: string; length: string | undefined }>((resolve, reject) => {
-          const req = request({ host: '127.0.0.1', port: harness!.server.port, path: '/', agent: false, headers: { host: `download.shop.localhost:${harness!.server.port}` } }, (res) => {
-            const hash = createHash('sha256');
-            let bytes = 0;
-            res.on('data', (chunk: Buffer) => {
-              bytes += chunk.length;
-              received += chunk.length;
-              hash.update(chunk);
-            });
-            res.on('end', () => resolve({ bytes, hash: hash.digest('hex'), length: res.headers['content-length'] }));
-          });
+          const req = request(
+            { host: '127.0.0.1', port: harness!.server.port, path: '/', agent: false, headers: { host: `download.shop.localhost:${harness!.server.port}` } },
+            (res) => {
+              const hash = createHash('sha256');
+              let bytes = 0;
+              res.on('data', (chunk: Buffer) => {
+                bytes += chunk.length;
+                received += chunk.length;
+                hash.update(chunk);
+              });
+              res.on('end', () => resolve({ bytes, hash: hash.digest('hex'), length: res.headers['content-length'] }));
+            },
+          );
           req.on('error', reject);
           req.end();
         }),
@@ -154,12 +164,15 @@ describe('upload time', () => {
     const port = harness.server.port;
     const post = (chunks: number, stallAfter?: number) =>
       new Promise<string>((resolve) => {
-        const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/', agent: false, headers: { host: `slow-upload.shop.localhost:${port}` } }, (res) => {
-          let text = '';
-          res.on('data', (chunk) => (text += chunk));
-          res.on('end', () => resolve(text));
-          res.on('error', () => resolve('cut'));
-        });
+        const req = request(
+          { host: '127.0.0.1', port, method: 'POST', path: '/', agent: false, headers: { host: `slow-upload.shop.localhost:${port}` } },
+          (res) => {
+            let text = '';
+            res.on('data', (chunk) => (text += chunk));
+            res.on('end', () => resolve(text));
+            res.on('error', () => resolve('cut'));
+          },
+        );
         req.on('error', () => resolve('cut'));
         let sent = 0;
         // 100 ms apart: 30 chunks take about 3 s, three times the 1 s timeout.

@@ -154,7 +154,10 @@ describe('WebSockets', () => {
   it('refuses upgrades on the API hosts and on foreign hosts', async () => {
     harness = await startServer();
     const port = harness.server.port;
-    for (const [host, expected] of [[`127.0.0.1:${port}`, 400], [`evil.example:${port}`, 403]] as const) {
+    for (const [host, expected] of [
+      [`127.0.0.1:${port}`, 400],
+      [`evil.example:${port}`, 403],
+    ] as const) {
       const status = await new Promise<number>((resolve) => {
         const socket = new WebSocket(`ws://127.0.0.1:${port}/`, { headers: { host } });
         socket.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));

@@ -50,7 +50,14 @@ describe('host routing', () => {
       res.end('ok');
     });
     const got = await get(harness, 'web.shop.localhost', '/', {
-      headers: { connection: 'keep-alive, x-private', 'x-private': '1', te: 'trailers', 'proxy-authorization': 'x', 'x-forwarded-for': '10.0.0.1', 'user-agent': 'test' },
+      headers: {
+        connection: 'keep-alive, x-private',
+        'x-private': '1',
+        te: 'trailers',
+        'proxy-authorization': 'x',
+        'x-forwarded-for': '10.0.0.1',
+        'user-agent': 'test',
+      },
     });
     expect(got.status).toBe(200);
     expect(seen['host']).toBe(`web.shop.localhost:${harness.server.port}`);
@@ -266,12 +273,15 @@ describe('connections', () => {
     });
     for (let i = 0; i < 5; i++) {
       await new Promise<void>((resolve, reject) => {
-        const req = request({ host: '127.0.0.1', port: harness.server.port, path: '/', headers: { host: `stream.shop.localhost:${harness.server.port}` }, agent: false }, (res) => {
-          res.once('data', () => {
-            req.destroy();
-            resolve();
-          });
-        });
+        const req = request(
+          { host: '127.0.0.1', port: harness.server.port, path: '/', headers: { host: `stream.shop.localhost:${harness.server.port}` }, agent: false },
+          (res) => {
+            res.once('data', () => {
+              req.destroy();
+              resolve();
+            });
+          },
+        );
         req.on('error', () => undefined);
         req.on('close', () => resolve());
         req.end();
@@ -295,11 +305,21 @@ describe('request kinds', () => {
       });
     });
     const reply = await new Promise<string>((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port: harness.server.port, method: 'POST', path: '/', agent: false, headers: { host: `web.shop.localhost:${harness.server.port}`, expect: '100-continue', 'content-length': '5' } }, (res) => {
-        let text = '';
-        res.on('data', (chunk) => (text += chunk));
-        res.on('end', () => resolve(text));
-      });
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port: harness.server.port,
+          method: 'POST',
+          path: '/',
+          agent: false,
+          headers: { host: `web.shop.localhost:${harness.server.port}`, expect: '100-continue', 'content-length': '5' },
+        },
+        (res) => {
+          let text = '';
+          res.on('data', (chunk) => (text += chunk));
+          res.on('end', () => resolve(text));
+        },
+      );
       req.on('continue', () => req.end('hello'));
       req.on('error', reject);
     });
@@ -346,4 +366,3 @@ function firstEvents(port: number): Promise<string> {
     req.end();
   });
 }
-

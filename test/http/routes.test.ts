@@ -28,7 +28,12 @@ function post(body: unknown) {
 describe('route', () => {
   it('asks the library for a durable, exclusive named lease', async () => {
     const calls: unknown[] = [];
-    const api = fakeApi({ reserve: async (service, options) => (calls.push([service, options]), lease) });
+    const api = fakeApi({
+      reserve: async (service, options) => {
+        calls.push([service, options]);
+        return lease;
+      },
+    });
     const reply = await route(post({ app: 'shop', instance: 'main', service: 'db' }), api, { range: '21000-21099' });
     expect(reply).toEqual({ status: 201, body: { id: 7, app: 'shop', instance: 'main', service: 'db', port: 20417, created_at: '2026-01-31T12:00:00Z' } });
     expect(calls).toEqual([['db', { app: 'shop', instance: 'main', durable: true, exclusive: true, range: '21000-21099' }]]);
@@ -39,7 +44,11 @@ describe('route', () => {
       [new PortleaseError('E_SERVICE_LEASED', 'x', { holder: lease }), 409, { error: 'service already allocated', holder: expect.objectContaining({ id: 7 }) }],
       [new PortleaseError('E_PORT_LEASED', 'x', { holder: lease }), 409, { error: 'port already allocated', holder: expect.objectContaining({ id: 7 }) }],
       [new PortleaseError('E_PORT_BUSY', 'x'), 409, { error: 'port in use on system' }],
-      [new PortleaseError('E_NO_PORT', 'No free port in 20000-20010 (8 leased, 3 busy on this machine)'), 500, { error: 'No free port in 20000-20010 (8 leased, 3 busy on this machine)' }],
+      [
+        new PortleaseError('E_NO_PORT', 'No free port in 20000-20010 (8 leased, 3 busy on this machine)'),
+        500,
+        { error: 'No free port in 20000-20010 (8 leased, 3 busy on this machine)' },
+      ],
       [new PortleaseError('E_LOCK_TIMEOUT', 'Timed out\nwaiting'), 500, { error: 'Timed out' }],
       [new RangeError('service "a/b" is not a valid name'), 400, { error: 'service "a/b" is not a valid name' }],
       [new Error('secret internals'), 500, { error: 'internal error' }],

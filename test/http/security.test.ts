@@ -36,7 +36,15 @@ function expectNoCors(headers: Record<string, unknown>): void {
 describe('Host allowlist (DNS rebinding)', () => {
   it('refuses any Host that is not a loopback name with the server port, and changes nothing', async () => {
     const { port } = h.server;
-    for (const host of ['evil.example', `evil.example:${port}`, `localhost.evil.example:${port}`, `127.0.0.1.nip.io:${port}`, '127.0.0.1', `127.0.0.1:${port + 1}`, `x.localhost:${port + 1}`]) {
+    for (const host of [
+      'evil.example',
+      `evil.example:${port}`,
+      `localhost.evil.example:${port}`,
+      `127.0.0.1.nip.io:${port}`,
+      '127.0.0.1',
+      `127.0.0.1:${port + 1}`,
+      `x.localhost:${port + 1}`,
+    ]) {
       const res = await call(h.server, 'POST', '/v1/allocations', { body: alloc('evil'), headers: { host } });
       expect(res.status, host).toBe(403);
       expect(res.json.error).toMatch(/^forbidden/);
@@ -203,7 +211,14 @@ describe('slow and idle clients', () => {
 
 describe('malformed input never crashes the server', () => {
   it('answers deep nesting, broken JSON and binary junk with 400 invalid JSON', async () => {
-    const bodies = ['['.repeat(60_000), `{"app":${'['.repeat(30_000)}${']'.repeat(30_000)}}`, '{"app": "\\ud800"', '\u0000\u0001\u00ff', '{"__proto__":{"app":"x"}}', '\ufeff{}'];
+    const bodies = [
+      '['.repeat(60_000),
+      `{"app":${'['.repeat(30_000)}${']'.repeat(30_000)}}`,
+      '{"app": "\\ud800"',
+      '\u0000\u0001\u00ff',
+      '{"__proto__":{"app":"x"}}',
+      '\ufeff{}',
+    ];
     for (const body of bodies) {
       const res = await call(h.server, 'POST', '/v1/allocations', { body });
       expect(res.status).toBe(400);
@@ -243,15 +258,19 @@ describe('malformed input never crashes the server', () => {
   it('survives clients that hang up mid-request', async () => {
     const { port } = h.server;
     await Promise.all(
-      Array.from({ length: 20 }, (_, index) =>
-        new Promise<void>((resolve) => {
-          const socket = connect(port, '127.0.0.1', () => {
-            socket.write(`POST /v1/allocations HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nContent-Length: 60\r\n\r\n{"app":"shop","instance":"main","service":"s${index}"`);
-            setTimeout(() => socket.destroy(), 10);
-          });
-          socket.on('error', () => undefined);
-          socket.on('close', () => resolve());
-        }),
+      Array.from(
+        { length: 20 },
+        (_, index) =>
+          new Promise<void>((resolve) => {
+            const socket = connect(port, '127.0.0.1', () => {
+              socket.write(
+                `POST /v1/allocations HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nContent-Length: 60\r\n\r\n{"app":"shop","instance":"main","service":"s${index}"`,
+              );
+              setTimeout(() => socket.destroy(), 10);
+            });
+            socket.on('error', () => undefined);
+            socket.on('close', () => resolve());
+          }),
       ),
     );
     await expectAlive();

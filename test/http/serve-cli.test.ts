@@ -103,7 +103,10 @@ describe('serve --status / --stop with a stale pid file', () => {
   it('--stop never signals a live process that merely reuses the pid', async () => {
     const bystander = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
     try {
-      await writeFile(pidFile(), JSON.stringify({ pid: bystander.pid, port: 51234, host: '127.0.0.1', url: 'http://127.0.0.1:51234', startedAt: new Date().toISOString() }));
+      await writeFile(
+        pidFile(),
+        JSON.stringify({ pid: bystander.pid, port: 51234, host: '127.0.0.1', url: 'http://127.0.0.1:51234', startedAt: new Date().toISOString() }),
+      );
       const run = await cli(['serve', '--stop']);
       expect(run.code).toBe(1);
       expect(run.stderr).toContain(`removed the stale pid file of pid ${bystander.pid}`);

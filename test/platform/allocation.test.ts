@@ -28,7 +28,13 @@ const { toRequest } = await import('../../src/request.js');
 const { openRegistry } = await import('../../src/index.js');
 
 describe('osBlockedPorts (pure)', () => {
-  const facts = { ephemeral: { from: 28_000, to: 60_999 }, reserved: [{ from: 20_010, to: 20_012 }, { from: 40_000, to: 40_000 }] };
+  const facts = {
+    ephemeral: { from: 28_000, to: 60_999 },
+    reserved: [
+      { from: 20_010, to: 20_012 },
+      { from: 40_000, to: 40_000 },
+    ],
+  };
 
   test('reserved ports always; the ephemeral range only for the default range', () => {
     expect(osBlockedPorts([20_000, 20_020], facts, false)).toEqual([20_010, 20_011, 20_012]);

@@ -13,7 +13,7 @@ describe('the default home', () => {
     expect(defaultHome({ LOCALAPPDATA: 'C:\\x' }, 'darwin')).toBe(join(homedir(), '.portlease'));
   });
 
-  test("Windows: %LOCALAPPDATA%\\portlease (per user, never roams), else ~/.portlease", () => {
+  test('Windows: %LOCALAPPDATA%\\portlease (per user, never roams), else ~/.portlease', () => {
     expect(defaultHome({ LOCALAPPDATA: 'C:\\Users\\ana\\AppData\\Local' }, 'win32')).toBe('C:\\Users\\ana\\AppData\\Local\\portlease');
     expect(defaultHome({}, 'win32')).toBe(join(homedir(), '.portlease'));
   });
@@ -32,9 +32,17 @@ describe('terminate', () => {
   });
 
   test.skipIf(process.platform === 'win32')('POSIX passes the signal on (a real child; skipped on Windows: no signals)', async () => {
-    const child = spawn(process.execPath, ['-e', "process.on('SIGTERM', () => { console.log('term'); process.exit(3) }); setInterval(() => {}, 1000); console.log('ready')"]);
+    const child = spawn(process.execPath, [
+      '-e',
+      "process.on('SIGTERM', () => { console.log('term'); process.exit(3) }); setInterval(() => {}, 1000); console.log('ready')",
+    ]);
     let out = '';
-    await new Promise<void>((ready) => child.stdout.on('data', (chunk: Buffer) => ((out += String(chunk)), out.includes('ready') && ready())));
+    await new Promise<void>((ready) =>
+      child.stdout.on('data', (chunk: Buffer) => {
+        out += String(chunk);
+        if (out.includes('ready')) ready();
+      }),
+    );
     const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
     linuxPlatform().terminate(child.pid!, 'SIGTERM');
     expect(await exited).toBe(3);

@@ -8,7 +8,9 @@ function tables(...reads: Array<Array<[number, number]> | null>) {
   let index = 0;
   const read = () => {
     const rows = reads[Math.min(index++, reads.length - 1)];
-    return rows === null || rows === undefined ? null : new Map<number, ProcessInfo>(rows.map(([pid, start]) => [pid, { pid, start: String(start), running: true }]));
+    return rows === null || rows === undefined
+      ? null
+      : new Map<number, ProcessInfo>(rows.map(([pid, start]) => [pid, { pid, start: String(start), running: true }]));
   };
   return { read, count: () => index };
 }
@@ -32,7 +34,13 @@ describe('processSnapshots', () => {
 
   test('missing is only believed from a table read after the process started', () => {
     const time = clocks();
-    const source = tables([[1, 5_000]], [[1, 5_000], [2, 10_500]]);
+    const source = tables(
+      [[1, 5_000]],
+      [
+        [1, 5_000],
+        [2, 10_500],
+      ],
+    );
     const processes = processSnapshots({ read: source.read, startedBy, clocks: time });
     processes([{ pid: 1, start: null }]); // read at 10 000
     expect(processes([{ pid: 3, start: '9000' }])?.has(3)).toBe(false);

@@ -75,7 +75,14 @@ describe('win32Platform over recorded outputs', () => {
 
   test('one PowerShell query answers processes and the boot', () => {
     const { run, platform } = make([[/^powershell\.exe .*Win32_Process -Property/, [fixture('win32/cim-processes.txt')]]]);
-    expect(platform.processes([{ pid: 4242, start: null }, { pid: 9999, start: '133444737001234567' }])?.get(4242)?.start).toBe('133444737001234567');
+    expect(
+      platform
+        .processes([
+          { pid: 4242, start: null },
+          { pid: 9999, start: '133444737001234567' },
+        ])
+        ?.get(4242)?.start,
+    ).toBe('133444737001234567');
     expect(platform.boot()).toMatchObject({ id: '133444736005000000', stable: false });
     expect(run.calls).toHaveLength(1);
     expect(run.calls[0]).toContain('-NoProfile');

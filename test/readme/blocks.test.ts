@@ -23,7 +23,7 @@ describe('README blocks', () => {
     ].join('\n');
     expect(blocks(markdown, 'R.md').map((block) => [block.line, block.action])).toEqual([
       [2, { kind: 'skip', reason: 'needs Playwright' }],
-      [6, { kind: 'file', path: 'a.ts', then: 'npx vitest run' }],
+      [6, { kind: 'file', path: 'a.ts', command: 'npx vitest run' }],
       [10, { kind: 'sh' }],
       [14, { kind: 'output' }],
     ]);

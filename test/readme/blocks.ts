@@ -17,7 +17,7 @@
 /** What to do with a block. */
 export type Action =
   | { kind: 'skip'; reason: string }
-  | { kind: 'file'; path: string; then: string | undefined }
+  | { kind: 'file'; path: string; command: string | undefined }
   | { kind: 'output' }
   | { kind: 'shape'; of: 'lease' }
   | { kind: 'sh' | 'js' | 'json' | 'yaml' };
@@ -40,7 +40,7 @@ function actionOf(directive: string | undefined, lang: string, where: string): A
     const notRun = /^not run(?: by the README test)?:\s*(.+)$/.exec(directive);
     if (notRun) return { kind: 'skip', reason: notRun[1]! };
     const file = /^file:\s*([^;]+?)\s*(?:;\s*then:\s*(.+))?$/.exec(directive);
-    if (file) return { kind: 'file', path: file[1]!, then: file[2] };
+    if (file) return { kind: 'file', path: file[1]!, command: file[2] };
     if (directive === 'output') return { kind: 'output' };
     if (directive === 'shape: lease') return { kind: 'shape', of: 'lease' };
   }

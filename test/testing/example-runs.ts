@@ -62,7 +62,14 @@ export function readMarks(file: string): Mark[] {
     .map((line) => JSON.parse(line) as Mark);
 }
 
-const NEEDED = ['dist/index.js', 'dist/testing/vitest.js', 'dist/testing/vitest-setup.js', 'dist/testing/jest.cjs', 'dist/testing/jest-setup.cjs', 'dist/testing/jest-teardown.cjs'];
+const NEEDED = [
+  'dist/index.js',
+  'dist/testing/vitest.js',
+  'dist/testing/vitest-setup.js',
+  'dist/testing/jest.cjs',
+  'dist/testing/jest-setup.cjs',
+  'dist/testing/jest-teardown.cjs',
+];
 const sandboxes = new Map<string, Promise<string>>();
 
 /**
@@ -112,11 +119,7 @@ export async function sandboxDist(): Promise<string> {
  * Starts one run of an example in its own process group (so a test can kill the whole
  * run, workers included, as CI does on a timeout). `home` is the registry directory.
  */
-export async function startRun(
-  runner: Runner,
-  home: string,
-  options: { args?: string[]; env?: Record<string, string> } = {},
-): Promise<Run> {
+export async function startRun(runner: Runner, home: string, options: { args?: string[]; env?: Record<string, string> } = {}): Promise<Run> {
   const modules = runner === 'vitest3' ? process.env['PORTLEASE_VITEST3_MODULES'] : join(ROOT, 'node_modules');
   if (!modules) throw new Error('set PORTLEASE_VITEST3_MODULES to a node_modules holding vitest 3');
   const base = await prepareSandbox(modules);

@@ -85,9 +85,9 @@ describe('holdPorts', () => {
 
   test('a failing onReady releases what was reserved', async () => {
     const home = tempHome();
-    await expect(
-      holdPorts(['a', 'b'], { home, onReady: () => Promise.reject(new Error('server did not start')) }, 'vitest'),
-    ).rejects.toThrow('server did not start');
+    await expect(holdPorts(['a', 'b'], { home, onReady: () => Promise.reject(new Error('server did not start')) }, 'vitest')).rejects.toThrow(
+      'server did not start',
+    );
     expect(await list({ home })).toEqual([]);
     expect(process.env['PORTLEASE_PORTS']).toBeUndefined();
   });

@@ -63,7 +63,7 @@ Exit codes: 0 ok, 1 no free port / registry or file failure, 2 usage.
     }
     if (flags.write !== undefined && format === 'json') throw new UsageError('--write writes dotenv or shell lines, not json');
     if (flags.json === true && flags.write === undefined) {
-      if (flags.format !== undefined && format !== 'json') throw new UsageError('--json conflicts with --format ' + format);
+      if (flags.format !== undefined && format !== 'json') throw new UsageError(`--json conflicts with --format ${format}`);
       format = 'json';
     }
     const variables = services.map(portVariable);
@@ -94,7 +94,11 @@ Exit codes: 0 ok, 1 no free port / registry or file failure, 2 usage.
       io.stdout.write(formatJson({ file, changed: after !== before, vars }));
       return 0;
     }
-    io.stderr.write(`${after === before ? 'Unchanged' : 'Wrote'} ${file}: ${Object.entries(vars).map(([name, port]) => `${name}=${port}`).join(' ')}\n`);
+    io.stderr.write(
+      `${after === before ? 'Unchanged' : 'Wrote'} ${file}: ${Object.entries(vars)
+        .map(([name, port]) => `${name}=${port}`)
+        .join(' ')}\n`,
+    );
     return 0;
   },
 };

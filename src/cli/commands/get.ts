@@ -69,7 +69,10 @@ Exit codes: 0 found, 1 no live lease (E_NOT_FOUND) or registry failure, 2 usage.
     }
     const url = urlOf(lease, { port: await urlPort(registry.home) });
     if (flags.url === true && url === undefined) {
-      throw new PortleaseError('E_NOT_FOUND', `'${service}' has no named URL: its names have no letter or digit for a DNS label. Rename the app, instance or service.`);
+      throw new PortleaseError(
+        'E_NOT_FOUND',
+        `'${service}' has no named URL: its names have no letter or digit for a DNS label. Rename the app, instance or service.`,
+      );
     }
     io.stdout.write(flags.json === true ? formatJson(url === undefined ? lease : { ...lease, url }) : flags.url === true ? `${url}\n` : `${lease.port}\n`);
     return 0;

@@ -91,7 +91,11 @@ interface Entry {
  * Every lease in the registry, whatever its state: also the dead owner's lease kept
  * because its port is still bound, which is why a name can be taken with no live holder.
  */
-async function listAll(registry: Registry, flags: { instance?: string | undefined; service?: string | undefined; json?: boolean | undefined }, io: Io): Promise<number> {
+async function listAll(
+  registry: Registry,
+  flags: { instance?: string | undefined; service?: string | undefined; json?: boolean | undefined },
+  io: Io,
+): Promise<number> {
   const report = await registry.inspect();
   const entries: Entry[] = [
     ...report.live.map((lease): Entry => ({ lease, state: 'live' })),
@@ -104,12 +108,16 @@ async function listAll(registry: Registry, flags: { instance?: string | undefine
       }),
     )),
   ]
-    .filter(({ lease }) => (flags.instance === undefined || lease.instance === flags.instance) && (flags.service === undefined || lease.service === flags.service))
+    .filter(
+      ({ lease }) => (flags.instance === undefined || lease.instance === flags.instance) && (flags.service === undefined || lease.service === flags.service),
+    )
     .sort((a, b) => a.lease.id - b.lease.id);
 
   if (flags.json === true) {
     const port = await runningServePort(registry.home);
-    io.stdout.write(formatJson(entries.map(({ lease, state, listening }) => ({ ...withUrls([lease], port)[0], state, ...(listening === undefined ? {} : { listening }) }))));
+    io.stdout.write(
+      formatJson(entries.map(({ lease, state, listening }) => ({ ...withUrls([lease], port)[0], state, ...(listening === undefined ? {} : { listening }) }))),
+    );
   } else if (entries.length === 0) {
     io.stderr.write('No leases in the registry.\n');
   } else {

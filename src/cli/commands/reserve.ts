@@ -81,9 +81,7 @@ Exit codes: 0 reserved, 1 taken / no free port / registry failure, 2 usage.
     if (flags.claim === true && flags.port === undefined) throw new UsageError('--claim needs --port');
     const ownerPid = flags['owner-pid'] === undefined ? undefined : parseInteger('--owner-pid', flags['owner-pid'], 1, 2 ** 31 - 1);
     if (service === undefined && flags.ttl === undefined && ownerPid === undefined) {
-      throw new UsageError(
-        'reserve needs a service name, or --ttl / --owner-pid for an anonymous lease (for a throwaway port, use `portlease free`)',
-      );
+      throw new UsageError('reserve needs a service name, or --ttl / --owner-pid for an anonymous lease (for a throwaway port, use `portlease free`)');
     }
     if (service !== undefined && flags.label !== undefined) {
       throw new UsageError('--label is for anonymous leases; a named lease is known by its service');

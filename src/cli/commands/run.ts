@@ -6,7 +6,7 @@
 import { spawn, type StdioOptions } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { constants } from 'node:os';
-import { basename, resolve } from 'node:path';
+import { basename } from 'node:path';
 import { rm } from 'node:fs/promises';
 import type { HeldLease, Registry, ReserveOptions } from '../../index.js';
 import { probePort } from '../../probe.js';
@@ -89,7 +89,7 @@ found, 126 when it cannot be run, 1 when no port could be reserved, 2 usage.
     const clash = variables.find((name, index) => variables.indexOf(name) !== index);
     if (clash !== undefined) throw new UsageError(`Two services map to the same variable ${clash}`);
     if (flags['strip-path'] === true && flags.path === undefined) throw new UsageError('--strip-path needs --path');
-    if (flags.path !== undefined && services.length !== 1) throw new UsageError('--path needs exactly one service: it is that service\'s route prefix');
+    if (flags.path !== undefined && services.length !== 1) throw new UsageError("--path needs exactly one service: it is that service's route prefix");
     const [file, ...args] = rest as [string, ...string[]];
     if (file.trim() === '') throw new UsageError('run needs a command after `--`, got an empty string');
 

@@ -127,7 +127,12 @@ async function detach(dir: string, port: number, host: string, io: Io, json: boo
     return 0;
   }
   if (result.running) return alreadyRunning(result.running, io, json);
-  return reportFailure(io, json, { code: 'E_SERVE_FAILED', message: `serve --detach failed: ${result.reason} (log: ${result.log})` }, { state: 'failed', log: result.log });
+  return reportFailure(
+    io,
+    json,
+    { code: 'E_SERVE_FAILED', message: `serve --detach failed: ${result.reason} (log: ${result.log})` },
+    { state: 'failed', log: result.log },
+  );
 }
 
 async function stop(dir: string, io: Io, json: boolean): Promise<number> {

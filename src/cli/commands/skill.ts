@@ -4,7 +4,6 @@
  */
 import { homedir } from 'node:os';
 import { relative, sep } from 'node:path';
-import { PortleaseError } from '../../index.js';
 import { installSkill, SKILL_PLATFORMS } from '../../skill/install.js';
 import type { Command } from '../command.js';
 import { parseFlags, UsageError } from '../args.js';
@@ -51,7 +50,9 @@ failure, 2 usage.
     const result = await installSkill({ global: flags.global === true, cwd: io.cwd, home });
 
     if (result.targets.length === 0) {
-      const folders = Object.values(SKILL_PLATFORMS).map((folder) => `~/${folder}`).join(', ');
+      const folders = Object.values(SKILL_PLATFORMS)
+        .map((folder) => `~/${folder}`)
+        .join(', ');
       const message = `no agent platform found: none of ${folders} exists in ${home}. Nothing was written. Install into the current project instead: npx portlease skill install`;
       return reportFailure(io, flags.json === true, { code: 'E_NO_PLATFORM', message }, { ...result });
     }

@@ -71,7 +71,12 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   // token it does not have. Not the token: the stream must not carry the secret.
   const instance = randomBytes(8).toString('hex');
   const page = Buffer.from(renderPage(token, instance));
-  const feed = createFeed({ paths: options.paths, ...(options.interval === undefined ? {} : { interval: options.interval }), ...(options.port === undefined ? {} : { port: options.port }), onError: options.onError });
+  const feed = createFeed({
+    paths: options.paths,
+    ...(options.interval === undefined ? {} : { interval: options.interval }),
+    ...(options.port === undefined ? {} : { port: options.port }),
+    onError: options.onError,
+  });
   const streams = new Map<ServerResponse, (text: string) => void>();
   let heartbeat: NodeJS.Timeout | undefined;
   /** Streams waiting for their first snapshot (counted against MAX_STREAMS too). */
@@ -152,7 +157,8 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     const method = req.method ?? '';
     if (refusal) sendJson(res, refusal, true);
     // OPTIONS too: no CORS preflight is ever granted.
-    else if (!route.methods.includes(method)) sendJson(res, { status: 405, body: { error: 'method not allowed' }, headers: { Allow: route.methods.join(', ') } }, true);
+    else if (!route.methods.includes(method))
+      sendJson(res, { status: 405, body: { error: 'method not allowed' }, headers: { Allow: route.methods.join(', ') } }, true);
     else if (route.name === 'page') sendPage(res, page, method === 'HEAD');
     else if (route.name === 'events') await events(req, res);
     else await act(req, res, route.name);

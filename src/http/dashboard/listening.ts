@@ -57,7 +57,13 @@ export async function listening(ports: readonly number[]): Promise<Map<number, b
   const queue = [...new Set(ports)];
   const worker = async () => {
     for (let port = queue.pop(); port !== undefined; port = queue.pop()) {
-      result.set(port, await probePort(port).then((probe) => !probe.free, () => null));
+      result.set(
+        port,
+        await probePort(port).then(
+          (probe) => !probe.free,
+          () => null,
+        ),
+      );
     }
   };
   await Promise.all(Array.from({ length: PROBE_CONCURRENCY }, worker));

@@ -20,7 +20,11 @@ const MAX_COMMAND = 300;
  */
 export function commandLine(raw: string): string | null {
   // eslint-disable-next-line no-control-regex
-  const text = raw.split('\0').filter(Boolean).join(' ').replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+  const text = raw
+    .split('\0')
+    .filter(Boolean)
+    .join(' ')
+    .replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
   if (text === '') return null;
   return text.length > MAX_COMMAND ? `${text.slice(0, MAX_COMMAND - 1)}…` : text;
 }
