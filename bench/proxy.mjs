@@ -165,7 +165,9 @@ export async function run(ctx) {
     for (const target of targets) {
       for (const scenario of scenarios) {
         const entry = results.get(target.name);
-        await getJson(lease.port, '/__stats?reset');
+        // A proxy that wrecks the backend (portless leaves thousands of sockets open) makes
+        // later calls fail: the cell says so instead of ending the whole module.
+        await getJson(lease.port, '/__stats?reset').catch(() => {});
         let sampling = true;
         const sampler = (async () => {
           while (sampling && target.pid !== undefined) {
@@ -173,10 +175,16 @@ export async function run(ctx) {
             await new Promise((resolve) => setTimeout(resolve, 200));
           }
         })();
-        const measured = await load(target.port, target.host, scenario.path, scenario.connections, duration);
+        const measured = await load(target.port, target.host, scenario.path, scenario.connections, duration).catch((error) => {
+          notes.push(`${scenario.name} through ${target.name} failed: ${error.message}.`);
+          return { rps: 0, p50: Number.NaN, p99: Number.NaN, bad: 'failed' };
+        });
         sampling = false;
         await sampler;
-        const stats = await getJson(lease.port, '/__stats');
+        const stats = await getJson(lease.port, '/__stats').catch((error) => {
+          notes.push(`backend statistics after ${scenario.name} through ${target.name} unavailable: ${error.message}.`);
+          return { max: 0, total: 0 };
+        });
         entry.backendMax = Math.max(entry.backendMax, stats.max);
         entry.backendTotal += stats.total;
         entry.runs.push({ scenario: scenario.name, ...measured });

@@ -199,3 +199,13 @@ export function captureWarnings(code: string): string[] {
 
 /** The four names of issue 10, which port-registry accepts: a branch, a space, non-ASCII, HTML metacharacters. */
 export const ODD_NAMES = ['feature/login', 'my app', 'café', 'a<&>b'] as const;
+
+/** Resolves once `pid` is stopped (state T in /proc): a SIGSTOP, from PORTLEASE_FAULT's `stop`, took effect. */
+export async function stopped(pid: number): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('T')) return;
+    await sleep(20);
+  }
+  throw new Error(`process ${pid} did not stop`);
+}

@@ -10,23 +10,13 @@ import { describe, expect, it } from 'vitest';
 import { holderEntry } from '../src/lock.js';
 import { ownerOf } from '../src/owner.js';
 import { openRegistry } from '../src/index.js';
-import { FIXTURES, registryFile, sleep, startNode, tempHome, waitForLine } from './helpers.js';
+import { FIXTURES, registryFile, sleep, startNode, tempHome, waitForLine, stopped } from './helpers.js';
 import { NEEDS } from './os.js';
 
 interface Grab {
   pid: number;
   granted: Array<{ id: number; port: number }>;
   errors: string[];
-}
-
-/** Resolves once `pid` is stopped (state T in /proc). */
-async function stopped(pid: number): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('T')) return;
-    await sleep(20);
-  }
-  throw new Error(`process ${pid} did not stop`);
 }
 
 const grab = (home: string, fault: string, env: Record<string, string> = {}) =>

@@ -4,18 +4,8 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openRegistry } from '../src/index.js';
-import { bindOn, FIXTURES, registryFile, sleep, startNode, tempHome } from './helpers.js';
+import { bindOn, FIXTURES, registryFile, sleep, startNode, tempHome, stopped } from './helpers.js';
 import { NEEDS } from './os.js';
-
-/** Resolves once `pid` is stopped (state T in /proc). */
-async function stopped(pid: number): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('T')) return;
-    await sleep(20);
-  }
-  throw new Error(`process ${pid} did not stop`);
-}
 
 /** A port that is free right now (the OS picked it, then it was closed). */
 const freePort = () =>

@@ -26,7 +26,7 @@ import { liveRoutes } from './live-routes.js';
 import { proxyRequest, type ProxyContext } from './proxy.js';
 import { onUpgrade } from './upgrade.js';
 import { listen, listenV6 } from './bind.js';
-import type { Reply } from './wire.js';
+import { type Reply, sendJson } from './wire.js';
 import { reserveBatcher } from './batcher.js';
 
 /** Default port: port-registry's, so that its clients find us without configuration. */
@@ -250,49 +250,32 @@ async function handle(req: IncomingMessage, res: ServerResponse, context: Handle
     const destination = dispatch(req.headersDistinct['host'], context.hosts(), context.proxy.port);
     if (destination.kind === 'app') return await proxyRequest(req, res, destination.labels, context.proxy, expectsContinue);
     const refusal = checkRequest(req.headersDistinct, context.hosts());
-    if (refusal) return send(res, refusal, true);
+    if (refusal) return sendJson(res, refusal, true);
     if (await context.dashboard(req, res)) return;
     const method = req.method ?? '';
-    if (!KNOWN_METHODS.has(method)) return send(res, { status: 405, body: { error: 'method not allowed' }, headers: { Allow: ALLOWED_METHODS } }, true);
+    if (!KNOWN_METHODS.has(method)) return sendJson(res, { status: 405, body: { error: 'method not allowed' }, headers: { Allow: ALLOWED_METHODS } }, true);
     const target = splitTarget(req.url ?? '');
-    if (!target) return send(res, { status: 400, body: { error: 'bad request' } }, true);
+    if (!target) return sendJson(res, { status: 400, body: { error: 'bad request' } }, true);
     let body = '';
     if (takesBody(method, target.path)) {
       const wrongType = checkContentType(method, req.headersDistinct);
-      if (wrongType) return send(res, wrongType, true);
+      if (wrongType) return sendJson(res, wrongType, true);
       if (expectsContinue && !declaresTooLarge(req)) res.writeContinue();
       context.connections.readingBody(req.socket, true);
       const read = await withTimeout(readBody(req, BODY_LIMIT), context.proxy.timeout);
-      if (read === TIMED_OUT) return send(res, { status: 408, body: { error: 'request timeout' } }, true);
+      if (read === TIMED_OUT) return sendJson(res, { status: 408, body: { error: 'request timeout' } }, true);
       context.connections.readingBody(req.socket, false);
       if (read === ABORTED) return;
-      if (read === TOO_LARGE) return send(res, { status: 413, body: { error: 'request body too large (limit 64 KiB)' } }, true);
+      if (read === TOO_LARGE) return sendJson(res, { status: 413, body: { error: 'request body too large (limit 64 KiB)' } }, true);
       body = read;
     }
     const reply = await route({ method, path: target.path, query: target.query, body }, context.api, context.routeOptions);
-    send(res, reply, false);
+    sendJson(res, reply, false);
   } catch (error) {
     context.onError?.(error);
-    if (!res.headersSent) send(res, { status: 500, body: { error: 'internal error' } }, true);
+    if (!res.headersSent) sendJson(res, { status: 500, body: { error: 'internal error' } }, true);
     else res.destroy();
   }
-}
-
-/** Writes a JSON reply: `application/json`, a trailing newline, no CORS headers. */
-function send(res: ServerResponse, reply: Reply, close: boolean): void {
-  if (res.headersSent || res.destroyed) return;
-  const text = `${JSON.stringify(reply.body)}\n`;
-  const headers: Record<string, string> = {
-    'Content-Type': 'application/json',
-    'Content-Length': String(Buffer.byteLength(text)),
-    'Cache-Control': 'no-store',
-    'X-Content-Type-Options': 'nosniff',
-    ...reply.headers,
-  };
-  // After a refusal the body (if any) stays unread: close rather than parse what follows.
-  if (close) headers['Connection'] = 'close';
-  res.writeHead(reply.status, headers);
-  res.end(text);
 }
 
 /** Splits the request target into path and query; `undefined` when it is not a path. */

@@ -3,6 +3,7 @@
  * and tells 409s apart by exact `error` string, so key order, names and strings here are
  * part of the contract: change nothing without reading reference/port-registry-v1-api.md.
  */
+import type { ServerResponse } from 'node:http';
 import type { Lease } from '../index.js';
 
 /** An allocation as port-registry serialises it (Go struct order). */
@@ -95,4 +96,27 @@ export function isLease(value: unknown): value is Lease {
  */
 export function errorReply(status: number, message: string, holder?: Lease): Reply {
   return { status, body: holder ? { error: message, holder: toAllocation(holder) } : { error: message } };
+}
+
+/**
+ * Writes a JSON reply: `application/json`, a trailing newline, no CORS headers. With
+ * `close`, the connection closes after it (after a refusal the body, if any, stays unread:
+ * close rather than parse what follows).
+ *
+ * @example
+ * sendJson(res, { status: 404, body: { error: 'not found' } }, false);
+ */
+export function sendJson(res: ServerResponse, reply: Reply, close: boolean): void {
+  if (res.headersSent || res.destroyed) return;
+  const text = `${JSON.stringify(reply.body)}\n`;
+  const headers: Record<string, string> = {
+    'Content-Type': 'application/json',
+    'Content-Length': String(Buffer.byteLength(text)),
+    'Cache-Control': 'no-store',
+    'X-Content-Type-Options': 'nosniff',
+    ...reply.headers,
+  };
+  if (close) headers['Connection'] = 'close';
+  res.writeHead(reply.status, headers);
+  res.end(text);
 }

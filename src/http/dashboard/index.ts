@@ -10,7 +10,7 @@ import type { RegistryPaths } from '../../paths.js';
 import type { Lease } from '../../types.js';
 import { ABORTED, readBody, TOO_LARGE } from '../body.js';
 import { checkRequest } from '../guard.js';
-import type { Reply } from '../wire.js';
+import { type Reply, sendJson } from '../wire.js';
 import { checkAction, releaseTarget } from './actions.js';
 import { createFeed, type FeedEvent } from './feed.js';
 import { PAGE_CSP, renderPage } from './page.js';
@@ -220,19 +220,4 @@ function sendPage(res: ServerResponse, page: Buffer, head: boolean): void {
     'Cross-Origin-Resource-Policy': 'same-origin',
   });
   res.end(head ? undefined : page);
-}
-
-function sendJson(res: ServerResponse, reply: Reply, close: boolean): void {
-  if (res.headersSent || res.destroyed) return;
-  const text = `${JSON.stringify(reply.body)}\n`;
-  const headers: Record<string, string> = {
-    'Content-Type': 'application/json',
-    'Content-Length': String(Buffer.byteLength(text)),
-    'Cache-Control': 'no-store',
-    'X-Content-Type-Options': 'nosniff',
-    ...reply.headers,
-  };
-  if (close) headers['Connection'] = 'close';
-  res.writeHead(reply.status, headers);
-  res.end(text);
 }
