@@ -30,21 +30,6 @@ export type ErrorCode =
   | 'E_PERMISSION'
   | 'E_STORAGE';
 
-/** Every code, for documentation and exhaustive checks. */
-export const ERROR_CODES: readonly ErrorCode[] = [
-  'E_PORT_LEASED',
-  'E_PORT_BUSY',
-  'E_SERVICE_LEASED',
-  'E_NO_PORT',
-  'E_NOT_FOUND',
-  'E_TIMEOUT',
-  'E_LOCK_TIMEOUT',
-  'E_REGISTRY_CORRUPT',
-  'E_REGISTRY_VERSION',
-  'E_PERMISSION',
-  'E_STORAGE',
-];
-
 /** Extra facts an error may carry. */
 export interface PortleaseErrorDetails {
   /** The original error. */
