@@ -4,7 +4,7 @@
  * file-system call, the test arranges what the others do meanwhile, then resumes it.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { holderEntry } from '../src/lock.js';

@@ -26,7 +26,7 @@ import { liveRoutes } from './live-routes.js';
 import { proxyRequest, type ProxyContext } from './proxy.js';
 import { onUpgrade } from './upgrade.js';
 import { listen, listenV6 } from './bind.js';
-import { type Reply, sendJson } from './wire.js';
+import { sendJson } from './wire.js';
 import { reserveBatcher } from './batcher.js';
 
 /** Default port: port-registry's, so that its clients find us without configuration. */

@@ -10,7 +10,7 @@ import type { RegistryPaths } from '../../paths.js';
 import type { Lease } from '../../types.js';
 import { ABORTED, readBody, TOO_LARGE } from '../body.js';
 import { checkRequest } from '../guard.js';
-import { type Reply, sendJson } from '../wire.js';
+import { sendJson } from '../wire.js';
 import { checkAction, releaseTarget } from './actions.js';
 import { createFeed, type FeedEvent } from './feed.js';
 import { PAGE_CSP, renderPage } from './page.js';
