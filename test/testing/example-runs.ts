@@ -180,11 +180,13 @@ export function groupAlive(pgid: number): boolean {
 }
 
 /**
- * A random window of `size` ports, as `PORTLEASE_RANGE` text, in a stretch of the default
- * range without well-known ports (so every port of the window can be handed out).
+ * A random window of `size` ports, as `PORTLEASE_RANGE` text, in 30000-32699: no well-known
+ * port there (so every port of the window can be handed out), no other test's leases.
  */
 export function narrowRange(size: number): string {
-  const from = 22300 + Math.floor(Math.random() * (1700 - size));
+  // Outside the default range (20000-29999), where every other test file running at the
+  // same time leases ports in registries of its own, and below the ephemeral range.
+  const from = 30000 + Math.floor(Math.random() * (2700 - size));
   return `${from}-${from + size - 1}`;
 }
 
