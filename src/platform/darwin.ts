@@ -3,7 +3,7 @@
  * from one `ps -A` per transaction, the boot from `sysctl`, listeners from `lsof`.
  * Start times are absolute (epoch seconds), so a pid reused after a reboot never matches.
  */
-import { emitWarning, onceWarner, systemRunner, type Runner, type WarnSink } from './exec.js';
+import { emitWarning, onceWarner, systemRunner, type Runner, type WarnSink, signalProcess } from './exec.js';
 import { parseDarwinBoot, parseLsof, parsePsTable, parseSysctlRange } from './darwin-parse.js';
 import { processSnapshots, remembered, systemClocks, type Clocks } from './snapshot.js';
 import { IANA_EPHEMERAL, type BootIdentity, type Platform } from './types.js';
@@ -77,13 +77,7 @@ export function darwinPlatform(deps: DarwinDeps = {}): Platform {
     },
     ephemeralRange: ephemeral,
     reservedRanges: () => [],
-    terminate: (pid, signal) => {
-      try {
-        process.kill(pid, signal);
-      } catch {
-        // gone already
-      }
-    },
+    terminate: signalProcess,
     warnings: () => warner.given(),
   };
 }

@@ -70,3 +70,18 @@ export function systemRunner(warn: (key: string, message: string) => void): Runn
     }
   };
 }
+
+/**
+ * Sends `signal` to `pid` (POSIX): a process that is gone already is no failure. The
+ * `terminate` of every platform but Windows.
+ *
+ * @example
+ * signalProcess(child.pid, 'SIGTERM');
+ */
+export function signalProcess(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // gone already
+  }
+}

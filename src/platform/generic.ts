@@ -2,7 +2,7 @@
  * Any other OS: nothing but `kill(pid, 0)`, which cannot tell a reused pid, and IANA's
  * ephemeral range. The weakest platform, said so once.
  */
-import { emitWarning, onceWarner, type WarnSink } from './exec.js';
+import { emitWarning, onceWarner, type WarnSink, signalProcess } from './exec.js';
 import { IANA_EPHEMERAL, type Platform } from './types.js';
 
 /**
@@ -25,13 +25,7 @@ export function genericPlatform(os: string = process.platform, warn: WarnSink = 
     listeners: async () => [],
     ephemeralRange: () => IANA_EPHEMERAL,
     reservedRanges: () => [],
-    terminate: (pid, signal) => {
-      try {
-        process.kill(pid, signal);
-      } catch {
-        // gone already
-      }
-    },
+    terminate: signalProcess,
     warnings: () => warner.given(),
   };
 }

@@ -4,7 +4,7 @@
  * is part of an owner's identity.
  */
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { onceWarner, emitWarning, type WarnSink } from './exec.js';
+import { onceWarner, emitWarning, type WarnSink, signalProcess } from './exec.js';
 import { parseProcNetTcp, parseProcStat, parsePortRangeFile, parseReservedPorts } from './linux-parse.js';
 import { IANA_EPHEMERAL, type Listener, type Platform, type ProcessInfo } from './types.js';
 
@@ -76,13 +76,7 @@ export function linuxPlatform(deps: LinuxDeps = realLinux()): Platform {
       const text = deps.read(RESERVED_FILE);
       return text === null ? [] : parseReservedPorts(text, RESERVED_FILE);
     },
-    terminate: (pid, signal) => {
-      try {
-        process.kill(pid, signal);
-      } catch {
-        // gone already
-      }
-    },
+    terminate: signalProcess,
     warnings: () => warner.given(),
   };
 }
