@@ -15,7 +15,9 @@ export type DistinctHeaders = Record<string, string[] | undefined>;
 /** Bodies larger than this are refused with 413. @default 65536 */
 export const BODY_LIMIT = 64 * 1024;
 
-const LOOPBACK_NAMES = ['127.0.0.1', 'localhost', '[::1]'];
+/** The loopback names, as a listen address (`::1`) is written; one list for every check. */
+export const LOOPBACK_HOSTS = ['127.0.0.1', 'localhost', '::1'] as const;
+const LOOPBACK_NAMES = LOOPBACK_HOSTS.map((host) => bracket(host));
 // http(s)://localhost, 127.0.0.1 or [::1], any port: the user's own local pages.
 const LOOPBACK_ORIGIN = /^https?:\/\/(?:localhost|127\.0\.0\.1|\[::1\])(?::\d{1,5})?$/i;
 
@@ -102,4 +104,15 @@ export function checkContentType(method: string, headers: DistinctHeaders): Repl
   const fromPage = headers['origin'] !== undefined || (site !== undefined && !(site.length === 1 && site[0]!.toLowerCase() === 'none'));
   if (!fromPage) return undefined;
   return forbidden('forbidden: a request from a web page must send Content-Type: application/json');
+}
+
+/**
+ * True when `host` is a loopback address or name: listening there exposes nothing to
+ * other machines.
+ *
+ * @example
+ * isLoopbackHost('LOCALHOST'); // true
+ */
+export function isLoopbackHost(host: string): boolean {
+  return (LOOPBACK_HOSTS as readonly string[]).includes(host.toLowerCase());
 }

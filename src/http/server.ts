@@ -16,7 +16,7 @@ import { probePort } from '../probe.js';
 import { ABORTED, declaresTooLarge, readBody, TIMED_OUT, TOO_LARGE, withTimeout } from './body.js';
 import { connectionGuard, MAX_CONNECTIONS, type ConnectionGuard } from './connections.js';
 import { createDashboard, type DashboardHandler } from './dashboard/index.js';
-import { allowedHosts, BODY_LIMIT, bracket, checkContentType, checkRequest } from './guard.js';
+import { allowedHosts, BODY_LIMIT, bracket, checkContentType, checkRequest, isLoopbackHost } from './guard.js';
 import { ALLOWED_METHODS, clientError, KNOWN_METHODS, refuseBusy, refuseConnect } from './refusals.js';
 import { route, takesBody, type RouteApi, type RouteOptions } from './routes.js';
 import { resolvePaths } from '../paths.js';
@@ -79,19 +79,6 @@ export interface PortleaseServer {
   host: string;
   /** Stops listening and closes every connection. */
   close(): Promise<void>;
-}
-
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1']);
-
-/**
- * True when `host` is a loopback address or name: listening there exposes nothing to
- * other machines.
- *
- * @example
- * isLoopbackHost('LOCALHOST'); // true
- */
-export function isLoopbackHost(host: string): boolean {
-  return LOOPBACK_HOSTS.has(host.toLowerCase());
 }
 
 const WILDCARD_HOSTS = new Set(['0.0.0.0', '::']);

@@ -2,7 +2,8 @@
  * `portlease serve`: the port-registry `/v1` HTTP API over the registry, in the foreground
  * until a signal, or in the background with `--detach` (managed by `--stop` / `--status`).
  */
-import { DEFAULT_SERVE_HOST, DEFAULT_SERVE_PORT, isLoopbackHost, serve } from '../../http/server.js';
+import { isLoopbackHost } from '../../http/guard.js';
+import { DEFAULT_SERVE_HOST, DEFAULT_SERVE_PORT, serve } from '../../http/server.js';
 import { removePidFile, serverStatus, startDetached, stopServer, writePidFile, type PidInfo } from '../../http/daemon.js';
 import type { Command, Io } from '../command.js';
 import { parseFlags, parseInteger, UsageError } from '../args.js';
