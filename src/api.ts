@@ -57,14 +57,12 @@ export function openRegistry(options: ContextOptions = {}): Registry {
   };
   const release = async (target: ReleaseTarget, scope: ScopeOptions = {}) =>
     releaseIn(ctx, toFilter(bound(target, 'release()'), bound(scope, 'release()'), ctx.env));
-  const releaseLease = (lease: Lease) => releaseIn(ctx, { id: lease.id, port: lease.port });
-  const reserve = (async (first?: unknown, second?: unknown) =>
-    reserveIn(ctx, bound(first, 'reserve()'), bound(second, 'reserve()'), releaseLease)) as Registry['reserve'];
+  const reserve = (async (first?: unknown, second?: unknown) => reserveIn(ctx, bound(first, 'reserve()'), bound(second, 'reserve()'))) as Registry['reserve'];
   return {
     home: ctx.paths.dir,
     file: ctx.paths.registry,
     reserve,
-    reserveAll: async (services, shared) => reserveAllIn(ctx, services, bound(shared, 'reserveAll()'), releaseLease),
+    reserveAll: async (services, shared) => reserveAllIn(ctx, services, bound(shared, 'reserveAll()')),
     release,
     renew: (target, ttl) => renewIn(ctx, target, ttl),
     lookup: async (service, scope) => lookupIn(ctx, service, bound(scope, 'lookup()')),

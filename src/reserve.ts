@@ -4,6 +4,7 @@
  * if the transaction itself reclaimed a lease of that port).
  */
 import { candidates } from './choose.js';
+import { releaseIn } from './leases.js';
 import { PortleaseError, typeError } from './errors.js';
 import { describe } from './validate.js';
 import { displayKey } from './names.js';
@@ -152,10 +153,10 @@ function noPort(request: ReserveRequest, leased: Lease[], busy: number[]): Portl
   );
 }
 
-/** Attaches the non-enumerable `release()` and `Symbol.asyncDispose` to a lease. */
-export function hold(lease: Lease, release: (lease: Lease) => Promise<number>): HeldLease {
+/** Attaches the non-enumerable `release()` and `Symbol.asyncDispose` (releasing it from `ctx`'s registry) to a lease. */
+export function hold(ctx: RegistryContext, lease: Lease): HeldLease {
   const held = copyLease(lease) as HeldLease;
-  const releaseOnce = async () => (await release(held)) > 0;
+  const releaseOnce = async () => (await releaseIn(ctx, { id: held.id, port: held.port })) > 0;
   Object.defineProperty(held, 'release', { value: releaseOnce, enumerable: false });
   Object.defineProperty(held, Symbol.asyncDispose, {
     value: async () => {
@@ -169,9 +170,9 @@ export function hold(lease: Lease, release: (lease: Lease) => Promise<number>): 
 /**
  * Reserves a port. See the public `reserve()` for the contract.
  */
-export async function reserveIn(ctx: RegistryContext, first: unknown, second: unknown, release: (lease: Lease) => Promise<number>): Promise<HeldLease> {
+export async function reserveIn(ctx: RegistryContext, first: unknown, second: unknown): Promise<HeldLease> {
   const { service, options } = splitArgs(first, second);
-  const [lease] = await reserveBatch(ctx, [toRequest(service, options, ctx.env)], release);
+  const [lease] = await reserveBatch(ctx, [toRequest(service, options, ctx.env)]);
   return lease!;
 }
 
@@ -181,7 +182,7 @@ export type ServiceInput = string | (ReserveInput & { service?: string });
 /**
  * Reserves several leases in one transaction. See the public `reserveAll()`.
  */
-export async function reserveAllIn(ctx: RegistryContext, services: unknown, shared: unknown, release: (lease: Lease) => Promise<number>): Promise<HeldLease[]> {
+export async function reserveAllIn(ctx: RegistryContext, services: unknown, shared: unknown): Promise<HeldLease[]> {
   if (!Array.isArray(services) || services.length === 0) throw typeError(`reserveAll() takes a non-empty list of services, got ${describe(services)}`);
   if (shared !== undefined && (shared === null || typeof shared !== 'object'))
     throw typeError(`reserveAll() options must be an object, got ${describe(shared)}`);
@@ -192,7 +193,7 @@ export async function reserveAllIn(ctx: RegistryContext, services: unknown, shar
     if (own.home !== undefined) throw typeError('reserveAll(): home selects the registry, so it goes in the options of the whole call, not of one service');
     return toRequest(service, { ...(shared as ReserveInput), ...own }, ctx.env);
   });
-  return reserveBatch(ctx, requests, release);
+  return reserveBatch(ctx, requests);
 }
 
 /** What the commit step decided for a whole batch. */
@@ -203,7 +204,7 @@ type BatchOutcome = { kind: 'granted'; leases: Lease[] } | { kind: 'taken'; hold
  * one durable write — all or nothing, with the same rules as one by one. Ports chosen for
  * earlier requests of the batch are not offered to later ones.
  */
-export async function reserveBatch(ctx: RegistryContext, requests: ReserveRequest[], release: (lease: Lease) => Promise<number>): Promise<HeldLease[]> {
+export async function reserveBatch(ctx: RegistryContext, requests: ReserveRequest[]): Promise<HeldLease[]> {
   const keys = requests.flatMap((request) => (request.key === undefined ? [] : [request.key]));
   const twice = keys.find((key, index) => keys.indexOf(key) !== index);
   if (twice !== undefined) throw typeError(`the same service is asked for twice in one call: ${twice}`);
@@ -220,7 +221,7 @@ export async function reserveBatch(ctx: RegistryContext, requests: ReserveReques
   // Ensure without a write: every key is already live, ours to return, lifetime unchanged.
   const live = requests.map((request) => (request.key === undefined || request.exclusive ? undefined : liveByKey(view, request.key, now)));
   if (live.every((existing, index) => existing !== undefined && mayReturn(existing, requests[index]!) && !relives(existing, requests[index]!))) {
-    return live.map((existing, index) => hold(returnable(existing!, requests[index]!), release));
+    return live.map((existing, index) => hold(ctx, returnable(existing!, requests[index]!)));
   }
   const busy = new Set<number>();
   const leasedBy = new Map<number, Lease>();
@@ -300,7 +301,7 @@ export async function reserveBatch(ctx: RegistryContext, requests: ReserveReques
       });
       return { value: { kind: 'granted', leases }, changed };
     });
-    if (outcome.kind === 'granted') return outcome.leases.map((lease) => hold(lease, release));
+    if (outcome.kind === 'granted') return outcome.leases.map((lease) => hold(ctx, lease));
     if (outcome.kind === 'busy') busy.add(outcome.port);
     else if (outcome.kind === 'taken') leasedBy.set(outcome.holder.port, outcome.holder);
   }
