@@ -2,7 +2,7 @@
  * Atomic replacement of one small file: a reader sees the old content or the new, never
  * half of it, and an existing file keeps its permissions. The one home of this primitive:
  * `env --write`, `run --port-file`, the skill files and the server's pid file use it. (The
- * registry does not: its revisions are published by link(), see storage.ts.)
+ * registry does not: its revisions are published by link(), see commit.ts.)
  */
 import { randomBytes } from 'node:crypto';
 import { open, rename, rm, stat } from 'node:fs/promises';

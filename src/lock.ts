@@ -1,7 +1,7 @@
 /**
  * The registry lock. It only makes writers take turns (cheaply, and without redoing each
  * other's work); safety does not rest on it — the commit is a compare-and-swap (see
- * storage.ts), so a lock that is broken, stolen or judged stale by mistake costs a retry,
+ * commit.ts), so a lock that is broken, stolen or judged stale by mistake costs a retry,
  * never a lease.
  *
  * Shape: `registry.lock/` is free when it is missing or empty, held when it contains one

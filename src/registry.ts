@@ -12,7 +12,8 @@ import { resolvePaths, type RegistryPaths } from './paths.js';
 import { probePort } from './probe.js';
 import type { RegistryData } from './schema.js';
 import { codeOf } from './fsio.js';
-import { CommitConflict, ensureDir, forgetDir, openDatabase, readRegistry } from './storage.js';
+import { CommitConflict, openDatabase } from './commit.js';
+import { ensureDir, forgetDir, readRegistry } from './storage.js';
 import type { Lease, Owner } from './types.js';
 
 /** Everything that selects and tunes one registry. */

@@ -1,6 +1,6 @@
 /**
  * Names inside the registry directory (pure). The registry is a sequence of immutable
- * revision files, `rev-<N>.json`; the newest is the registry. See storage.ts for why.
+ * revision files, `rev-<N>.json`; the newest is the registry. See commit.ts for why.
  */
 
 /** Revisions kept behind the newest: the previous one is the backup. */

@@ -16,9 +16,9 @@ export interface StickyPort {
 /** The whole registry file. */
 export interface RegistryData {
   schema: number;
-  /** Revision: the number in the file's name, +1 on every commit (see storage.ts). */
+  /** Revision: the number in the file's name, +1 on every commit (see commit.ts). */
   rev: number;
-  /** Tokens of the last commits, this one last: lets a writer tell its descendants (storage.ts). */
+  /** Tokens of the last commits, this one last: lets a writer tell its descendants (commit.ts). */
   lineage?: string[];
   /** Next lease id (ids rise and are never reused). */
   nextId: number;
