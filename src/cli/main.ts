@@ -6,7 +6,8 @@
 import type { Command, Io } from './command.js';
 import { commands } from './commands/index.js';
 import { UsageError, wantsHelp, wantsJson } from './args.js';
-import { errorReport, exitCodeOf, formatErrorLine, formatJson as formatJsonValue, formatJsonError, styleFor, type ErrorReport } from './output.js';
+import { formatJson as formatJsonValue, styleFor } from './output.js';
+import { errorReport, exitCodeOf, formatErrorLine, formatJsonError, type ErrorReport } from './failure.js';
 import { closest } from './suggest.js';
 import { readVersion } from './version.js';
 import { SUMMARIES } from './summaries.js';

@@ -1,16 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import {
-  errorReport,
-  exitCodeOf,
-  formatErrorLine,
-  formatJsonError,
-  formatLeaseTable,
-  formatRelative,
-  formatSpan,
-  formatTable,
-  portVariable,
-  styleFor,
-} from '../../src/cli/output.js';
+import { errorReport, exitCodeOf, formatErrorLine, formatJsonError } from '../../src/cli/failure.js';
+import { formatLeaseTable, formatRelative, formatSpan, formatTable, portVariable, styleFor } from '../../src/cli/output.js';
 import { PortleaseError } from '../../src/index.js';
 import { UsageError } from '../../src/cli/args.js';
 

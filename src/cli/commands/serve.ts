@@ -7,7 +7,8 @@ import { DEFAULT_SERVE_HOST, DEFAULT_SERVE_PORT, serve } from '../../http/server
 import { removePidFile, serverStatus, startDetached, stopServer, writePidFile, type PidInfo } from '../../http/daemon.js';
 import type { Command, Io } from '../command.js';
 import { parseFlags, parseInteger, UsageError } from '../args.js';
-import { formatJson, reportFailure } from '../output.js';
+import { formatJson } from '../output.js';
+import { reportFailure } from '../failure.js';
 import { registryFor } from '../scope.js';
 import { checkHomeWritable } from '../targets.js';
 import { SUMMARIES } from '../summaries.js';

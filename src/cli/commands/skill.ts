@@ -7,7 +7,8 @@ import { relative, sep } from 'node:path';
 import { installSkill, SKILL_PLATFORMS } from '../../skill/install.js';
 import type { Command } from '../command.js';
 import { parseFlags, UsageError } from '../args.js';
-import { formatJson, reportFailure, styleFor } from '../output.js';
+import { formatJson, styleFor } from '../output.js';
+import { reportFailure } from '../failure.js';
 import { SUMMARIES } from '../summaries.js';
 
 const FLAGS = {
