@@ -4,13 +4,13 @@ import { inspectIn, checkPortIn, type PortCheck, type RegistryReport } from './i
 import { listIn, lookupIn, pruneIn, releaseIn, renewIn, toFilter, waitForIn, type ReleaseTarget, type WaitOptions } from './leases.js';
 import { listenWith, type ListenOptions } from './listen.js';
 import { createContext, type ContextOptions } from './registry.js';
-import { reserveAllIn, reserveIn, type ReserveInput, type ServiceInput } from './reserve.js';
+import { reserveAllIn, reserveIn, type ServiceInput } from './reserve.js';
 import { typeError } from './errors.js';
 import { checkKnownKeys } from './validate.js';
-import type { HeldLease, Lease, LeaseFilter, ScopeOptions } from './types.js';
+import type { HeldLease, Lease, LeaseFilter, ReserveOptions, ScopeOptions } from './types.js';
 
 /** Options of `withPort()`. */
-export interface WithPortOptions extends ReserveInput {
+export interface WithPortOptions extends ReserveOptions {
   /** Name the lease (a named lease) instead of an anonymous one. */
   service?: string;
 }
@@ -21,9 +21,9 @@ export interface Registry {
   readonly home: string;
   /** The registry: a directory of revision files (`rev-<N>.json`), the newest of which is current. */
   readonly file: string;
-  reserve(service?: string, options?: ReserveInput): Promise<HeldLease>;
-  reserve(options: ReserveInput): Promise<HeldLease>;
-  reserveAll(services: readonly ServiceInput[], options?: ReserveInput): Promise<HeldLease[]>;
+  reserve(service?: string, options?: ReserveOptions): Promise<HeldLease>;
+  reserve(options: ReserveOptions): Promise<HeldLease>;
+  reserveAll(services: readonly ServiceInput[], options?: ReserveOptions): Promise<HeldLease[]>;
   release(target: ReleaseTarget, options?: ScopeOptions): Promise<number>;
   renew(target: Lease | number, ttl?: number | string): Promise<Lease>;
   lookup(service: string, options?: ScopeOptions): Promise<Lease | undefined>;

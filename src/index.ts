@@ -9,9 +9,8 @@ import { openRegistry, type Registry, type WithPortOptions } from './api.js';
 import type { PortCheck, RegistryReport } from './inspect.js';
 import type { ReleaseTarget, WaitOptions } from './leases.js';
 import type { ListenOptions } from './listen.js';
-import type { ReserveInput } from './request.js';
 import type { ServiceInput } from './reserve.js';
-import type { HeldLease, HomeOptions, Lease, LeaseFilter, ScopeOptions } from './types.js';
+import type { HeldLease, HomeOptions, Lease, LeaseFilter, ReserveOptions, ScopeOptions } from './types.js';
 import { checkKnownKeys } from './validate.js';
 
 const registry = (options?: { home?: string | undefined }): Registry => openRegistry({ home: options?.home });
@@ -55,9 +54,9 @@ function split<T>(options: T): [Registry, T] {
  * const near = await reserve('admin', { prefer: 3000 });       // 3000 if free, else from the range
  * await tmp.release();
  */
-export function reserve(service?: string, options?: ReserveInput): Promise<HeldLease>;
-export function reserve(options: ReserveInput): Promise<HeldLease>;
-export async function reserve(first?: string | ReserveInput, second?: ReserveInput): Promise<HeldLease> {
+export function reserve(service?: string, options?: ReserveOptions): Promise<HeldLease>;
+export function reserve(options: ReserveOptions): Promise<HeldLease>;
+export async function reserve(first?: string | ReserveOptions, second?: ReserveOptions): Promise<HeldLease> {
   if (typeof first === 'object' && first !== null) {
     const [target, options] = split(first);
     return target.reserve(options);
@@ -79,7 +78,7 @@ export async function reserve(first?: string | ReserveInput, second?: ReserveInp
  *
  * const [web, api, db] = await reserveAll(['web', 'api', { service: 'db', prefer: 5432 }]);
  */
-export async function reserveAll(services: readonly ServiceInput[], options?: ReserveInput): Promise<HeldLease[]> {
+export async function reserveAll(services: readonly ServiceInput[], options?: ReserveOptions): Promise<HeldLease[]> {
   const [target, shared] = split(options);
   return target.reserveAll(services, shared);
 }
@@ -224,5 +223,5 @@ export { getOsFreePort } from './probe.js';
 export { PortleaseError, isPortleaseError, type ErrorCode } from './errors.js';
 export { urlOf, type UrlOptions } from './url.js';
 export type { ContextOptions } from './registry.js';
-export type { PortCheck, RegistryReport, ReleaseTarget, WaitOptions, ListenOptions, ReserveInput, ServiceInput };
+export type { PortCheck, RegistryReport, ReleaseTarget, WaitOptions, ListenOptions, ServiceInput };
 export type { HeldLease, HomeOptions, Lease, LeaseFilter, Owner, PortRange, ReserveOptions, ScopeOptions, OsFreePortOptions } from './types.js';

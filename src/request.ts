@@ -40,12 +40,6 @@ export interface ReserveRequest {
   stripPath: boolean;
 }
 
-/** Options of `reserve()` as the library accepts them, with the HTTP server's `exclusive`. */
-export interface ReserveInput extends ReserveOptions {
-  /** Fail with `E_SERVICE_LEASED` when the service already has a live lease. @default false */
-  exclusive?: boolean;
-}
-
 const KNOWN = [
   'port',
   'prefer',
@@ -71,19 +65,19 @@ function checkBoolean(value: unknown, what: string): boolean {
 }
 
 /** Splits `reserve(service?, options?)` / `reserve(options)` into its two parts. */
-export function splitArgs(first: unknown, second: unknown): { service: unknown; options: ReserveInput } {
+export function splitArgs(first: unknown, second: unknown): { service: unknown; options: ReserveOptions } {
   if (first !== null && typeof first === 'object') {
     if (second !== undefined) throw typeError('reserve(options) takes one argument; use reserve(service, options) to name it');
-    return { service: undefined, options: first as ReserveInput };
+    return { service: undefined, options: first as ReserveOptions };
   }
   if (second !== undefined && (second === null || typeof second !== 'object')) {
     throw typeError(`options must be an object, got ${describe(second)}`);
   }
-  return { service: first, options: (second ?? {}) as ReserveInput };
+  return { service: first, options: (second ?? {}) as ReserveOptions };
 }
 
 /** Checks and resolves a reserve request. */
-export function toRequest(serviceArg: unknown, options: ReserveInput, env: Record<string, string | undefined>): ReserveRequest {
+export function toRequest(serviceArg: unknown, options: ReserveOptions, env: Record<string, string | undefined>): ReserveRequest {
   checkKnownKeys(options, KNOWN, 'reserve()');
   const service = serviceArg === undefined || serviceArg === null ? null : checkName(serviceArg, 'service');
   const exact = options.port === undefined ? undefined : checkPortList(options.port, 'port');

@@ -11,9 +11,9 @@ import { displayKey } from './names.js';
 import { isAlive, isSelf, sameOwner } from './owner.js';
 import { probePort } from './probe.js';
 import { deadReason, snapshot, transaction, type RegistryContext } from './registry.js';
-import { splitArgs, toRequest, type ReserveInput, type ReserveRequest } from './request.js';
+import { splitArgs, toRequest, type ReserveRequest } from './request.js';
 import { copyLease, leaseKey, type RegistryData } from './schema.js';
-import type { HeldLease, Lease } from './types.js';
+import type { HeldLease, Lease, ReserveOptions } from './types.js';
 
 // Keep the sticky memory bounded: the oldest keys are forgotten first.
 const MAX_STICKY = 10_000;
@@ -177,7 +177,7 @@ export async function reserveIn(ctx: RegistryContext, first: unknown, second: un
 }
 
 /** One lease of `reserveAll()`: a service name, or options of its own (`service` names it; without, it is anonymous). */
-export type ServiceInput = string | (ReserveInput & { service?: string });
+export type ServiceInput = string | (ReserveOptions & { service?: string });
 
 /**
  * Reserves several leases in one transaction. See the public `reserveAll()`.
@@ -187,11 +187,11 @@ export async function reserveAllIn(ctx: RegistryContext, services: unknown, shar
   if (shared !== undefined && (shared === null || typeof shared !== 'object'))
     throw typeError(`reserveAll() options must be an object, got ${describe(shared)}`);
   const requests = services.map((item: unknown) => {
-    if (typeof item === 'string') return toRequest(item, (shared ?? {}) as ReserveInput, ctx.env);
+    if (typeof item === 'string') return toRequest(item, (shared ?? {}) as ReserveOptions, ctx.env);
     if (item === null || typeof item !== 'object') throw typeError(`reserveAll() takes service names or option objects, got ${describe(item)}`);
-    const { service, ...own } = item as ReserveInput & { service?: string };
+    const { service, ...own } = item as ReserveOptions & { service?: string };
     if (own.home !== undefined) throw typeError('reserveAll(): home selects the registry, so it goes in the options of the whole call, not of one service');
-    return toRequest(service, { ...(shared as ReserveInput), ...own }, ctx.env);
+    return toRequest(service, { ...(shared as ReserveOptions), ...own }, ctx.env);
   });
   return reserveBatch(ctx, requests);
 }
@@ -307,5 +307,3 @@ export async function reserveBatch(ctx: RegistryContext, requests: ReserveReques
   }
   throw new PortleaseError('E_NO_PORT', `Gave up after ${MAX_ROUNDS} rounds: other processes kept taking the chosen ports.`);
 }
-
-export type { ReserveInput };

@@ -114,6 +114,11 @@ export interface ReserveOptions extends ScopeOptions {
   /** Neither owner nor ttl: lives until released. @default false */
   durable?: boolean;
   /**
+   * Fail with `E_SERVICE_LEASED` when the service already has a live lease, even one this
+   * process could have back (port-registry's allocate semantics). @default false
+   */
+  exclusive?: boolean;
+  /**
    * Register a port that the service itself already has bound: skip the OS probe.
    * Needs `port`. @default false
    */

@@ -4,11 +4,11 @@
  * wait: the first request of an idle server starts at the next turn of the event loop, and
  * whatever arrives while a transaction runs goes into the next one.
  */
-import type { HeldLease, Registry, ReserveInput } from '../index.js';
+import type { HeldLease, Registry, ReserveOptions } from '../index.js';
 
 interface Waiting {
   service: string;
-  options: ReserveInput;
+  options: ReserveOptions;
   resolve: (lease: HeldLease) => void;
   reject: (error: unknown) => void;
 }
@@ -24,7 +24,7 @@ interface Waiting {
 export function reserveBatcher(
   registry: Registry,
   run: <T>(task: () => Promise<T>) => Promise<T>,
-): (service: string, options: ReserveInput) => Promise<HeldLease> {
+): (service: string, options: ReserveOptions) => Promise<HeldLease> {
   let waiting: Waiting[] = [];
   let scheduled = false;
 

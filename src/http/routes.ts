@@ -12,12 +12,9 @@ import { trimName } from '../names.js';
 import { decodeStruct, parseGoInt } from './decode.js';
 import { errorReply, isLease, toAllocation, WIRE_ERRORS, type Reply } from './wire.js';
 
-/** `reserve()` options plus `exclusive`: fail with E_SERVICE_LEASED even where reserve would return the live lease. */
-export type ExclusiveReserveOptions = ReserveOptions & { exclusive?: boolean };
-
 /** The library functions the routes use, bound to one registry. */
 export interface RouteApi {
-  reserve(service: string, options: ExclusiveReserveOptions): Promise<Lease>;
+  reserve(service: string, options: ReserveOptions): Promise<Lease>;
   list(filter?: LeaseFilter): Promise<Lease[]>;
   release(target: number | LeaseFilter): Promise<number>;
   probePort(port: number): Promise<{ free: boolean }>;
@@ -115,7 +112,7 @@ async function allocate(request: RouteRequest, api: RouteApi, options: RouteOpti
   // The contract probes an explicit port before any uniqueness check.
   if (port !== 0 && !(await api.probePort(port)).free) return errorReply(409, WIRE_ERRORS.portBusy);
 
-  const reserveOptions: ExclusiveReserveOptions = { app, instance, durable: true, exclusive: true };
+  const reserveOptions: ReserveOptions = { app, instance, durable: true, exclusive: true };
   if (port !== 0) reserveOptions.port = port;
   else if (options.range !== undefined) reserveOptions.range = options.range;
   const lease = await api.reserve(service, reserveOptions);

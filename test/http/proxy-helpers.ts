@@ -1,7 +1,7 @@
 /** Helpers of the proxy tests: backends on leased ports, requests with a chosen Host. */
 import { createServer, request, type Agent, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { ReserveInput } from '../../src/index.js';
+import type { ReserveOptions } from '../../src/index.js';
 import type { Harness } from './helpers.js';
 
 export interface Backend {
@@ -21,7 +21,7 @@ export type Handler = (req: IncomingMessage, res: ServerResponse) => void;
  * Reserves `service` (durable, app `shop`, instance `default` unless given) in the
  * harness's registry and starts a backend on its port.
  */
-export async function backend(harness: Harness, service: string, options: ReserveInput = {}, handler?: Handler): Promise<Backend> {
+export async function backend(harness: Harness, service: string, options: ReserveOptions = {}, handler?: Handler): Promise<Backend> {
   const lease = await harness.registry.reserve(service, { app: 'shop', instance: 'default', durable: true, ...options });
   const connections: Socket[] = [];
   const requests: IncomingMessage[] = [];
