@@ -79,17 +79,36 @@ function relives(existing: Lease, request: ReserveRequest): boolean {
   return a === null || b === null ? a !== b : !sameOwner(a, b);
 }
 
+/** Whether a re-ask names a route (`path`, `stripPath`) other than the lease's: it moves the route. */
+function reroutes(existing: Lease, request: ReserveRequest): boolean {
+  return request.path !== undefined && (request.path !== existing.path || request.stripPath !== (existing.stripPath === true));
+}
+
+/** Whether asking again changes the lease: its lifetime or its route. */
+function changes(existing: Lease, request: ReserveRequest): boolean {
+  return relives(existing, request) || reroutes(existing, request);
+}
+
 /**
- * Returns a key's live lease to its caller, with the lifetime the caller asked for. The
- * lease is replaced in `data`, never changed in place: lease objects are shared with this
- * process's readers (see cache.ts).
+ * Returns a key's live lease to its caller, with the lifetime and the route the caller
+ * asked for. The lease is replaced in `data`, never changed in place: lease objects are
+ * shared with this process's readers (see cache.ts).
  */
 function ensure(data: RegistryData, existing: Lease, request: ReserveRequest, now: number): { value: Lease; changed: boolean } {
   const lease = returnable(existing, request);
-  if (!relives(lease, request)) return { value: copyLease(lease), changed: false };
-  const renewed: Lease = { ...lease, owner: request.owner, expiresAt: request.ttl === undefined ? null : new Date(now + request.ttl).toISOString() };
-  if (request.ttl === undefined) delete renewed.ttl;
-  else renewed.ttl = request.ttl;
+  if (!changes(lease, request)) return { value: copyLease(lease), changed: false };
+  const renewed: Lease = { ...lease };
+  if (relives(lease, request)) {
+    renewed.owner = request.owner;
+    renewed.expiresAt = request.ttl === undefined ? null : new Date(now + request.ttl).toISOString();
+    if (request.ttl === undefined) delete renewed.ttl;
+    else renewed.ttl = request.ttl;
+  }
+  if (reroutes(lease, request)) {
+    renewed.path = request.path!;
+    if (request.stripPath) renewed.stripPath = true;
+    else delete renewed.stripPath;
+  }
   data.leases[data.leases.indexOf(lease)] = renewed;
   return { value: copyLease(renewed), changed: true };
 }
@@ -220,7 +239,7 @@ export async function reserveBatch(ctx: RegistryContext, requests: ReserveReques
   const now = Date.now();
   // Ensure without a write: every key is already live, ours to return, lifetime unchanged.
   const live = requests.map((request) => (request.key === undefined || request.exclusive ? undefined : liveByKey(view, request.key, now)));
-  if (live.every((existing, index) => existing !== undefined && mayReturn(existing, requests[index]!) && !relives(existing, requests[index]!))) {
+  if (live.every((existing, index) => existing !== undefined && mayReturn(existing, requests[index]!) && !changes(existing, requests[index]!))) {
     return live.map((existing, index) => hold(ctx, returnable(existing!, requests[index]!)));
   }
   const busy = new Set<number>();

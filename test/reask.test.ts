@@ -16,6 +16,18 @@ function otherProcess(): number {
 }
 
 describe('asking again for a live name', () => {
+  it('moves its route when the re-ask names another path, and keeps it when it names none', async () => {
+    const registry = openRegistry({ home: tempHome() });
+    const first = await registry.reserve('api', { ...scope, path: '/api' });
+    const moved = await registry.reserve('api', { ...scope, path: '/v2', stripPath: true });
+    expect([moved.id, moved.port, moved.path, moved.stripPath]).toEqual([first.id, first.port, '/v2', true]);
+    const same = await registry.reserve('api', scope);
+    expect([same.id, same.path, same.stripPath]).toEqual([first.id, '/v2', true]);
+    const back = await registry.reserve('api', { ...scope, path: '/api' });
+    expect([back.id, back.path, back.stripPath]).toEqual([first.id, '/api', undefined]);
+    expect((await registry.list())[0]).toMatchObject({ path: '/api' });
+  });
+
   it('returns the same lease to a caller that names the same owner process', async () => {
     const registry = openRegistry({ home: tempHome() });
     const shell = otherProcess();
