@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { checkPort, getOsFreePort, isPortleaseError, list, openRegistry, renew, type PortleaseError } from '../src/index.js';
-import { bindOn, onCleanup, portOf, tempHome } from './helpers.js';
+import { bindOn, freeRun, onCleanup, portOf, tempHome } from './helpers.js';
 
 const scope = { app: 'shop', instance: 'main' };
 
@@ -125,9 +125,13 @@ describe('prefer', () => {
 describe('E_NO_PORT', () => {
   it('counts only the leases inside the range', async () => {
     const registry = openRegistry({ home: tempHome() });
-    await registry.reserve({ range: [21200, 21210] });
-    await registry.reserve({ range: [21300, 21300] });
-    const error = await registry.reserve({ range: [21300, 21300] }).catch((caught: unknown) => caught);
-    expect((error as Error).message).toBe('No free port in 21300-21300 (1 leased, 0 busy on this machine). Widen the range or release leases.');
+    // Ports free right now (a fixed one can be busy on a loaded machine): 11 for another
+    // lease outside the range, then a range of one.
+    const base = await freeRun(12);
+    const one = base + 11;
+    await registry.reserve({ range: [base, base + 10] });
+    await registry.reserve({ range: [one, one] });
+    const error = await registry.reserve({ range: [one, one] }).catch((caught: unknown) => caught);
+    expect((error as Error).message).toBe(`No free port in ${one}-${one} (1 leased, 0 busy on this machine). Widen the range or release leases.`);
   });
 });

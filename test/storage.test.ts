@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isPortleaseError, openRegistry, type Registry } from '../src/index.js';
 import { PLACE } from '../src/owner.js';
-import { captureWarnings, registryData, registryFile, tempHome } from './helpers.js';
+import { captureWarnings, freeRun, registryData, registryFile, tempHome } from './helpers.js';
 import { NEEDS } from './os.js';
 
 const scope = { app: 'shop', instance: 'main' };
@@ -220,13 +220,14 @@ describe("portlease 0.1's registry.json", () => {
 describe('the in-process cache of the registry', () => {
   it('is never fooled by a change that keeps inode, size and mtime', async () => {
     const registry = openRegistry({ home: tempHome() });
-    const lease = await registry.reserve('a', { ...scope, range: [21000, 21099] });
+    const from = await freeRun(2);
+    const lease = await registry.reserve('a', { ...scope, range: [from, from + 1] });
     const file = registryFile(registry.home);
     const tick = new Date(Math.floor(Date.now() / 1000) * 1000);
     utimesSync(file, tick, tick);
     expect(await registry.list()).toHaveLength(1); // read and remembered at this mtime
     const before = statSync(file);
-    const other = lease.port === 21000 ? 21001 : 21000;
+    const other = lease.port === from ? from + 1 : from;
     // Same length, same inode (written in place), mtime put back: a hand edit on a file
     // system with coarse timestamps.
     writeFileSync(file, readFileSync(file, 'utf8').replace(`"port":${lease.port}`, `"port":${other}`));
