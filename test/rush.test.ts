@@ -57,30 +57,39 @@ describe('a lock holder is SIGKILLed while many processes rush for the lock (tag
 });
 
 describe('a process whose clock is an hour off among five others (tagged: crash)', () => {
-  it.each([3_600_000, -3_600_000])('skew %d ms, 5 trials × 6 processes × 5 leases: every grant is kept, none twice, no error', async (skew) => {
-    for (let trial = 0; trial < 5; trial++) {
-      const home = tempHome();
-      // A holder killed first, so that the lock is taken over while the skewed one waits too.
-      const victim = startNode(`${FIXTURES}/loop.mjs`, [home]);
-      await waitForLine(victim, /READY/);
-      victim.kill('SIGKILL');
-      await victim.done;
-      const children = Array.from({ length: 6 }, (_, index) =>
-        index === 0
-          ? startNode('--import', [`${FIXTURES}/skew.mjs`, `${FIXTURES}/grab.mjs`, home, '5', 'skew'], { SKEW_MS: String(skew), GRAB_HOLD: '1' })
-          : startNode(`${FIXTURES}/grab.mjs`, [home, '5', index % 2 === 0 ? 'svc' : '-'], { GRAB_HOLD: '1' }),
-      );
-      const grabs = await Promise.all(children.map(async (child) => JSON.parse(await waitForLine(child, /^\{"pid"/)) as Grab));
-      const granted = grabs.flatMap((grab) => grab.granted);
-      expect(grabs.flatMap((grab) => grab.errors), `trial ${trial}`).toEqual([]);
-      expect(granted).toHaveLength(30);
-      expect(new Set(granted.map((grant) => grant.id)).size).toBe(30);
-      expect(new Set(granted.map((grant) => grant.port)).size).toBe(30);
-      const live = new Map((await openRegistry({ home }).list()).map((lease) => [lease.id, lease.port]));
-      expect(granted.filter((grant) => live.get(grant.id) !== grant.port), `trial ${trial}: grants missing`).toEqual([]);
-      for (const child of children) child.kill('SIGKILL');
-      await Promise.all(children.map((child) => child.done));
-    }
-  }, 300_000);
+  it.each([3_600_000, -3_600_000])(
+    'skew %d ms, 5 trials × 6 processes × 5 leases: every grant is kept, none twice, no error',
+    async (skew) => {
+      for (let trial = 0; trial < 5; trial++) {
+        const home = tempHome();
+        // A holder killed first, so that the lock is taken over while the skewed one waits too.
+        const victim = startNode(`${FIXTURES}/loop.mjs`, [home]);
+        await waitForLine(victim, /READY/);
+        victim.kill('SIGKILL');
+        await victim.done;
+        const children = Array.from({ length: 6 }, (_, index) =>
+          index === 0
+            ? startNode('--import', [`${FIXTURES}/skew.mjs`, `${FIXTURES}/grab.mjs`, home, '5', 'skew'], { SKEW_MS: String(skew), GRAB_HOLD: '1' })
+            : startNode(`${FIXTURES}/grab.mjs`, [home, '5', index % 2 === 0 ? 'svc' : '-'], { GRAB_HOLD: '1' }),
+        );
+        const grabs = await Promise.all(children.map(async (child) => JSON.parse(await waitForLine(child, /^\{"pid"/)) as Grab));
+        const granted = grabs.flatMap((grab) => grab.granted);
+        expect(
+          grabs.flatMap((grab) => grab.errors),
+          `trial ${trial}`,
+        ).toEqual([]);
+        expect(granted).toHaveLength(30);
+        expect(new Set(granted.map((grant) => grant.id)).size).toBe(30);
+        expect(new Set(granted.map((grant) => grant.port)).size).toBe(30);
+        const live = new Map((await openRegistry({ home }).list()).map((lease) => [lease.id, lease.port]));
+        expect(
+          granted.filter((grant) => live.get(grant.id) !== grant.port),
+          `trial ${trial}: grants missing`,
+        ).toEqual([]);
+        for (const child of children) child.kill('SIGKILL');
+        await Promise.all(children.map((child) => child.done));
+      }
+    },
+    300_000,
+  );
 });
-

@@ -6,6 +6,7 @@
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { onceWarner, emitWarning, type WarnSink, signalProcess } from './exec.js';
 import { parseProcNetTcp, parseProcStat, parsePortRangeFile, parseReservedPorts } from './linux-parse.js';
+import { type Clocks, remembered, systemClocks } from './snapshot.js';
 import { IANA_EPHEMERAL, type Listener, type Platform, type ProcessInfo } from './types.js';
 
 /** What the Linux module reads (tests give a recorded `/proc`). */
@@ -19,6 +20,8 @@ export interface LinuxDeps {
   /** `kill(pid, 0)`: true when the pid exists (EPERM included: another user's process). */
   exists(pid: number): boolean;
   warn?: WarnSink;
+  /** Clocks of the caches (tests pass fake ones). */
+  clocks?: Clocks;
 }
 
 const RANGE_FILE = '/proc/sys/net/ipv4/ip_local_port_range';
@@ -36,6 +39,19 @@ export function linuxPlatform(deps: LinuxDeps = realLinux()): Platform {
   const ns = deps.readlink('/proc/self/ns/pid');
   const procMounted = deps.read('/proc/self/stat') !== null;
   if (!procMounted) warner.warn('proc', 'portlease: /proc is not readable; owners are checked by pid only (a reused pid looks alive).');
+
+  // Asked on every reserve (request.ts): read once a minute, as the other OSes do.
+  const clocks = deps.clocks ?? systemClocks;
+  const ephemeralRange = remembered(60_000, clocks, () => {
+    const text = deps.read(RANGE_FILE);
+    const span = text === null ? null : parsePortRangeFile(text, RANGE_FILE);
+    if (span === null) warner.warn('range', `portlease: cannot read ${RANGE_FILE}; assuming IANA's ephemeral range 49152-65535.`);
+    return span ?? IANA_EPHEMERAL;
+  });
+  const reservedRanges = remembered(60_000, clocks, () => {
+    const text = deps.read(RESERVED_FILE);
+    return text === null ? [] : parseReservedPorts(text, RESERVED_FILE);
+  });
 
   const info = (pid: number): ProcessInfo | undefined => {
     const text = deps.read(`/proc/${pid}/stat`);
@@ -66,16 +82,8 @@ export function linuxPlatform(deps: LinuxDeps = realLinux()): Platform {
     async listeners(port) {
       return procListeners(deps, port);
     },
-    ephemeralRange() {
-      const text = deps.read(RANGE_FILE);
-      const span = text === null ? null : parsePortRangeFile(text, RANGE_FILE);
-      if (span === null) warner.warn('range', `portlease: cannot read ${RANGE_FILE}; assuming IANA's ephemeral range 49152-65535.`);
-      return span ?? IANA_EPHEMERAL;
-    },
-    reservedRanges() {
-      const text = deps.read(RESERVED_FILE);
-      return text === null ? [] : parseReservedPorts(text, RESERVED_FILE);
-    },
+    ephemeralRange,
+    reservedRanges,
     terminate: signalProcess,
     warnings: () => warner.given(),
   };
