@@ -1,3 +1,4 @@
+import { rename, writeFile } from 'node:fs/promises';
 import { defineConfig, type Options } from 'tsup';
 
 const common: Options = {
@@ -9,7 +10,7 @@ const common: Options = {
   splitting: true,
 };
 
-// The public subpaths of package.json "exports" (the CLI bin is ESM only).
+// The public subpaths of package.json "exports".
 const library = {
   index: 'src/index.ts',
   http: 'src/http/index.ts',
@@ -22,14 +23,27 @@ const esmOnly = {
   'testing/vitest-setup': 'src/testing/vitest-setup.ts',
 };
 
+/**
+ * The CLI is CommonJS: `portlease reserve x` is a whole process, and a CommonJS program
+ * starts without Node's ESM loader (resolving, linking and instantiating every chunk, and
+ * the ESM view of `node:fs` that loads the stream and fs/promises modules) — several ms of
+ * a ~60 ms start. tsup names it bin.cjs; it keeps the published path dist/cli/bin.js
+ * (package.json "bin", the server's `--detach`, scripts that call it), which a package.json
+ * of its own folder marks as CommonJS. Its commands stay chunks of their own, loaded by
+ * `require()` when typed, and share the CommonJS build's chunks with `require('portlease')`.
+ */
+async function placeCliBin(): Promise<void> {
+  await rename('dist/cli/bin.cjs', 'dist/cli/bin.js');
+  await writeFile('dist/cli/package.json', '{ "type": "commonjs" }\n');
+}
+
 export default defineConfig([
   {
     ...common,
-    // ESM: the library, the test-runner entries and the CLI in one build. The CLI's
-    // commands are imported lazily and become chunks of their own.
-    entry: { ...library, ...esmOnly, 'cli/bin': 'src/cli/bin.ts' },
+    // ESM: the library and the test-runner entries.
+    entry: { ...library, ...esmOnly },
     format: ['esm'],
-    dts: { entry: { ...library, ...esmOnly } },
+    dts: true,
     clean: true,
     external: ['vitest'],
   },
@@ -37,10 +51,13 @@ export default defineConfig([
     ...common,
     // CommonJS, for require() and for jest, whose module sandbox cannot require the
     // ESM-only lowdb, steno and get-port: those are bundled into this build's shared chunk.
-    entry: library,
+    // And the CLI (see placeCliBin); `shims` gives its chunks an import.meta.url.
+    entry: { ...library, 'cli/bin': 'src/cli/bin.ts' },
     format: ['cjs'],
-    dts: true,
+    dts: { entry: library },
     clean: false,
+    shims: true,
     noExternal: [/^lowdb(\/|$)/, /^steno(\/|$)/, /^get-port(\/|$)/],
+    onSuccess: placeCliBin,
   },
 ]);

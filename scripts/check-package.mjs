@@ -18,10 +18,12 @@ const ROOT = resolve(import.meta.dirname, '..');
 // Measured at 129 kB packed / 438 kB unpacked / 62 files (2026-12, after the shared-chunk
 // build); 187 kB / 632 kB once the server gained the dashboard (its page ships inline in
 // the http entry, ESM and CJS), the revision storage and the schema; 209 kB / 704 kB with
-// the named-URL proxy.
+// the named-URL proxy; 214 kB / 737 kB / 74 files with the CLI built as CommonJS (its
+// chunks carry the CommonJS interop, dist/cli/package.json marks the bin as CommonJS, and
+// the server's daemon module is a chunk of its own, loaded only for named URLs).
 const MAX_PACKED = 225_000;
 const MAX_UNPACKED = 760_000;
-const MAX_FILES = 70;
+const MAX_FILES = 75;
 // Every file the package may carry. dist/ holds entries and the chunks they share.
 const ALLOWED = [
   /^package\.json$/,
@@ -31,6 +33,8 @@ const ALLOWED = [
   /^registry\.schema\.json$/,
   /^skill\/(SKILL|reference)\.md$/,
   /^dist\/[\w/-]+\.(js|cjs|d\.ts|d\.cts)$/,
+  // Marks dist/cli/bin.js as CommonJS (see tsup.config.ts).
+  /^dist\/cli\/package\.json$/,
 ];
 // The files that package.json's exports and bin point at.
 const REQUIRED = [
@@ -41,6 +45,7 @@ const REQUIRED = [
   'dist/http.js',
   'dist/http.cjs',
   'dist/cli/bin.js',
+  'dist/cli/package.json',
   'dist/testing/vitest.js',
   'dist/testing/vitest-setup.js',
   'dist/testing/jest.cjs',

@@ -3,6 +3,7 @@
  * The `portlease` executable: the only file that touches `process.argv`, `process.exitCode`
  * and process signals. Everything else runs through `main(argv, io)`.
  */
+import { isatty } from 'node:tty';
 import type { SignalSource } from './command.js';
 import { main } from './main.js';
 
@@ -31,7 +32,11 @@ main(process.argv.slice(2), {
   env: process.env,
   cwd: process.cwd(),
   signals,
-  terminal: process.stdin.isTTY === true,
+  // Asked only by `run`, and of the fd: process.stdin would build a stream on fd 0 at every
+  // start (about 1 ms when it is /dev/null or a file).
+  get terminal() {
+    return isatty(0);
+  },
 }).then(
   (code) => {
     // exitCode rather than exit(): pending stdout writes to a pipe still flush.

@@ -2,7 +2,6 @@
  * Named URLs in the CLI's output: the port of this registry's `portlease serve` when one
  * runs (its pid file says where), so that a URL shown is one that answers.
  */
-import { isProcessAlive, readPidFile } from '../http/daemon.js';
 import { URL_PORT } from '../url.js';
 
 /**
@@ -13,6 +12,9 @@ import { URL_PORT } from '../url.js';
  * const port = await runningServePort(registry.home); // 51234 | undefined
  */
 export async function runningServePort(home: string): Promise<number | undefined> {
+  // Loaded when a URL is shown: the daemon module brings node:http and node:child_process,
+  // which `portlease reserve web` (a port, no URL) need not load at start.
+  const { isProcessAlive, readPidFile } = await import('../http/daemon.js');
   try {
     const info = await readPidFile(home);
     return info && isProcessAlive(info.pid) ? info.port : undefined;
