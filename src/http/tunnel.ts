@@ -61,18 +61,24 @@ export class Tunnel {
 
   /** The client ended its side: so does the backend's connection. */
   clientEnded(): void {
-    if (!this.backend.destroyed) this.backend.end();
+    this.closeBackend();
   }
 
-  /** The client connection is gone: tell the backend with a close frame where possible. */
+  /** The client connection is gone: the backend's connection ends too, and closes if it lingers. */
   clientGone(): void {
     const backend = this.backend;
     if (backend.destroyed) return;
+    this.closeBackend();
+    setTimeout(() => backend.destroy(), CLOSE_GRACE).unref();
+  }
+
+  /** Ends the backend's side, with a close frame of our own when the client sent none. */
+  private closeBackend(): void {
+    const backend = this.backend;
+    if (backend.destroyed || backend.writableEnded) return;
     const tracker = this.toBackend;
-    if (this.opened && tracker && !tracker.closed && tracker.atBoundary && !backend.writableEnded) {
-      backend.end(closeFrame(CLIENT_GONE_CODE, 'client went away', randomBytes(4)));
-      setTimeout(() => backend.destroy(), CLOSE_GRACE).unref();
-    } else if (!backend.writableEnded) backend.destroy();
+    if (this.opened && tracker && !tracker.closed && tracker.atBoundary) backend.end(closeFrame(CLIENT_GONE_CODE, 'client went away', randomBytes(4)));
+    else backend.end();
   }
 
   private closeClient(): void {
