@@ -49,12 +49,22 @@ export function loopbackLookup(
 
 /** What a backend connection reports to the exchange that holds it. */
 export interface BackendUser {
+  /** Bytes read: valid until the next read, so the user pauses the socket while it still needs them. */
   onBackendData(chunk: Buffer): void;
   /** The backend closed its side (a close-delimited body ends here). */
   onBackendEnd(): void;
   /** The connection is gone; `error` says why when it failed. */
   onBackendClose(error: NodeJS.ErrnoException | undefined): void;
 }
+
+/**
+ * Bytes read from a backend connection at a time, into a buffer of its own that every read
+ * reuses. Reading into a new buffer each time left tens of MiB of garbage behind a fast
+ * 1 MiB response before a collection came. The exchange that forwards the bytes keeps
+ * reads paused while any of them waits to be written (see exchange.ts).
+ * @default 65536
+ */
+export const BACKEND_READ_SIZE = 64 * 1024;
 
 /** One connection to a backend port. */
 export class BackendConnection {
@@ -72,15 +82,20 @@ export class BackendConnection {
   constructor(
     readonly port: number,
     onGone: (connection: BackendConnection) => void,
+    readSize = BACKEND_READ_SIZE,
   ) {
+    const onread = {
+      buffer: Buffer.allocUnsafe(readSize),
+      callback: (length: number, buffer: Uint8Array): boolean => {
+        if (this.user) this.user.onBackendData(Buffer.from(buffer.buffer, buffer.byteOffset, length));
+        // An idle connection has nothing to say: whatever it sends, it cannot be reused.
+        else socket.destroy();
+        return true;
+      },
+    };
     // autoSelectFamily: 127.0.0.1, then ::1 (the types of Node 20 do not list it on every overload).
-    const socket = connect({ host: BACKEND_HOST, port, lookup: loopbackLookup, autoSelectFamily: true, noDelay: true } as NetConnectOpts);
+    const socket = connect({ host: BACKEND_HOST, port, lookup: loopbackLookup, autoSelectFamily: true, noDelay: true, onread } as NetConnectOpts);
     this.socket = socket;
-    socket.on('data', (chunk: Buffer) => {
-      if (this.user) this.user.onBackendData(chunk);
-      // An idle connection has nothing to say: whatever it sends, it cannot be reused.
-      else socket.destroy();
-    });
     socket.on('end', () => this.user?.onBackendEnd());
     socket.on('error', (error: NodeJS.ErrnoException) => {
       this.error ??= error;
@@ -231,7 +246,8 @@ export function backendPool(perPort = BACKEND_MAX_SOCKETS, total = BACKEND_MAX_T
       connection.socket.destroy();
     },
     dedicated(port, user) {
-      const connection = new BackendConnection(port, () => tunnels.delete(connection));
+      // Mostly idle for as long as a page is open: a smaller read buffer.
+      const connection = new BackendConnection(port, () => tunnels.delete(connection), 16 * 1024);
       connection.user = user;
       tunnels.add(connection);
       return connection;

@@ -52,6 +52,10 @@ export class Exchange implements BackendUser {
   private retried = false;
   private lastBodyAt = 0;
   private tunnel: Tunnel | undefined;
+  /** Backend reads are paused until the client's socket has written what it was given. */
+  private held = false;
+  /** The exchange ended while held: the backend connection is released once the client's writes are out. */
+  private releaseLater: (() => void) | undefined;
   private readonly websocket: boolean;
 
   constructor(
@@ -144,16 +148,32 @@ export class Exchange implements BackendUser {
     if (this.phase !== DONE && this.wantsBody) this.client.socket.resume();
   };
 
+  /**
+   * Writes to the client. Backend bytes live in the backend connection's read buffer, which
+   * the next read overwrites: while the client's socket still holds any of them (written
+   * later, not at once), backend reads pause, and resume once everything is out. The same
+   * pause is the backpressure of a slow client.
+   */
   private toClient(bytes: Buffer | string) {
-    const backend = this.backend!;
-    const written = typeof bytes === 'string' ? this.client.socket.write(bytes, 'latin1') : this.client.socket.write(bytes);
-    if (!written && !this.client.socket.destroyed) {
-      backend.socket.pause();
-      this.client.socket.once('drain', () => {
-        if (this.backend === backend && this.phase !== DONE) backend.socket.resume();
-      });
+    const client = this.client.socket;
+    if (typeof bytes === 'string') client.write(bytes, 'latin1', this.flushed);
+    else client.write(bytes, this.flushed);
+    if (client.writableLength > 0 && !client.destroyed && !this.held) {
+      this.held = true;
+      this.backend!.socket.pause();
     }
   }
+
+  private readonly flushed = () => {
+    if (!this.held) return;
+    const client = this.client.socket;
+    if (client.writableLength > 0 && !client.destroyed) return;
+    this.held = false;
+    const later = this.releaseLater;
+    this.releaseLater = undefined;
+    if (later) later();
+    else if (this.phase !== DONE) this.backend?.socket.resume();
+  };
 
   onBackendData(chunk: Buffer) {
     if (this.phase === TUNNEL) {
@@ -168,7 +188,8 @@ export class Exchange implements BackendUser {
       const end = scanHead(buffer, 0);
       if (end === INCOMPLETE) {
         if (buffer.length > MAX_RESPONSE_HEAD) return this.badGateway('its response head is too large');
-        this.pendingHead = buffer;
+        // Kept past this read: a copy, since the read buffer is reused.
+        this.pendingHead = buffer === chunk ? Buffer.from(chunk) : buffer;
         return;
       }
       if (end === BARE_LF) return this.badGateway('it sent a malformed response');
@@ -232,8 +253,14 @@ export class Exchange implements BackendUser {
     const backend = this.backend!;
     const { pool } = this.client.engine.proxy;
     if (!this.request.upgrade && this.responseHead!.keepAlive && this.requestBody.done && !this.surplus) {
-      backend.socket.resume();
-      pool.release(backend);
+      const release = () => {
+        backend.socket.resume();
+        pool.release(backend);
+      };
+      // The client's socket may still hold bytes of the backend's read buffer: the next
+      // exchange on this connection would overwrite them.
+      if (this.held) this.releaseLater = release;
+      else release();
     } else pool.discard(backend);
     this.client.exchangeDone(this.keepClient);
   }

@@ -222,10 +222,15 @@ export function parseResponseHead(text: string, method: string): { head: Respons
     const codings = f.te.join(',').split(',');
     body = codings[codings.length - 1]!.trim().toLowerCase() === 'chunked' ? { kind: 'chunked' } : { kind: 'close' };
   } else if (f.length !== undefined) {
-    const values = new Set(f.headers.filter((_, i) => i % 2 === 1 && f.headers[i - 1]!.toLowerCase() === 'content-length'));
-    if (values.size !== 1 || !DIGITS.test(f.length)) return { malformed: 'Content-Length' };
+    if (!DIGITS.test(f.length) || (f.lengths > 1 && !sameLengths(f.headers, f.length))) return { malformed: 'Content-Length' };
     body = f.length === '0' ? { kind: 'none' } : { kind: 'length', length: Number(f.length) };
   } else body = { kind: 'close' };
   const keepAlive = body.kind !== 'close' && (minor === 1 ? !f.connection.has('close') : f.connection.has('keep-alive'));
   return { head: { status, reason: match[3] ?? '', minor, headers: f.headers, body, keepAlive } };
+}
+
+/** True when every `Content-Length` field of `headers` says `length` (repeated but equal is one length). */
+function sameLengths(headers: readonly string[], length: string): boolean {
+  for (let i = 0; i < headers.length; i += 2) if (headers[i]!.toLowerCase() === 'content-length' && headers[i + 1] !== length) return false;
+  return true;
 }
