@@ -6,6 +6,8 @@
  * connection cap that evicts slow and idle clients rather than refusing new ones
  * (`connections.ts`), no CORS headers, and JSON errors without stacks, also for what Node
  * answers before the handler (`refusals.ts`). Routing itself is pure and lives in `routes.ts`.
+ * Every connection is read by the named-URL proxy first (`client.ts`), which hands the
+ * API's and the dashboard's connections to node:http.
  */
 import { typeError, rangeError } from '../errors.js';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
