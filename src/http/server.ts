@@ -19,17 +19,17 @@ import { ABORTED, declaresTooLarge, readBody, TIMED_OUT, TOO_LARGE, withTimeout 
 import { connectionGuard, MAX_CONNECTIONS, type ConnectionGuard } from './connections.js';
 import { createDashboard, type DashboardHandler } from './dashboard/index.js';
 import { allowedHosts, BODY_LIMIT, bracket, checkContentType, checkRequest, isLoopbackHost } from './guard.js';
-import { ALLOWED_METHODS, clientError, KNOWN_METHODS, refuseBusy, refuseConnect } from './refusals.js';
+import { ALLOWED_METHODS, clientError, KNOWN_METHODS, refuseConnect } from './refusals.js';
 import { route, takesBody, type RouteApi, type RouteOptions } from './routes.js';
 import { resolvePaths } from '../paths.js';
 import { backendPool } from './backend.js';
-import { ClientConnection, type ClientEngine } from './client.js';
 import { dispatch } from './dispatch.js';
 import { smugglingRisk } from './forward.js';
 import { liveRoutes } from './live-routes.js';
 import { badRequestPage, misdirectedPage } from './pages.js';
 import { sendPage, type ProxyContext } from './proxy.js';
 import { watchRegistry } from './registry-watch.js';
+import { takeConnections } from './intake.js';
 import { onUpgrade } from './upgrade.js';
 import { listen, listenV6 } from './bind.js';
 import { sendJson } from './wire.js';
@@ -163,12 +163,6 @@ export async function serve(options: ServeOptions = {}): Promise<PortleaseServer
   const registryWatch = watchRegistry(resolvePaths(registry.home), () => routes.invalidate());
   // The port is known once listening; the proxy's pages and Host checks read it from here.
   const proxy: ProxyContext = { pool, routes, port, timeout, responseTimeout, onError: options.onError };
-  // Connections the proxy serves (upgraded ones included) are not node:http's:
-  // closeAllConnections() does not reach them.
-  const clients = new Set<ClientConnection>();
-  // Connections handed to node:http because the proxy would not parse their request.
-  const refused = new WeakSet<Socket>();
-  const context: HandlerContext = { api, routeOptions, hosts: () => hosts, onError: options.onError, connections, dashboard: dashboard.handle, proxy, refused };
   const server = createServer(
     {
       // Node answers a missing Host with its own bare-text 400; the Host check (guard.ts)
@@ -194,42 +188,24 @@ export async function serve(options: ServeOptions = {}): Promise<PortleaseServer
   // and HMR requests share connections). Connections are bounded by the guard and by
   // keepAliveTimeout instead.
   server.maxRequestsPerSocket = 0;
-  // Every connection is read by the proxy first (client.ts): a named URL's requests are
-  // forwarded there, with its own framing over pooled backend connections; any other
-  // connection is handed to node:http's own listener, taken off the event here, with the
-  // bytes read so far put back.
-  const [nodeConnection] = server.listeners('connection') as Array<(socket: Socket) => void>;
-  server.removeAllListeners('connection');
-  const engine: ClientEngine = {
+  // Every connection is read by the proxy first; the API's go on to node:http (intake.ts).
+  const intake = takeConnections(server, {
     proxy,
     connections,
     hosts: () => hosts,
     headTimeout: Math.min(5000, timeout),
-    clients,
-    handOver(socket, buffered, refusedByProxy) {
-      if (refusedByProxy) refused.add(socket);
-      socket.pause();
-      if (buffered !== undefined) socket.unshift(buffered);
-      nodeConnection!.call(server, socket);
-      socket.resume();
-    },
-  };
-  server.on('connection', (socket: Socket) => {
-    if (!connections.admit(socket)) return refuseBusy(socket);
-    socket.setNoDelay(true);
-    new ClientConnection(socket, engine);
+    sweepInterval: Math.min(1000, Math.max(50, Math.floor(timeout / 4))),
   });
-  // Deadlines of proxied connections (first head, idle keep-alive, 504, stalled bodies) and
-  // idle backend connections: one sweep, instead of a timer armed per request.
-  const sweeper = setInterval(
-    () => {
-      const now = Date.now();
-      for (const client of clients) client.sweep(now);
-      pool.sweep(now);
-    },
-    Math.min(1000, Math.max(50, Math.floor(timeout / 4))),
-  );
-  sweeper.unref();
+  const context: HandlerContext = {
+    api,
+    routeOptions,
+    hosts: () => hosts,
+    onError: options.onError,
+    connections,
+    dashboard: dashboard.handle,
+    proxy,
+    refused: intake.refused,
+  };
   server.on('clientError', clientError);
   server.on('connect', refuseConnect);
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) =>
@@ -254,11 +230,11 @@ export async function serve(options: ServeOptions = {}): Promise<PortleaseServer
       closing ??= new Promise((resolve) => {
         dashboard.close();
         registryWatch.close();
-        clearInterval(sweeper);
         v6?.close();
         server.close(() => resolve());
         server.closeAllConnections();
-        for (const client of clients) client.destroy();
+        // The proxy's connections (upgraded ones included) are not node:http's to close.
+        intake.close();
         pool.destroy();
       });
       return closing;
