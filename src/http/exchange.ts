@@ -28,6 +28,9 @@ const MAX_RESPONSE_HEAD = 16 * 1024;
 /** Methods whose request may be sent again on a fresh connection when a reused one was closed under it. */
 const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 
+/** Body bytes that go out joined to the response head as text rather than as a second buffer. */
+const SMALL_BODY = 4096;
+
 const SENDING = 0;
 const AWAITING = 1;
 const RESPONDING = 2;
@@ -98,12 +101,17 @@ export class Exchange implements BackendUser {
     const socket = connection.socket;
     if (this.request.upgrade) this.tunnel = new Tunnel(this.client.socket, socket, this.websocket);
     const buffered = this.client.take();
-    socket.cork();
-    socket.write(this.head, 'latin1');
     this.lastBodyAt = Date.now();
-    if (buffered) this.clientData(buffered, 0);
-    else this.bodyProgress();
-    socket.uncork();
+    if (buffered) {
+      // Head and the body's first bytes in one write.
+      socket.cork();
+      socket.write(this.head, 'latin1');
+      this.clientData(buffered, 0);
+      socket.uncork();
+    } else {
+      socket.write(this.head, 'latin1');
+      this.bodyProgress();
+    }
     if (this.wantsBody) {
       this.client.readingBody(!this.request.upgrade);
       this.client.socket.resume();
@@ -220,8 +228,14 @@ export class Exchange implements BackendUser {
     this.response = new BodyCounter(head.body);
     const text = responseHead(head.status, head.reason, head.headers, this.keepClient ? 'keep-alive' : 'close');
     const bodyEnd = this.response.feed(buffer, end);
-    if (bodyEnd > end) this.toClient(Buffer.concat([Buffer.from(text, 'latin1'), buffer.subarray(end, bodyEnd)]));
-    else this.toClient(text);
+    // The head and the body bytes that came with it in one write: a small body joins the
+    // head as text (latin1 keeps every byte), a larger one follows it in a writev.
+    if (bodyEnd - end > SMALL_BODY) {
+      this.client.socket.cork();
+      this.toClient(text);
+      this.toClient(buffer.subarray(end, bodyEnd));
+      this.client.socket.uncork();
+    } else this.toClient(bodyEnd > end ? text + buffer.toString('latin1', end, bodyEnd) : text);
     if (bodyEnd !== -1 && bodyEnd < buffer.length) this.surplus = true;
     if (bodyEnd === -1) return this.cut();
     if (this.response.done) this.finish();

@@ -126,6 +126,7 @@ describe('one client connection', () => {
       if (req.url === '/head') return res.writeHead(200, { 'content-length': '5' }).end();
       if (req.url === '/204') return res.writeHead(204).end();
       if (req.url === '/304') return res.writeHead(304, { etag: '"x"' }).end();
+      if (req.url === '/bytes') return res.end(Buffer.from(Array.from({ length: 256 }, (_, i) => i)));
       if (req.url === '/chunked') {
         res.write('a');
         setImmediate(() => res.end('b'));
@@ -152,6 +153,9 @@ describe('one client connection', () => {
     const chunked = await client.read();
     expect(chunked.headers['transfer-encoding']).toBe('chunked');
     expect(chunked.body).toBe('1\r\na\r\n1\r\nb\r\n0\r\n\r\n');
+    // A small body goes out joined to the head: every byte value intact.
+    ask('GET', '/bytes');
+    expect(Buffer.from((await client.read()).body, 'latin1')).toEqual(Buffer.from(Array.from({ length: 256 }, (_, i) => i)));
     ask('GET', '/last');
     expect((await client.read()).body).toBe('plain /last');
     client.socket.destroy();
