@@ -55,6 +55,8 @@ export class Exchange implements BackendUser {
   private retried = false;
   private lastBodyAt = 0;
   private tunnel: Tunnel | undefined;
+  /** The client is paused until the backend's socket drains. */
+  private draining = false;
   /** Backend reads are paused until the client's socket has written what it was given. */
   private held = false;
   /** The exchange ended while held: the backend connection is released once the client's writes are out. */
@@ -146,13 +148,15 @@ export class Exchange implements BackendUser {
 
   private toBackend(bytes: Buffer) {
     const socket = this.backend!.socket;
-    if (!socket.write(bytes)) {
+    if (!socket.write(bytes) && !this.draining) {
+      this.draining = true;
       this.client.socket.pause();
       socket.once('drain', this.backendDrained);
     }
   }
 
   private readonly backendDrained = () => {
+    this.draining = false;
     if (this.phase !== DONE && this.wantsBody) this.client.socket.resume();
   };
 
