@@ -118,6 +118,8 @@ export class Exchange implements BackendUser {
       this.client.readingBody(!this.request.upgrade);
       this.client.socket.resume();
     }
+    // While a body streams, only its stalls count (see sweep); the response's time starts when it is sent.
+    if (!this.request.upgrade && !this.requestBody.done) this.deadline = 0;
   }
 
   /** Bytes from the client from `start` on: body bytes go to the backend, the rest waits as the next request. */
@@ -157,6 +159,7 @@ export class Exchange implements BackendUser {
 
   private readonly backendDrained = () => {
     this.draining = false;
+    this.lastBodyAt = Date.now();
     if (this.phase !== DONE && this.wantsBody) this.client.socket.resume();
   };
 
@@ -364,8 +367,9 @@ export class Exchange implements BackendUser {
     if (this.deadline !== 0 && now >= this.deadline && !this.answered) {
       return this.answer(gatewayTimeoutPage(this.lease, Math.round(proxy.responseTimeout / 1000)));
     }
-    if (this.backend && !this.request.upgrade && !this.requestBody.done && now - this.lastBodyAt >= proxy.timeout) {
-      // A body that stalls: cut both sides (the backend sees its request aborted).
+    // A body that stalls: cut both sides (the backend sees its request aborted). Not while
+    // the backend is the slow one (the client is paused until its socket drains).
+    if (this.backend && !this.request.upgrade && !this.requestBody.done && !this.draining && now - this.lastBodyAt >= proxy.timeout) {
       this.clientGone();
       this.client.socket.destroy();
     }

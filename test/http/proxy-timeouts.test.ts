@@ -4,6 +4,7 @@
  * that vanishes from a WebSocket closes the backend with 1001; a release reaches the
  * routing table through the registry watch.
  */
+import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import { liveRoutes } from '../../src/http/live-routes.js';
@@ -43,6 +44,36 @@ describe('backend response timeout', () => {
     // The stuck backend connection was closed, not pooled: the next request gets a fresh one.
     await eventually(() => silent.connections[0]!.destroyed);
     expect((await get(harness, 'silent.shop.localhost', '/answer')).text).toBe('answered');
+  });
+
+  it('gives the response time only once the request body is sent: a long upload is not a stuck backend', async () => {
+    harness = await startServer({ responseTimeout: RESPONSE_TIMEOUT });
+    backends.push(
+      await backend(harness, 'upload', {}, (req, res) => {
+        let bytes = 0;
+        req.on('data', (chunk: Buffer) => (bytes += chunk.length));
+        req.on('end', () => res.end(String(bytes)));
+      }),
+    );
+    const port = harness.server.port;
+    const reply = await new Promise<string>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/', agent: false, headers: { host: `upload.shop.localhost:${port}` } }, (res) => {
+        let text = '';
+        res.on('data', (chunk) => (text += chunk));
+        res.on('end', () => resolve(`${res.statusCode} ${text}`));
+      });
+      req.on('error', reject);
+      let sent = 0;
+      // Four times the response timeout in all, a chunk every half of it.
+      const timer = setInterval(() => {
+        req.write('x'.repeat(10));
+        if (++sent === 8) {
+          clearInterval(timer);
+          req.end();
+        }
+      }, RESPONSE_TIMEOUT / 2);
+    });
+    expect(reply).toBe('200 80');
   });
 
   it('never cuts a response that has begun, however slowly it streams', async () => {
