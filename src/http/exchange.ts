@@ -294,7 +294,7 @@ export class Exchange implements BackendUser {
   }
 
   private badGateway(reason: string) {
-    this.client.engine.proxy.routes.invalidate();
+    this.client.engine.proxy.routes.expire();
     this.answer(badGatewayPage(this.lease, reason));
   }
 

@@ -28,8 +28,17 @@ export interface LiveRoutes {
   get(): Promise<RouteTable>;
   /** The cached table while it is fresh, else `undefined` (then call `get`). */
   current(): RouteTable | undefined;
-  /** Forgets the cached table: the next `get` reads the registry (after a backend failed). */
+  /**
+   * The registry changed: forgets the cached table, and a read under way is not kept
+   * either (it may have begun before the change).
+   */
   invalidate(): void;
+  /**
+   * Forgets the cached table (a name not found in it, a backend that refused): the next
+   * `get` reads the registry, or joins a read under way, so that many requests at once
+   * still cause one read.
+   */
+  expire(): void;
 }
 
 /**
@@ -72,6 +81,9 @@ export function liveRoutes(list: () => Promise<Lease[]>, maxAge = ROUTES_MAX_AGE
       table = undefined;
       generation += 1;
       reading = undefined;
+    },
+    expire() {
+      table = undefined;
     },
   };
 }

@@ -79,8 +79,9 @@ export function findTarget(labels: readonly string[], request: RouteRequest, con
       callback(null, target);
       return;
     }
+    context.routes.expire();
   }
-  context.routes.invalidate();
+  // One read for every request that is waiting for it (never one per request).
   context.routes.get().then(
     (fresh) => callback(null, decideTarget(labels, request, fresh, context.port)),
     (error: unknown) => callback(error),

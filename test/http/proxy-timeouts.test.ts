@@ -8,6 +8,7 @@ import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import { liveRoutes } from '../../src/http/live-routes.js';
+import { findTarget } from '../../src/http/proxy.js';
 import { watchRegistry } from '../../src/http/registry-watch.js';
 import { resolvePaths } from '../../src/paths.js';
 import type { Lease } from '../../src/types.js';
@@ -174,6 +175,41 @@ describe('routes after a release', () => {
     await second;
     expect(routes.current()).toBeDefined();
     expect(reads).toBe(2);
+  });
+
+  it('reads the registry once for many requests that find the table stale, and once for many unknown names', async () => {
+    let reads = 0;
+    let clock = 0;
+    const lease = {
+      id: 1,
+      port: 20001,
+      app: 'shop',
+      instance: 'default',
+      service: 'web',
+      label: null,
+      owner: null,
+      expiresAt: null,
+      createdAt: '2026-01-01T00:00:00Z',
+    };
+    const routes = liveRoutes(
+      async () => {
+        reads += 1;
+        return [lease as unknown as Lease];
+      },
+      250,
+      () => clock,
+    );
+    const context = { routes, port: 51234 } as unknown as Parameters<typeof findTarget>[2];
+    const ask = (labels: string[]) =>
+      new Promise<string>((resolve) =>
+        findTarget(labels, { target: '/', host: 'x', route: undefined }, context, (_error, target) => resolve(target && 'lease' in target ? 'lease' : 'page')),
+      );
+    expect(await ask(['web', 'shop'])).toBe('lease');
+    clock += 300;
+    expect(await Promise.all(Array.from({ length: 50 }, () => ask(['web', 'shop'])))).toEqual(Array(50).fill('lease'));
+    expect(reads).toBe(2);
+    expect(await Promise.all(Array.from({ length: 50 }, () => ask(['nope', 'shop'])))).toEqual(Array(50).fill('page'));
+    expect(reads).toBe(3);
   });
 
   it('routes a request made after a release to the 404 page, not to the released port', async () => {
