@@ -3,8 +3,8 @@
  * and must not be forwarded (RFC 9110 §7.6.1): `Connection` and every field it names,
  * plus `Keep-Alive`, `Proxy-Connection`, `TE`, `Transfer-Encoding`, `Trailer`, `Upgrade`
  * (kept for a WebSocket handshake, which is forwarded as one) and the proxy credentials.
- * Framing is redone by Node on each side, so the body's length survives as
- * `Content-Length` or chunking. The original `Host` is kept (dev servers build absolute
+ * The body is forwarded with its own framing, so a chunked request or response says so
+ * again on the other side (see {@link requestHead}, {@link responseHead}). The original `Host` is kept (dev servers build absolute
  * URLs from it) and `X-Forwarded-For/-Host/-Proto` say where the request came from.
  */
 
@@ -34,6 +34,8 @@ export interface ForwardInfo {
   leaseId: number;
   /** Keep `Connection: upgrade` and `Upgrade` (a WebSocket handshake). */
   upgrade: boolean;
+  /** The proxy answered `Expect: 100-continue` itself: drop `Expect`. */
+  continued?: boolean;
 }
 
 /** Names listed in `Connection` values: hop-by-hop for this message only. */
@@ -70,7 +72,7 @@ export function requestHeaders(raw: readonly string[], info: ForwardInfo): strin
     else if (lower === 'x-forwarded-host') forwardedHost ??= value;
     else if (lower === 'x-forwarded-proto') forwardedProto ??= value;
     else if (lower === ROUTE_HEADER) route = route === undefined ? value : `${route}, ${value}`;
-    else if (HOP_BY_HOP.has(lower) || named.has(lower)) continue;
+    else if (HOP_BY_HOP.has(lower) || named.has(lower) || (info.continued === true && lower === 'expect')) continue;
     else {
       if (lower === 'host') host = value;
       out.push(name, value);
@@ -135,3 +137,47 @@ export function smugglingRisk(headers: Record<string, string[] | undefined>): st
   if (te.length !== 1 || te[0]!.trim().toLowerCase() !== 'chunked') return 'unsupported Transfer-Encoding';
   return undefined;
 }
+
+/**
+ * The request head to send to the backend: the request line with `target`, the forwarded
+ * headers, and `Transfer-Encoding: chunked` again when the body is chunked (it is
+ * forwarded as it came, chunks and all).
+ *
+ * @example
+ * requestHead('GET', '/', 1, ['Host', 'web.shop.localhost:51234'], false); // 'GET / HTTP/1.1\r\nHost: web.shop.localhost:51234\r\n\r\n'
+ */
+export function requestHead(method: string, target: string, minor: 0 | 1, headers: readonly string[], chunked: boolean): string {
+  let text = `${method} ${target} HTTP/1.${minor}\r\n`;
+  for (let i = 0; i < headers.length; i += 2) text += `${headers[i]}: ${headers[i + 1]}\r\n`;
+  if (chunked) text += 'Transfer-Encoding: chunked\r\n';
+  return `${text}\r\n`;
+}
+
+/**
+ * The response head to send to the client: the backend's status and end-to-end headers,
+ * `Transfer-Encoding` kept (the body is forwarded as it came, chunks and all; a received
+ * `Content-Length` beside it is dropped, RFC 9112 §6.3), and this proxy's own `Connection`
+ * for the client connection, as node:http words it, so clients see what they saw before.
+ * An interim (1xx) head gets no `Connection` field.
+ *
+ * @example
+ * responseHead(200, 'OK', ['Content-Length', '2', 'Connection', 'keep-alive'], 'keep-alive');
+ * // 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5\r\n\r\n'
+ */
+export function responseHead(status: number, reason: string, raw: readonly string[], connection: 'keep-alive' | 'close' | 'interim'): string {
+  const named = connectionTokens(raw);
+  let coded = false;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === 'transfer-encoding') coded = true;
+  let text = `HTTP/1.1 ${status} ${reason}\r\n`;
+  for (let i = 0; i < raw.length; i += 2) {
+    const lower = raw[i]!.toLowerCase();
+    if (lower === 'transfer-encoding' ? false : lower === 'content-length' ? coded : HOP_BY_HOP.has(lower) || named.has(lower)) continue;
+    text += `${raw[i]}: ${raw[i + 1]}\r\n`;
+  }
+  if (connection === 'keep-alive') text += `Connection: keep-alive\r\nKeep-Alive: timeout=${KEEP_ALIVE_SECONDS}\r\n`;
+  else if (connection === 'close') text += 'Connection: close\r\n';
+  return `${text}\r\n`;
+}
+
+/** Seconds an idle client connection stays open, announced in `Keep-Alive` (node:http's default). */
+export const KEEP_ALIVE_SECONDS = 5;

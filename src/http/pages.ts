@@ -99,6 +99,31 @@ export function badGatewayPage(lease: Lease, reason: string): Page {
   };
 }
 
+/** 504 when the lease's port accepted the request but sent no response in time. */
+export function gatewayTimeoutPage(lease: Lease, seconds: number): Page {
+  return {
+    status: 504,
+    html: layout(
+      `${who(lease)} did not answer in time`,
+      `<p>The request reached <strong>${escapeHtml(who(lease))}</strong> on port <strong>${lease.port}</strong>, but no response began within ${seconds} s. Is the service stuck, or waiting at a breakpoint?</p>`,
+    ),
+  };
+}
+
+/**
+ * 421 for a named URL asked on a connection that began with the API or the dashboard:
+ * each connection serves one of them (browsers and HTTP clients open one per host).
+ */
+export function misdirectedPage(host: string): Page {
+  return {
+    status: 421,
+    html: layout(
+      'Open a new connection for this URL',
+      `<p>This connection began with portlease's own pages, so it does not carry requests for <code>${escapeHtml(host)}</code>. Send the request again on a new connection.</p>`,
+    ),
+  };
+}
+
 /** 508 when a request comes back to the proxy for a lease it already went to. */
 export function loopPage(lease: Lease): Page {
   return {

@@ -6,6 +6,8 @@
  * connection cap that evicts slow and idle clients rather than refusing new ones
  * (`connections.ts`), no CORS headers, and JSON errors without stacks, also for what Node
  * answers before the handler (`refusals.ts`). Routing itself is pure and lives in `routes.ts`.
+ * Every connection is read by the named-URL proxy first (`client.ts`), which hands the
+ * API's and the dashboard's connections to node:http.
  */
 import { typeError, rangeError } from '../errors.js';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -17,13 +19,17 @@ import { ABORTED, declaresTooLarge, readBody, TIMED_OUT, TOO_LARGE, withTimeout 
 import { connectionGuard, MAX_CONNECTIONS, type ConnectionGuard } from './connections.js';
 import { createDashboard, type DashboardHandler } from './dashboard/index.js';
 import { allowedHosts, BODY_LIMIT, bracket, checkContentType, checkRequest, isLoopbackHost } from './guard.js';
-import { ALLOWED_METHODS, clientError, KNOWN_METHODS, refuseBusy, refuseConnect } from './refusals.js';
+import { ALLOWED_METHODS, clientError, KNOWN_METHODS, refuseConnect } from './refusals.js';
 import { route, takesBody, type RouteApi, type RouteOptions } from './routes.js';
 import { resolvePaths } from '../paths.js';
-import { backendAgent } from './backend.js';
+import { backendPool } from './backend.js';
 import { dispatch } from './dispatch.js';
+import { smugglingRisk } from './forward.js';
 import { liveRoutes } from './live-routes.js';
-import { proxyRequest, type ProxyContext } from './proxy.js';
+import { badRequestPage, misdirectedPage } from './pages.js';
+import { sendPage, type ProxyContext } from './proxy.js';
+import { watchRegistry } from './registry-watch.js';
+import { takeConnections } from './intake.js';
 import { onUpgrade } from './upgrade.js';
 import { listen, listenV6 } from './bind.js';
 import { sendJson } from './wire.js';
@@ -56,6 +62,13 @@ export interface ServeOptions extends HomeOptions {
    * @default 10000
    */
   timeout?: number;
+  /**
+   * Milliseconds a named URL's backend has to begin its response once the request is
+   * sent; past it the client gets a 504 page. A response that has begun streams for as
+   * long as it takes, and upgraded WebSockets have no limit.
+   * @default 120000
+   */
+  responseTimeout?: number;
   /** Called with unexpected failures (answered 500) and server errors, for logging. */
   onError?: (error: unknown) => void;
   /** Environment to read `PORTLEASE_*` from. @default process.env */
@@ -102,11 +115,15 @@ export async function serve(options: ServeOptions = {}): Promise<PortleaseServer
   const port = options.port ?? DEFAULT_SERVE_PORT;
   const host = options.host ?? DEFAULT_SERVE_HOST;
   const timeout = options.timeout ?? 10_000;
+  const responseTimeout = options.responseTimeout ?? 120_000;
   if (typeof port !== 'number') throw typeError(`port must be a number, got ${typeof port}`);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw rangeError(`port must be an integer from 0 to 65535, got ${port}`);
   if (typeof host !== 'string' || host === '') throw typeError('host must be a non-empty string');
   if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout < 100) {
     throw rangeError(`timeout must be at least 100 ms, got ${String(timeout)}`);
+  }
+  if (typeof responseTimeout !== 'number' || !Number.isFinite(responseTimeout) || responseTimeout < 100) {
+    throw rangeError(`responseTimeout must be at least 100 ms, got ${String(responseTimeout)}`);
   }
 
   const registry = openRegistry({
@@ -140,12 +157,12 @@ export async function serve(options: ServeOptions = {}): Promise<PortleaseServer
     port: () => (proxy.port === 0 ? undefined : proxy.port),
     onError: options.onError,
   });
-  const agent = backendAgent();
+  const pool = backendPool();
+  const routes = liveRoutes(() => registry.list());
+  // A release or a new lease drops the cached routes at once (see live-routes.ts).
+  const registryWatch = watchRegistry(resolvePaths(registry.home), () => routes.invalidate());
   // The port is known once listening; the proxy's pages and Host checks read it from here.
-  const proxy: ProxyContext = { agent, routes: liveRoutes(() => registry.list()), port, timeout, onError: options.onError };
-  // Upgraded connections leave Node's bookkeeping: closeAllConnections() does not reach them.
-  const tunnels = new Set<Socket>();
-  const context: HandlerContext = { api, routeOptions, hosts: () => hosts, onError: options.onError, connections, dashboard: dashboard.handle, proxy, tunnels };
+  const proxy: ProxyContext = { pool, routes, port, timeout, responseTimeout, onError: options.onError };
   const server = createServer(
     {
       // Node answers a missing Host with its own bare-text 400; the Host check (guard.ts)
@@ -171,16 +188,29 @@ export async function serve(options: ServeOptions = {}): Promise<PortleaseServer
   // and HMR requests share connections). Connections are bounded by the guard and by
   // keepAliveTimeout instead.
   server.maxRequestsPerSocket = 0;
-  server.on('connection', (socket: Socket) => {
-    if (!connections.admit(socket)) return refuseBusy(socket);
-    // Node's headersTimeout only starts with the first byte: a socket that connects and
-    // sends nothing would stay open for ever. Until its first request arrives (see handle),
-    // a quiet socket times out, and Node destroys it (the server has no 'timeout' listener).
-    socket.setTimeout(Math.min(5000, timeout));
+  // Every connection is read by the proxy first; the API's go on to node:http (intake.ts).
+  const intake = takeConnections(server, {
+    proxy,
+    connections,
+    hosts: () => hosts,
+    headTimeout: Math.min(5000, timeout),
+    sweepInterval: Math.min(1000, Math.max(50, Math.floor(timeout / 4))),
   });
+  const context: HandlerContext = {
+    api,
+    routeOptions,
+    hosts: () => hosts,
+    onError: options.onError,
+    connections,
+    dashboard: dashboard.handle,
+    proxy,
+    refused: intake.refused,
+  };
   server.on('clientError', clientError);
   server.on('connect', refuseConnect);
-  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => onUpgrade(req, socket, head, context));
+  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) =>
+    onUpgrade(req, socket, head, { connections, hosts: () => hosts, port: () => proxy.port }),
+  );
 
   await listen(server, port, host);
   server.on('error', (error) => options.onError?.(error));
@@ -199,11 +229,13 @@ export async function serve(options: ServeOptions = {}): Promise<PortleaseServer
     close() {
       closing ??= new Promise((resolve) => {
         dashboard.close();
+        registryWatch.close();
         v6?.close();
         server.close(() => resolve());
         server.closeAllConnections();
-        for (const socket of tunnels) socket.destroy();
-        agent.destroy();
+        // The proxy's connections (upgraded ones included) are not node:http's to close.
+        intake.close();
+        pool.destroy();
       });
       return closing;
     },
@@ -218,8 +250,8 @@ interface HandlerContext {
   connections: ConnectionGuard;
   dashboard: DashboardHandler;
   proxy: ProxyContext;
-  /** Open upgraded (WebSocket) client connections, closed with the server. */
-  tunnels: Set<Socket>;
+  /** Connections handed over because the proxy would not parse their request. */
+  refused: WeakSet<Socket>;
 }
 
 async function handle(req: IncomingMessage, res: ServerResponse, context: HandlerContext, expectsContinue: boolean): Promise<void> {
@@ -235,7 +267,13 @@ async function handle(req: IncomingMessage, res: ServerResponse, context: Handle
   req.socket.setTimeout(0);
   try {
     const destination = dispatch(req.headersDistinct['host'], context.hosts(), context.proxy.port);
-    if (destination.kind === 'app') return await proxyRequest(req, res, destination.labels, context.proxy, expectsContinue);
+    if (destination.kind === 'app') {
+      // The proxy reads named-URL requests itself (client.ts); one reaches node:http only
+      // when the proxy refused to parse it, or on a connection that began with the API.
+      const risk = smugglingRisk(req.headersDistinct);
+      if (risk !== undefined || context.refused.has(req.socket)) return sendPage(res, badRequestPage(`Refused: ${risk ?? 'malformed request'}.`));
+      return sendPage(res, misdirectedPage(req.headers.host ?? ''));
+    }
     const refusal = checkRequest(req.headersDistinct, context.hosts());
     if (refusal) return sendJson(res, refusal, true);
     if (await context.dashboard(req, res)) return;

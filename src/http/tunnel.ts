@@ -1,97 +1,99 @@
 /**
- * WebSocket (and any other `Upgrade`) passthrough for named URLs. The handshake is sent
- * to the lease's port with the forwarding headers, then bytes flow both ways untouched:
- * frames, pings and close frames (so a close code reaches the other side as sent), with
- * backpressure through `pipe`. Bytes the client sends before the backend has answered the
- * handshake (early frames) are kept: the client socket is paused the moment the upgrade
- * arrives and piped once the backend connection exists; writes to a connecting socket are
- * queued in order. An end on one side ends the other; an error or reset on one side
- * destroys the other. Upgraded connections are never cut by the request timeout.
+ * An upgraded connection (WebSocket, or any other `Upgrade`) between a client and a
+ * backend once the backend answered 101: bytes pass both ways untouched (`exchange.ts`
+ * forwards them with backpressure), frames, pings and close frames included, so a close
+ * code reaches the other side as sent. An end on one side ends the other. When one side
+ * breaks without a close frame, a WebSocket's other side gets one if the stream is between
+ * two frames (`ws-frames.ts`): the browser sees 1014 (bad gateway) instead of 1006, the
+ * backend 1001 (going away). Upgraded connections are never cut by the request timeout.
  */
-import type { IncomingMessage } from 'node:http';
-import { connect, type Socket } from 'node:net';
-import { BACKEND_CONNECT, BACKEND_HOST } from './backend.js';
-import { requestHeaders } from './forward.js';
-import { badGatewayPage, type Page } from './pages.js';
-import { describeFailure, findTarget, type ProxyContext, type Target } from './proxy.js';
+import { randomBytes } from 'node:crypto';
+import type { Socket } from 'node:net';
+import { closeFrame, FrameTracker } from './ws-frames.js';
 
-const REASONS: Record<number, string> = {
-  400: 'Bad Request',
-  404: 'Not Found',
-  409: 'Conflict',
-  502: 'Bad Gateway',
-  503: 'Service Unavailable',
-  508: 'Loop Detected',
-};
+/** Close code sent to a browser whose WebSocket backend broke (RFC 6455 registry: Bad Gateway). */
+export const BACKEND_LOST_CODE = 1014;
+/** Close code sent to a backend whose client went away (RFC 6455: Going Away). */
+export const CLIENT_GONE_CODE = 1001;
+/** How long a backend may take to finish its close once told the client went away. @default 5000 */
+const CLOSE_GRACE = 5000;
 
-/**
- * A page as a raw HTTP/1.1 response with `Connection: close`, for a socket the HTTP server
- * no longer answers on.
- *
- * @example
- * rawPage({ status: 404, html: '…' }); // 'HTTP/1.1 404 Not Found\r\n…'
- */
-export function rawPage(page: Page): string {
-  return [
-    `HTTP/1.1 ${page.status} ${REASONS[page.status] ?? 'Error'}`,
-    'Content-Type: text/html; charset=utf-8',
-    `Content-Length: ${Buffer.byteLength(page.html)}`,
-    'Cache-Control: no-store',
-    'Connection: close',
-    '',
-    page.html,
-  ].join('\r\n');
-}
+/** The two sockets of an upgrade, and what their frames say. */
+export class Tunnel {
+  private readonly toClient: FrameTracker | undefined;
+  private readonly toBackend: FrameTracker | undefined;
+  private opened = false;
 
-/**
- * Handles an `upgrade` event on a named-URL host: forwards the handshake and joins the two
- * sockets. Never rejects; every socket it touches ends up closed on failure.
- *
- * @example
- * server.on('upgrade', (req, socket, head) => void proxyUpgrade(req, socket, head, labels, context));
- */
-export async function proxyUpgrade(req: IncomingMessage, client: Socket, head: Buffer, labels: readonly string[], context: ProxyContext): Promise<void> {
-  // Before any await: frames that arrive while the route is looked up must wait, not flow away.
-  client.pause();
-  client.on('error', () => client.destroy());
-  client.setTimeout(0);
-  let found: Target;
-  try {
-    found = await findTarget(labels, req, context);
-  } catch (error) {
-    context.onError?.(error);
-    client.end(rawPage({ status: 503, html: 'portlease: the registry cannot be read right now.\n' }));
-    return;
+  constructor(
+    private readonly client: Socket,
+    private readonly backend: Socket,
+    websocket: boolean,
+  ) {
+    this.toClient = websocket ? new FrameTracker() : undefined;
+    this.toBackend = websocket ? new FrameTracker() : undefined;
+    client.setTimeout(0);
   }
-  if ('page' in found) {
-    client.end(rawPage(found.page));
-    return;
+
+  /** The backend answered 101: from now on both sides speak the upgraded protocol. */
+  open(): void {
+    this.opened = true;
   }
-  const { lease, target } = found;
-  if (client.destroyed) return;
-  const headers = requestHeaders(req.rawHeaders, { clientAddress: req.socket.remoteAddress, leaseId: lease.id, upgrade: true });
-  const lines = [`${req.method ?? 'GET'} ${target} HTTP/1.1`];
-  for (let i = 0; i < headers.length; i += 2) lines.push(`${headers[i]}: ${headers[i + 1]}`);
-  const backend = connect({ host: BACKEND_HOST, port: lease.port, ...BACKEND_CONNECT });
-  let answered = false;
-  backend.once('data', () => {
-    answered = true;
-  });
-  backend.on('error', (error: NodeJS.ErrnoException) => {
-    if (!answered && !client.destroyed) {
-      context.routes.invalidate();
-      client.end(rawPage(badGatewayPage(lease, describeFailure(error))));
-    } else client.destroy();
-  });
-  backend.on('close', () => {
-    // A reset or a close without an end: the client must not wait for more.
-    if (answered && !client.writableEnded) client.destroy();
-  });
-  client.on('close', () => backend.destroy());
-  backend.setNoDelay(true);
-  client.setNoDelay(true);
-  backend.write(`${lines.join('\r\n')}\r\n\r\n`);
-  if (head.length > 0) backend.write(head);
-  client.pipe(backend);
-  backend.pipe(client);
+
+  /** Bytes on their way to the backend (early frames included). */
+  fromClient(bytes: Buffer): void {
+    this.toBackend?.feed(bytes);
+  }
+
+  /** Bytes on their way to the client, after the 101 head. */
+  fromBackend(bytes: Buffer): void {
+    this.toClient?.feed(bytes);
+  }
+
+  /** The backend ended its side. */
+  backendEnded(): void {
+    this.closeClient();
+  }
+
+  /** The backend connection is gone. */
+  backendGone(): void {
+    this.closeClient();
+  }
+
+  /** The client ended its side: so does the backend's connection. */
+  clientEnded(): void {
+    this.closeBackend();
+  }
+
+  /** The client connection is gone: the backend's connection ends too, and closes if it lingers. */
+  clientGone(): void {
+    const backend = this.backend;
+    if (backend.destroyed) return;
+    this.closeBackend();
+    setTimeout(() => backend.destroy(), CLOSE_GRACE).unref();
+  }
+
+  /** Ends the backend's side, with a close frame of our own when the client sent none. */
+  private closeBackend(): void {
+    const backend = this.backend;
+    if (backend.destroyed || backend.writableEnded) return;
+    const tracker = this.toBackend;
+    if (this.opened && tracker && !tracker.closed && tracker.atBoundary) backend.end(closeFrame(CLIENT_GONE_CODE, 'client went away', randomBytes(4)));
+    else backend.end();
+  }
+
+  private closeClient(): void {
+    const client = this.client;
+    if (client.destroyed || client.writableEnded) return;
+    const tracker = this.toClient;
+    if (!tracker || tracker.closed) {
+      client.end();
+      return;
+    }
+    if (this.opened && tracker.atBoundary) {
+      client.end(closeFrame(BACKEND_LOST_CODE, 'backend connection lost'));
+      return;
+    }
+    // Mid-frame: nothing well-formed can follow; the client sees the connection drop.
+    client.destroy();
+  }
 }

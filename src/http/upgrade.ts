@@ -1,48 +1,42 @@
 /**
- * `Upgrade` requests (WebSockets) at the server: dispatched on `Host` like any request,
- * tunnelled on a named-URL host (`tunnel.ts`), refused on the API's hosts and elsewhere.
+ * `Upgrade` requests (WebSockets) that reach node:http: those on the API's hosts and
+ * elsewhere, refused (the API has no upgrades). A named-URL host's upgrade is the proxy's
+ * (`client.ts`, `tunnel.ts`); one that arrives on a connection node:http already serves
+ * is answered 421, as any named-URL request there.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { ConnectionGuard } from './connections.js';
 import { dispatch } from './dispatch.js';
 import { checkRequest } from './guard.js';
-import type { ProxyContext } from './proxy.js';
+import { misdirectedPage } from './pages.js';
+import { rawPage } from './proxy.js';
 import { rawReply } from './refusals.js';
-import { proxyUpgrade } from './tunnel.js';
 
 /** What an upgrade needs from the server. */
 export interface UpgradeContext {
   connections: ConnectionGuard;
   hosts: () => readonly string[];
-  proxy: ProxyContext;
-  /** Open upgraded connections, closed with the server. */
-  tunnels: Set<Socket>;
-  onError: ((error: unknown) => void) | undefined;
+  /** The server's port. */
+  port: () => number;
 }
 
 /**
- * An `Upgrade` request (WebSocket): tunnelled on a named-URL host, refused elsewhere (the
- * API has no upgrades). The connection counts as busy for the guard until it closes.
+ * An `Upgrade` request (WebSocket) on a connection node:http serves: refused.
  *
  * @example
  * server.on('upgrade', (req, socket, head) => onUpgrade(req, socket, head, context));
  */
-export function onUpgrade(req: IncomingMessage, socket: Socket, head: Buffer, context: UpgradeContext): void {
+export function onUpgrade(req: IncomingMessage, socket: Socket, _head: Buffer, context: UpgradeContext): void {
   socket.on('error', () => undefined);
   if (!context.connections.admitted(socket)) {
     socket.destroy();
     return;
   }
   context.connections.begin(socket);
-  context.tunnels.add(socket);
-  socket.once('close', () => context.tunnels.delete(socket));
-  const destination = dispatch(req.headersDistinct['host'], context.hosts(), context.proxy.port);
+  const destination = dispatch(req.headersDistinct['host'], context.hosts(), context.port());
   if (destination.kind === 'app') {
-    void proxyUpgrade(req, socket, head, destination.labels, context.proxy).catch((error: unknown) => {
-      context.onError?.(error);
-      socket.destroy();
-    });
+    socket.end(rawPage(misdirectedPage(req.headers.host ?? '')));
     return;
   }
   const refusal = checkRequest(req.headersDistinct, context.hosts());

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isLoop, requestHeaders, responseHeaders, smugglingRisk } from '../../src/http/forward.js';
+import { isLoop, requestHead, requestHeaders, responseHead, responseHeaders, smugglingRisk } from '../../src/http/forward.js';
 
 const pairs = (flat: string[]) => Array.from({ length: flat.length / 2 }, (_, i) => `${flat[2 * i]}: ${flat[2 * i + 1]}`);
 
@@ -96,5 +96,42 @@ describe('forwarded headers', () => {
     expect(smugglingRisk({ 'transfer-encoding': ['chunked'] })).toBeUndefined();
     expect(smugglingRisk({ 'transfer-encoding': ['gzip, chunked'] })).toBeDefined();
     expect(smugglingRisk({ 'transfer-encoding': ['chunked', 'chunked'] })).toBeDefined();
+  });
+
+  it('drops Expect once the proxy answered 100-continue itself', () => {
+    const out = requestHeaders(['Host', 'a.localhost:1', 'Expect', '100-continue'], {
+      clientAddress: '127.0.0.1',
+      leaseId: 1,
+      upgrade: false,
+      continued: true,
+    });
+    expect(pairs(out).some((line) => line.startsWith('Expect'))).toBe(false);
+  });
+
+  it('writes the request head for the backend, chunked again when the body is', () => {
+    expect(requestHead('POST', '/x', 1, ['Host', 'a'], true)).toBe('POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n');
+    expect(requestHead('GET', '/', 0, ['Host', 'a'], false)).toBe('GET / HTTP/1.0\r\nHost: a\r\n\r\n');
+  });
+
+  it("writes the client's response head: end-to-end fields, Transfer-Encoding kept, the proxy's own Connection", () => {
+    const raw = [
+      'Content-Type',
+      'text/plain',
+      'Transfer-Encoding',
+      'chunked',
+      'Content-Length',
+      '9',
+      'Connection',
+      'keep-alive, X-A',
+      'X-A',
+      '1',
+      'Keep-Alive',
+      'timeout=9',
+    ];
+    expect(responseHead(200, 'OK', raw, 'keep-alive')).toBe(
+      'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5\r\n\r\n',
+    );
+    expect(responseHead(200, 'OK', ['Content-Length', '2'], 'close')).toBe('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n');
+    expect(responseHead(103, 'Early Hints', ['Link', '</a.css>'], 'interim')).toBe('HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\n');
   });
 });

@@ -133,13 +133,14 @@ describe('WebSockets', () => {
     expect(backendCodes).toEqual([4001, 4002]);
   });
 
-  it('closes the client when the backend connection breaks, and answers 502 when nothing listens', async () => {
+  it('closes the client with 1014 when the backend connection breaks, and answers 502 when nothing listens', async () => {
     harness = await startServer();
     await echoServer('breaking', (socket) => socket.on('message', () => (socket as unknown as { _socket: { destroy(): void } })._socket.destroy()));
     const client = await open('breaking');
-    const closed = new Promise<number>((resolve) => client.on('close', (code) => resolve(code)));
+    const closed = new Promise<[number, string]>((resolve) => client.on('close', (code, reason) => resolve([code, reason.toString()])));
     client.send('break');
-    expect(await closed).toBe(1006);
+    // Not the bare 1006 of a dropped connection: the proxy says the backend went away.
+    expect(await closed).toEqual([1014, 'backend connection lost']);
 
     await harness.registry.reserve('down', { app: 'shop', instance: 'default', durable: true });
     const port = harness.server.port;
