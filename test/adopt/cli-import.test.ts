@@ -53,7 +53,7 @@ describe('portlease import', () => {
 
   test('conflicts name the holder and exit 1; --json carries the rows', async () => {
     const home = await tempDir();
-    const holder = await openRegistry({ home }).reserve('postgres', { app: 'blog', durable: true });
+    const holder = await openRegistry({ home }).reserve('postgres', { app: 'blog', instance: 'default', durable: true });
     const cwd = await project({ '.env': `DB_PORT=${holder.port}\n` });
     const text = await cli(['import'], { home, cwd });
     expect(text.code).toBe(1);
