@@ -8,17 +8,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { importPorts } from '../../src/adopt/import.js';
-import { getOsFreePort, openRegistry } from '../../src/index.js';
-import { tempDir } from '../cli/helpers.js';
-import { boundPort as bound, registryState } from '../helpers.js';
+import { openRegistry } from '../../src/index.js';
+import { boundPort as bound, freePorts, registryState, tempDir, tempFiles } from '../helpers.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/adopt/', import.meta.url));
-
-async function freePorts(count: number): Promise<number[]> {
-  const ports: number[] = [];
-  while (ports.length < count) ports.push(await getOsFreePort({ exclude: ports }));
-  return ports;
-}
 
 /** Every file of a folder, by name, as bytes. */
 async function snapshot(dir: string): Promise<Map<string, Buffer>> {
@@ -27,11 +20,7 @@ async function snapshot(dir: string): Promise<Map<string, Buffer>> {
   return files;
 }
 
-async function project(files: Record<string, string>): Promise<string> {
-  const dir = await tempDir('portlease-import-');
-  for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text);
-  return dir;
-}
+const project = (files: Record<string, string>) => tempFiles(files, 'portlease-import-');
 
 describe('importPorts', () => {
   test('registers free ports, claims bound ones, reports ports held by another app', async () => {
