@@ -244,9 +244,9 @@ export function openRegistry(options: ContextOptions = {}): Registry {
  * For the CLI's messages and default filters; not part of the public API.
  *
  * @example
- * scopeOf(openRegistry({ cwd: '/work/shop' })); // { app: 'shop', instance: 'default' }
+ * defaultScope(openRegistry({ cwd: '/work/shop' })); // { app: 'shop', instance: 'default' }
  */
-export function scopeOf(registry: Registry, options: { app?: string | undefined; instance?: string | undefined; cwd?: string | undefined } = {}): Scope {
+export function defaultScope(registry: Registry, options: { app?: string | undefined; instance?: string | undefined; cwd?: string | undefined } = {}): Scope {
   return scopeIn(contextOf(registry), options);
 }
 

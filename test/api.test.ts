@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { scopeOf } from '../src/api.js';
+import { defaultScope } from '../src/api.js';
 import { list, lookup, openRegistry, release, reserve } from '../src/index.js';
 import { freeRun, registryData, tempHome } from './helpers.js';
 
@@ -54,14 +54,14 @@ describe('openRegistry({ home, env, cwd })', () => {
     const from = await freeRun(4);
     const registry = openRegistry({ home: 'ports', env: { PORTLEASE_RANGE: `${from}-${from + 3}` }, cwd: project });
     expect(registry.home).toBe(join(project, 'ports'));
-    expect(scopeOf(registry)).toEqual({ app: 'my-shop', instance: 'default' });
+    expect(defaultScope(registry)).toEqual({ app: 'my-shop', instance: 'default' });
     const lease = await registry.reserve('web');
     expect(lease).toMatchObject({ app: 'my-shop', instance: 'default' });
     expect(lease.port).toBeGreaterThanOrEqual(from);
     expect(lease.port).toBeLessThanOrEqual(from + 3);
     const named = openRegistry({ home: registry.home, env: { PORTLEASE_HOME: tempHome(), PORTLEASE_APP: 'from-env' }, cwd: project });
-    expect(scopeOf(named)).toEqual({ app: 'from-env', instance: 'default' });
-    expect(scopeOf(named, { cwd: root })).toEqual({ app: 'from-env', instance: 'default' });
+    expect(defaultScope(named)).toEqual({ app: 'from-env', instance: 'default' });
+    expect(defaultScope(named, { cwd: root })).toEqual({ app: 'from-env', instance: 'default' });
     expect(openRegistry({ env: { PORTLEASE_HOME: 'env-home' }, cwd: root }).home).toBe(join(root, 'env-home'));
     expect(() => openRegistry({ cwd: '' })).toThrow(TypeError);
   });

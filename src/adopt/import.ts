@@ -5,7 +5,7 @@
  */
 import { typeError } from '../errors.js';
 import { resolve } from 'node:path';
-import { contextOf, scopeOf, type Registry } from '../api.js';
+import { contextOf, defaultScope, type Registry } from '../api.js';
 import { isPortleaseError } from '../errors.js';
 import { probePort } from '../probe.js';
 import type { Lease, ScopeOptions } from '../types.js';
@@ -58,7 +58,7 @@ export async function importPorts(registry: Registry, options: ImportOptions = {
   }
   // Scan everything first: a malformed file fails the import before any registry I/O.
   const { found, files, roots } = await scanProjects({ paths, cwd, env });
-  const { app, instance } = scopeOf(registry, { app: options.app, instance: options.instance, cwd: roots[0] ?? cwd });
+  const { app, instance } = defaultScope(registry, { app: options.app, instance: options.instance, cwd: roots[0] ?? cwd });
   const leases = await registry.list();
   const held = new Set(leases.map((lease) => lease.port));
   const ports = [...new Set(found.flatMap((item) => (item.port === null || held.has(item.port) ? [] : [item.port])))];

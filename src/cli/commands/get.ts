@@ -8,7 +8,7 @@ import type { Command } from '../command.js';
 import { namesOf, parseFlags, UsageError } from '../args.js';
 import { whoListens } from '../holders.js';
 import { formatJson } from '../output.js';
-import { openRegistry, scopeOf } from '../../api.js';
+import { openRegistry, defaultScope } from '../../api.js';
 import { SUMMARIES } from '../summaries.js';
 import { urlOf } from '../../url.js';
 import { urlPort } from '../urls.js';
@@ -61,7 +61,7 @@ Exit codes: 0 found, 1 no live lease (E_NOT_FOUND) or registry failure, 2 usage.
     const service = positionals[0];
     if (service === undefined) throw new UsageError('get needs a service name');
     const registry = openRegistry({ home: flags.home, env: io.env, cwd: io.cwd });
-    const scope = scopeOf(registry, namesOf(flags));
+    const scope = defaultScope(registry, namesOf(flags));
     const lease = await registry.lookup(service, scope);
     if (lease === undefined) {
       const why = (await leftBehind(registry, scope.app, scope.instance, service)) ?? `Reserve one with \`portlease reserve ${service}\``;

@@ -8,7 +8,7 @@ import type { Command, Io } from '../command.js';
 import { deadState, whoListens, type LeaseState } from '../holders.js';
 import { namesOf, parseFlags, UsageError } from '../args.js';
 import { formatJson, formatLeaseTable, styleFor } from '../output.js';
-import { openRegistry, scopeOf } from '../../api.js';
+import { openRegistry, defaultScope } from '../../api.js';
 import { SUMMARIES } from '../summaries.js';
 import { runningServePort } from '../urls.js';
 import { urlOf } from '../../url.js';
@@ -54,7 +54,7 @@ Exit codes: 0 listed (also when empty), 1 registry failure, 2 usage.
     const registry = openRegistry({ home: flags.home, env: io.env, cwd: io.cwd });
     if (flags.all === true) return listAll(registry, flags, io);
 
-    const filter: LeaseFilter = { app: scopeOf(registry, namesOf(flags)).app };
+    const filter: LeaseFilter = { app: defaultScope(registry, namesOf(flags)).app };
     if (flags.instance !== undefined) filter.instance = flags.instance;
     if (flags.service !== undefined) filter.service = flags.service;
     const leases = await registry.list(filter);
