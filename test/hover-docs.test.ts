@@ -4,10 +4,13 @@
  * (the JSDoc lives once, on the interface).
  */
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
-import { ROOT, tempHome } from './helpers.js';
+import { ROOT, tempHome, useBuiltBin } from './helpers.js';
+
+// A private copy of dist/ (a build elsewhere empties dist/ first).
+const bin = useBuiltBin();
 
 /** Quick info at the character after each of `marks` in `source`. */
 function hover(source: string, marks: string[]): Array<{ signature: string; docs: string; tags: string[] }> {
@@ -38,7 +41,7 @@ function hover(source: string, marks: string[]): Array<{ signature: string; docs
 
 describe('the built types', () => {
   it.each(['reserve', 'reserveAll', 'release', 'renew', 'list', 'withPort', 'inspect'])('%s shows the docs and overloads of its Registry method', (name) => {
-    const entry = JSON.stringify(join(ROOT, 'dist', 'index.js'));
+    const entry = JSON.stringify(join(dirname(dirname(bin())), 'index.js'));
     const source = `import { ${name}, openRegistry } from ${entry};\n${name}();\nopenRegistry().${name}();\n`;
     const [onTop, onMethod] = hover(source, ['\n', 'openRegistry().']);
     expect(onTop!.docs.length).toBeGreaterThan(40);
