@@ -3,10 +3,9 @@
  * package.json files (never writes them), asks the registry and the OS what holds each
  * port now, and registers the ports as durable named leases through the public API.
  */
-import { typeError } from '../errors.js';
 import { resolve } from 'node:path';
 import { contextOf, defaultScope, type Registry } from '../api.js';
-import { isPortleaseError } from '../errors.js';
+import { isPortleaseError, typeError } from '../errors.js';
 import { probePort } from '../probe.js';
 import type { Lease, ScopeOptions } from '../types.js';
 import { describeHolder, planImport, type ImportRow } from './plan.js';
