@@ -1,13 +1,19 @@
-/** A registry bound to one home: the functions every surface (CLI, HTTP, test helpers) calls. */
+/**
+ * The library's API, defined once: the {@link Registry} interface (its JSDoc is what users
+ * read, on `openRegistry().reserve` and on the top-level `reserve` alike) and
+ * `openRegistry()`, which binds it to one registry. The top-level functions in index.ts
+ * are the methods of a default registry.
+ */
 import type { Server } from 'node:net';
 import { inspectIn, checkPortIn, type PortCheck, type RegistryReport } from './inspect.js';
+import { scopeIn, type Scope } from './identity.js';
 import { listIn, lookupIn, pruneIn, releaseIn, renewIn, toFilter, waitForIn, type ReleaseTarget, type WaitOptions } from './leases.js';
 import { listenWith, type ListenOptions } from './listen.js';
-import { createContext, type ContextOptions } from './registry.js';
+import { createContext, type ContextOptions, type RegistryContext } from './registry.js';
 import { reserveAllIn, reserveIn, type ServiceInput } from './reserve.js';
 import { typeError } from './errors.js';
 import { checkKnownKeys } from './validate.js';
-import type { HeldLease, Lease, LeaseFilter, ReserveOptions, ScopeOptions } from './types.js';
+import type { HeldLease, HomeOptions, Lease, LeaseFilter, ReserveOptions, ScopeOptions } from './types.js';
 
 /** Options of `withPort()`. */
 export interface WithPortOptions extends ReserveOptions {
@@ -15,37 +21,169 @@ export interface WithPortOptions extends ReserveOptions {
   service?: string;
 }
 
-/** The library's functions bound to one registry. */
+/**
+ * The library's functions bound to one registry: what `openRegistry()` returns, and what
+ * the top-level functions (`reserve`, `list`, …) are the methods of, on the registry of
+ * `PORTLEASE_HOME` (else `~/.portlease`).
+ *
+ * `home` selects a registry and nothing else. A top-level call may name one in its options
+ * (`reserve('web', { home })`, `inspect({ home })`); a call on an opened registry that names
+ * one is a `TypeError` (it would otherwise go to the registry it was opened on).
+ */
 export interface Registry {
   /** The registry directory. */
   readonly home: string;
   /** The registry: a directory of revision files (`rev-<N>.json`), the newest of which is current. */
   readonly file: string;
+  /**
+   * Reserves a port: a named lease (`reserve('postgres')`) or an anonymous one
+   * (`reserve()` / `reserve({ label })`).
+   *
+   * A named lease is sticky: the same `app/instance/service` gets its last port back
+   * whenever that is free, and its first port is a stable hash of the name into the range.
+   * Asking again for a live name returns the same lease when it is durable, ttl-only,
+   * owned by this process or by the process the call names (`owner: pid`), and fails with
+   * `E_SERVICE_LEASED` when another live process owns it. A re-ask that chooses a lifetime
+   * (`owner`, `ttl` or `durable` given) sets it on that lease (a `ttl` renews it). By
+   * default the lease is owned by the calling process and reclaimed once that process is
+   * dead. The port is free on `::`, `0.0.0.0`, `127.0.0.1` and `::1` when returned, and the
+   * lease is on disk.
+   *
+   * The returned lease is plain data with a non-enumerable `release()` and
+   * `Symbol.asyncDispose` (`await using lease = await reserve('x')`).
+   *
+   * @param service Service name: any string that is not blank after trimming (`feature/login`, `my app`, `café`), at most 200 characters, without control characters, line separators or bidi controls; stored trimmed. Omit for an anonymous lease.
+   * @throws {PortleaseError} `E_SERVICE_LEASED`, `E_PORT_LEASED`, `E_PORT_BUSY`, `E_NO_PORT`, `E_LOCK_TIMEOUT`, …
+   * @throws {TypeError | RangeError} on bad input, before any I/O.
+   * @example
+   * import { reserve } from 'portlease';
+   *
+   * const db = await reserve('postgres');            // { port: 24817, … }, sticky
+   * const tmp = await reserve({ label: 'fixture' });  // anonymous
+   * const fixed = await reserve('web', { port: [3000, 3001] }); // only these (E_PORT_BUSY otherwise)
+   * const near = await reserve('admin', { prefer: 3000 });       // 3000 if free, else from the range
+   * await tmp.release();
+   */
   reserve(service?: string, options?: ReserveOptions): Promise<HeldLease>;
   reserve(options: ReserveOptions): Promise<HeldLease>;
+  /**
+   * Reserves several named leases at once: one read, one probe pass and one durable write
+   * instead of one locked transaction each — all or nothing, with the same rules as
+   * `reserve()` one by one (a failure names the service). Options apply to every service;
+   * an item `{ service, …options }` adds its own. The leases come back in the order asked.
+   *
+   * @throws {PortleaseError} as `reserve()`; nothing is reserved when one service fails.
+   * @throws {TypeError | RangeError} on bad input (a service asked twice included), before any I/O.
+   * @example
+   * import { reserveAll } from 'portlease';
+   *
+   * const [web, api, db] = await reserveAll(['web', 'api', { service: 'db', prefer: 5432 }]);
+   */
   reserveAll(services: readonly ServiceInput[], options?: ReserveOptions): Promise<HeldLease[]>;
+  /**
+   * Releases leases: a lease, its id, a service name (of the current app and instance), a
+   * filter (`{ app }`, `{ port }`, …; an empty filter is refused), or a list of leases and ids
+   * (one transaction for all). Sticky memory stays: reserving the name again gets the same
+   * port back when it is free.
+   *
+   * @returns how many live leases were released.
+   * @example
+   * await release('postgres');
+   * await release({ app: 'shop', instance: 'feature-x' });
+   */
   release(target: ReleaseTarget, options?: ScopeOptions): Promise<number>;
-  renew(target: Lease | number, ttl?: number | string): Promise<Lease>;
+  /**
+   * Extends a ttl lease from now by `ttl` (default: the ttl it was made with).
+   *
+   * @throws {PortleaseError} `E_NOT_FOUND` when the lease is gone.
+   * @example
+   * const lease = await reserve('preview', { owner: false, ttl: '1h' });
+   * setInterval(() => renew(lease), 30 * 60_000).unref();
+   */
+  renew(target: Lease | number, ttl?: number | string, options?: HomeOptions): Promise<Lease>;
+  /**
+   * The live lease of a service in the current app and instance (or those given), without
+   * taking the lock.
+   *
+   * @example
+   * const api = await lookup('api', { app: 'shop' });
+   * if (api) fetch(`http://127.0.0.1:${api.port}/health`);
+   */
   lookup(service: string, options?: ScopeOptions): Promise<Lease | undefined>;
+  /**
+   * Waits until another process has reserved `service`, polling the registry.
+   *
+   * @throws {PortleaseError} `E_TIMEOUT`
+   * @example
+   * const { port } = await waitFor('api', { timeout: 30_000 });
+   */
   waitFor(service: string, options?: WaitOptions): Promise<Lease>;
+  /**
+   * Live leases (all apps unless filtered), sorted by id, without taking the lock.
+   *
+   * @example
+   * for (const lease of await list({ app: 'shop' })) console.log(lease.service, lease.port);
+   */
   list(filter?: LeaseFilter): Promise<Lease[]>;
-  prune(options?: { dryRun?: boolean }): Promise<Lease[]>;
+  /**
+   * Removes expired leases and those whose owner died (unless their port is still bound by
+   * a surviving process). Every write does this anyway; `prune()` forces it.
+   *
+   * @returns the removed leases (with `dryRun`, those that would be removed).
+   * @example
+   * const removed = await prune();
+   */
+  prune(options?: HomeOptions & { dryRun?: boolean }): Promise<Lease[]>;
+  /**
+   * Runs `fn` with a reserved port and releases the lease afterwards, even on error.
+   *
+   * @example
+   * const body = await withPort(async (port) => {
+   *   const server = http.createServer(handler).listen(port);
+   *   try { return await (await fetch(`http://127.0.0.1:${port}`)).text(); } finally { server.close(); }
+   * });
+   */
   withPort<T>(fn: (port: number, lease: Lease) => T | Promise<T>, options?: WithPortOptions): Promise<T>;
+  /**
+   * Binds a `net.Server` / `http.Server` on a leased port, retrying with another port when
+   * a program outside portlease takes the port before the bind (EADDRINUSE). The lease is
+   * released when the server closes.
+   *
+   * @example
+   * const server = http.createServer(app);
+   * const { port } = await listen(server, 'web');
+   */
   listen(server: Server, service?: string, options?: ListenOptions): Promise<HeldLease>;
-  checkPort(port: number): Promise<PortCheck>;
-  inspect(): Promise<RegistryReport>;
+  /**
+   * Whether a port is leased in the registry and whether the OS has it bound.
+   *
+   * @example
+   * const { free, holder } = await checkPort(24817);
+   */
+  checkPort(port: number, options?: HomeOptions): Promise<PortCheck>;
+  /**
+   * Reports on the registry without changing it: path, modes, lock state, live, dead and
+   * expired leases, and problems found. What `portlease doctor` prints.
+   *
+   * @example
+   * const { problems } = await inspect();
+   */
+  inspect(options?: HomeOptions): Promise<RegistryReport>;
 }
 
+/** The context of every registry opened here, for {@link contextOf}. */
+const contexts = new WeakMap<Registry, RegistryContext>();
+
 /**
- * Opens a registry: the same functions as the top-level ones, bound to one home. Handy
- * for tests (a temp home) and for embedding.
+ * Opens a registry: the same functions as the top-level ones, bound to one home, one
+ * environment and one working folder. Handy for tests (a temp home) and for embedding.
  *
  * @example
  * const registry = openRegistry({ home: await mkdtemp(join(tmpdir(), 'ports-')) });
  * const { port } = await registry.reserve('db');
  */
 export function openRegistry(options: ContextOptions = {}): Registry {
-  checkKnownKeys(options, ['home', 'env', 'lock'], 'openRegistry()');
+  checkKnownKeys(options, ['home', 'env', 'cwd', 'lock'], 'openRegistry()');
   const ctx = createContext(options);
   // `home` selects a registry: on one already opened, a per-call home would be silently
   // ignored (a write to the wrong registry), so it is refused.
@@ -55,16 +193,20 @@ export function openRegistry(options: ContextOptions = {}): Registry {
     }
     return value;
   };
+  const noOptions = (value: HomeOptions | undefined, call: string) => checkKnownKeys(bound(value ?? {}, call), ['home'], call);
   const release = async (target: ReleaseTarget, scope: ScopeOptions = {}) =>
-    releaseIn(ctx, toFilter(bound(target, 'release()'), bound(scope, 'release()'), ctx.env));
+    releaseIn(ctx, toFilter(bound(target, 'release()'), bound(scope, 'release()'), ctx));
   const reserve = (async (first?: unknown, second?: unknown) => reserveIn(ctx, bound(first, 'reserve()'), bound(second, 'reserve()'))) as Registry['reserve'];
-  return {
+  const registry: Registry = {
     home: ctx.paths.dir,
     file: ctx.paths.registry,
     reserve,
     reserveAll: async (services, shared) => reserveAllIn(ctx, services, bound(shared, 'reserveAll()')),
     release,
-    renew: (target, ttl) => renewIn(ctx, target, ttl),
+    async renew(target, ttl, renewOptions) {
+      noOptions(renewOptions, 'renew()');
+      return renewIn(ctx, target, ttl);
+    },
     lookup: async (service, scope) => lookupIn(ctx, service, bound(scope, 'lookup()')),
     waitFor: async (service, wait) => waitForIn(ctx, service, bound(wait, 'waitFor()')),
     list: async (filter) => listIn(ctx, bound(filter, 'list()')),
@@ -82,7 +224,41 @@ export function openRegistry(options: ContextOptions = {}): Registry {
       }
     },
     listen: async (server, service, listenOptions) => listenWith((name, opts) => reserve(name, opts), server, service, bound(listenOptions, 'listen()')),
-    checkPort: (port) => checkPortIn(ctx, port),
-    inspect: () => inspectIn(ctx),
+    async checkPort(port, checkOptions) {
+      noOptions(checkOptions, 'checkPort()');
+      return checkPortIn(ctx, port);
+    },
+    async inspect(inspectOptions) {
+      noOptions(inspectOptions, 'inspect()');
+      return inspectIn(ctx);
+    },
   };
+  contexts.set(registry, ctx);
+  return registry;
+}
+
+/**
+ * The app and instance a call on `registry` uses when it names none (or only one): its
+ * env's PORTLEASE_APP / PORTLEASE_INSTANCE, else the git repository and worktree of its
+ * cwd, or of `options.cwd` (`portlease import ../other` names the app after that project).
+ * For the CLI's messages and default filters; not part of the public API.
+ *
+ * @example
+ * defaultScope(openRegistry({ cwd: '/work/shop' })); // { app: 'shop', instance: 'default' }
+ */
+export function defaultScope(registry: Registry, options: { app?: string | undefined; instance?: string | undefined; cwd?: string | undefined } = {}): Scope {
+  return scopeIn(contextOf(registry), options);
+}
+
+/**
+ * What `registry` was opened with: its paths, env, cwd and lock timings. For internal
+ * layers that act for the same user (`importPorts` reads compose files with its env).
+ *
+ * @example
+ * const { env, cwd } = contextOf(registry);
+ */
+export function contextOf(registry: Registry): RegistryContext {
+  const ctx = contexts.get(registry);
+  if (ctx === undefined) throw typeError('expected a registry from openRegistry()');
+  return ctx;
 }

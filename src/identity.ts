@@ -80,3 +80,18 @@ export function resolveScope(
     instance: instance === undefined ? detected.instance : checkName(instance, 'instance'),
   };
 }
+
+/**
+ * App and instance of one call on a registry: explicit options, then its environment's
+ * `PORTLEASE_APP` / `PORTLEASE_INSTANCE`, then the git repository of its `cwd` (or of
+ * `process.cwd()` at this call).
+ *
+ * @example
+ * scopeIn({ env: {}, cwd: '/work/shop' }, {}); // { app: 'shop', instance: 'default' }
+ */
+export function scopeIn(
+  where: { env: Record<string, string | undefined>; cwd: string | undefined },
+  options: { app?: string | undefined; instance?: string | undefined; cwd?: string | undefined } = {},
+): Scope {
+  return resolveScope({ app: options.app, instance: options.instance, cwd: options.cwd ?? where.cwd }, where.env);
+}

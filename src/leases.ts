@@ -1,7 +1,7 @@
 /** Everything about existing leases: release, renew, lookup, wait, list, prune. */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PortleaseError, typeError, rangeError } from './errors.js';
-import { resolveScope } from './identity.js';
+import { scopeIn } from './identity.js';
 import { deadReason, reclaimable, snapshot, transaction, type RegistryContext } from './registry.js';
 import { copyLease, leaseKey } from './schema.js';
 import type { Lease, LeaseFilter, ScopeOptions } from './types.js';
@@ -36,14 +36,18 @@ function toPredicate(filter: LeaseFilter, where = 'list()'): (lease: Lease) => b
 export type ReleaseTarget = Lease | number | string | LeaseFilter | ReadonlyArray<Lease | number>;
 
 /** Turns a release target into filters, any of which matches (pure, but for resolving the default scope). */
-export function toFilter(target: ReleaseTarget, options: ScopeOptions, env: Record<string, string | undefined>): LeaseFilter | LeaseFilter[] {
+export function toFilter(
+  target: ReleaseTarget,
+  options: ScopeOptions,
+  where: { env: Record<string, string | undefined>; cwd: string | undefined },
+): LeaseFilter | LeaseFilter[] {
   if (Array.isArray(target)) {
     if (target.length === 0) throw typeError('release() of a list needs at least one lease or id');
     return target.map((item: unknown) => {
       if (typeof item !== 'number' && (item === null || typeof item !== 'object' || !('createdAt' in item))) {
         throw typeError(`release() of a list takes leases and ids, got ${describe(item)}`);
       }
-      return toFilter(item as Lease | number, options, env) as LeaseFilter;
+      return toFilter(item as Lease | number, options, where) as LeaseFilter;
     });
   }
   if (typeof target === 'number') {
@@ -54,7 +58,7 @@ export function toFilter(target: ReleaseTarget, options: ScopeOptions, env: Reco
   checkKnownKeys(options, SCOPE_FIELDS, 'release()');
   if (typeof target === 'string') {
     const service = checkName(target, 'service');
-    return { ...resolveScope({ app: options.app, instance: options.instance }, env), service };
+    return { ...scopeIn(where, { app: options.app, instance: options.instance }), service };
   }
   if (target === null || typeof target !== 'object') throw typeError(`release() takes a lease, an id, a service name or a filter, got ${describe(target)}`);
   if ('createdAt' in target && typeof (target as Lease).id === 'number') return { id: (target as Lease).id, port: (target as Lease).port };
@@ -111,7 +115,7 @@ export async function listIn(ctx: RegistryContext, filter: LeaseFilter = {}): Pr
 export async function lookupIn(ctx: RegistryContext, service: string, options: ScopeOptions = {}): Promise<Lease | undefined> {
   const name = checkName(service, 'service');
   checkKnownKeys(options, SCOPE_FIELDS, 'lookup()');
-  const { app, instance } = resolveScope({ app: options.app, instance: options.instance }, ctx.env);
+  const { app, instance } = scopeIn(ctx, { app: options.app, instance: options.instance });
   const key = leaseKey(app, instance, name);
   return (await listIn(ctx, { app, instance, service: name })).find((lease) => leaseKey(lease.app, lease.instance, name) === key);
 }

@@ -29,12 +29,15 @@ export function defaultHome(env: Record<string, string | undefined> = process.en
   return join(homedir(), '.portlease');
 }
 
-/** Resolves the registry directory: the option, else `PORTLEASE_HOME`, else {@link defaultHome}. */
-export function resolvePaths(home: string | undefined, env: Record<string, string | undefined> = process.env): RegistryPaths {
+/**
+ * Resolves the registry directory: the option, else `PORTLEASE_HOME`, else
+ * {@link defaultHome}; a relative one from `cwd` (where the user typed it).
+ */
+export function resolvePaths(home: string | undefined, env: Record<string, string | undefined> = process.env, cwd?: string): RegistryPaths {
   if (home !== undefined && (typeof home !== 'string' || home === '')) {
     throw typeError('home must be a non-empty string');
   }
-  const dir = resolve(home ?? (env['PORTLEASE_HOME'] || defaultHome(env)));
+  const dir = resolve(cwd ?? process.cwd(), home ?? (env['PORTLEASE_HOME'] || defaultHome(env)));
   return {
     dir,
     registry: join(dir, REGISTRY_DIR),

@@ -5,7 +5,8 @@
  */
 import { appendFileSync } from 'node:fs';
 import { LOCK_DEADLINE_MS } from './defaults.js';
-import { PortleaseError } from './errors.js';
+import { resolve } from 'node:path';
+import { PortleaseError, typeError } from './errors.js';
 import { withLock, type LockTimings } from './lock.js';
 import { isAlive } from './owner.js';
 import { resolvePaths, type RegistryPaths } from './paths.js';
@@ -20,22 +21,36 @@ import type { Lease, Owner } from './types.js';
 export interface RegistryContext {
   paths: RegistryPaths;
   env: Record<string, string | undefined>;
+  /** Folder whose git repository and worktree name the default app and instance; `undefined`: `process.cwd()` at each call. */
+  cwd: string | undefined;
   timings: LockTimings;
 }
 
-/** Options accepted by `openRegistry()` beyond `home`. */
+/** Options of `openRegistry()`: everything that selects a registry and the defaults its calls resolve. */
 export interface ContextOptions {
+  /**
+   * Directory of the registry; a relative one is resolved from `cwd`.
+   * @default env.PORTLEASE_HOME ?? '~/.portlease'
+   */
   home?: string | undefined;
-  /** Environment to read PORTLEASE_* variables from. @default process.env */
+  /** Environment to read PORTLEASE_* variables from (`PORTLEASE_HOME`, `PORTLEASE_APP`, `PORTLEASE_RANGE`, …). @default process.env */
   env?: Record<string, string | undefined>;
+  /**
+   * Folder whose git repository and linked worktree name the default app and instance, and
+   * that a relative `home` is resolved from.
+   * @default process.cwd() (at each call)
+   */
+  cwd?: string | undefined;
   /** Lock timings (advanced; tests shorten them). */
   lock?: LockTimings;
 }
 
-/** Builds a context; throws `TypeError` on a bad home. */
+/** Builds a context; throws `TypeError` on a bad home or cwd. */
 export function createContext(options: ContextOptions = {}): RegistryContext {
   const env = options.env ?? process.env;
-  return { paths: resolvePaths(options.home, env), env, timings: options.lock ?? {} };
+  const { cwd } = options;
+  if (cwd !== undefined && (typeof cwd !== 'string' || cwd === '')) throw typeError('cwd must be a non-empty string');
+  return { paths: resolvePaths(options.home, env, cwd), env, cwd: cwd === undefined ? undefined : resolve(cwd), timings: options.lock ?? {} };
 }
 
 /** What a transaction's decision returns: a value, and whether the registry changed. */
@@ -79,6 +94,16 @@ export async function reclaimable(leases: readonly Lease[], now: number): Promis
   return gone;
 }
 
+/**
+ * Makes sure the home and its registry folder exist and may hold a registry (storage's
+ * checks: a folder, ours, not writable by others), creating them when missing. Every
+ * transaction starts with it; the CLI calls it before it writes.
+ */
+export async function ensureHome(paths: RegistryPaths): Promise<void> {
+  await ensureDir(paths.dir);
+  await ensureDir(paths.registry);
+}
+
 /** Reads the registry without the lock. */
 export function snapshot(ctx: RegistryContext): Promise<RegistryData> {
   return readRegistry(ctx.paths);
@@ -96,8 +121,7 @@ const LOST = Symbol('lost the commit');
  */
 export async function transaction<T>(ctx: RegistryContext, decide: Decide<T>): Promise<T> {
   const { paths } = ctx;
-  await ensureDir(paths.dir);
-  await ensureDir(paths.registry);
+  await ensureHome(paths);
   const deadline = Date.now() + (ctx.timings.deadline ?? LOCK_DEADLINE_MS);
   for (let recreated = false; ; ) {
     let result: T | typeof LOST;
@@ -110,8 +134,7 @@ export async function transaction<T>(ctx: RegistryContext, decide: Decide<T>): P
       recreated = true;
       forgetDir(paths.dir);
       forgetDir(paths.registry);
-      await ensureDir(paths.dir);
-      await ensureDir(paths.registry);
+      await ensureHome(paths);
       continue;
     }
     if (result !== LOST) return result;

@@ -5,7 +5,7 @@
  */
 import { typeError, rangeError } from './errors.js';
 import { osBlockedPorts } from './choose.js';
-import { resolveScope } from './identity.js';
+import { resolveScope, type Scope } from './identity.js';
 import { isPidAlive, ownerOf } from './owner.js';
 import { currentPlatform } from './platform/index.js';
 import { leaseKey } from './schema.js';
@@ -76,8 +76,16 @@ export function splitArgs(first: unknown, second: unknown): { service: unknown; 
   return { service: first, options: (second ?? {}) as ReserveOptions };
 }
 
-/** Checks and resolves a reserve request. */
-export function toRequest(serviceArg: unknown, options: ReserveOptions, env: Record<string, string | undefined>): ReserveRequest {
+/**
+ * Checks and resolves a reserve request. `scope` resolves app and instance from the names
+ * given (the registry's env and cwd fill in the rest; see `scopesOf` in reserve.ts).
+ */
+export function toRequest(
+  serviceArg: unknown,
+  options: ReserveOptions,
+  env: Record<string, string | undefined>,
+  scope: (named: { app: string | undefined; instance: string | undefined }) => Scope = (named) => resolveScope(named, env),
+): ReserveRequest {
   checkKnownKeys(options, KNOWN, 'reserve()');
   const service = serviceArg === undefined || serviceArg === null ? null : checkName(serviceArg, 'service');
   const exact = options.port === undefined ? undefined : checkPortList(options.port, 'port');
@@ -119,7 +127,7 @@ export function toRequest(serviceArg: unknown, options: ReserveOptions, env: Rec
   const stripPath = checkBoolean(options.stripPath, 'stripPath');
   if (stripPath && path === undefined) throw typeError('stripPath needs a path: it removes the path prefix before forwarding');
   if (path !== undefined && service === null) throw typeError('path needs a service name: anonymous leases have no named URL');
-  const { app, instance } = resolveScope({ app: options.app, instance: options.instance }, env);
+  const { app, instance } = scope({ app: options.app, instance: options.instance });
   return {
     service,
     app,

@@ -8,6 +8,7 @@ import { releaseIn } from './leases.js';
 import { PortleaseError, typeError } from './errors.js';
 import { describe } from './validate.js';
 import { displayKey } from './names.js';
+import { scopeIn, type Scope } from './identity.js';
 import { isAlive, isSelf, sameOwner } from './owner.js';
 import { probePort } from './probe.js';
 import { deadReason, snapshot, transaction, type RegistryContext } from './registry.js';
@@ -187,11 +188,29 @@ export function hold(ctx: RegistryContext, lease: Lease): HeldLease {
 }
 
 /**
- * Reserves a port. See the public `reserve()` for the contract.
+ * The scope resolver of one call: app and instance from the names given, the registry's
+ * env and its cwd; each combination resolved once (the git lookup is not repeated per
+ * service of a batch).
+ */
+function scopesOf(ctx: RegistryContext): (named: { app: string | undefined; instance: string | undefined }) => Scope {
+  const resolved = new Map<string, Scope>();
+  return (named) => {
+    const key = JSON.stringify([named.app, named.instance]);
+    let scope = resolved.get(key);
+    if (scope === undefined) {
+      scope = scopeIn(ctx, named);
+      resolved.set(key, scope);
+    }
+    return scope;
+  };
+}
+
+/**
+ * Reserves a port. See `Registry.reserve` for the contract.
  */
 export async function reserveIn(ctx: RegistryContext, first: unknown, second: unknown): Promise<HeldLease> {
   const { service, options } = splitArgs(first, second);
-  const [lease] = await reserveBatch(ctx, [toRequest(service, options, ctx.env)]);
+  const [lease] = await reserveBatch(ctx, [toRequest(service, options, ctx.env, scopesOf(ctx))]);
   return lease!;
 }
 
@@ -199,18 +218,19 @@ export async function reserveIn(ctx: RegistryContext, first: unknown, second: un
 export type ServiceInput = string | (ReserveOptions & { service?: string });
 
 /**
- * Reserves several leases in one transaction. See the public `reserveAll()`.
+ * Reserves several leases in one transaction. See `Registry.reserveAll`.
  */
 export async function reserveAllIn(ctx: RegistryContext, services: unknown, shared: unknown): Promise<HeldLease[]> {
   if (!Array.isArray(services) || services.length === 0) throw typeError(`reserveAll() takes a non-empty list of services, got ${describe(services)}`);
   if (shared !== undefined && (shared === null || typeof shared !== 'object'))
     throw typeError(`reserveAll() options must be an object, got ${describe(shared)}`);
+  const scope = scopesOf(ctx);
   const requests = services.map((item: unknown) => {
-    if (typeof item === 'string') return toRequest(item, (shared ?? {}) as ReserveOptions, ctx.env);
+    if (typeof item === 'string') return toRequest(item, (shared ?? {}) as ReserveOptions, ctx.env, scope);
     if (item === null || typeof item !== 'object') throw typeError(`reserveAll() takes service names or option objects, got ${describe(item)}`);
     const { service, ...own } = item as ReserveOptions & { service?: string };
     if (own.home !== undefined) throw typeError('reserveAll(): home selects the registry, so it goes in the options of the whole call, not of one service');
-    return toRequest(service, { ...(shared as ReserveOptions), ...own }, ctx.env);
+    return toRequest(service, { ...(shared as ReserveOptions), ...own }, ctx.env, scope);
   });
   return reserveBatch(ctx, requests);
 }

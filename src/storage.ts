@@ -4,7 +4,7 @@
  * safe without trusting the lock, is in commit.ts.
  */
 import type { BigIntStats } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { cache } from './cache.js';
 import { PortleaseError, storageError } from './errors.js';
 import { codeOf, io } from './fsio.js';
@@ -194,6 +194,21 @@ export async function ensureDir(dir: string): Promise<void> {
 
 const ensured = new Set<string>();
 
+/**
+ * `mkdir -p` by hand: Node's recursive mkdir loops forever where mkdir fails with ENOENT
+ * under an existing parent (a pseudo file system: `--home /proc` as root).
+ */
+async function makeDirs(dir: string): Promise<void> {
+  try {
+    await io.mkdir(dir, DIR_MODE);
+  } catch (error) {
+    if (codeOf(error) === 'EEXIST') return;
+    if (codeOf(error) !== 'ENOENT' || dirname(dir) === dir) throw error;
+    await makeDirs(dirname(dir));
+    await io.mkdir(dir, DIR_MODE);
+  }
+}
+
 /** Forgets that `dir` was checked (it went missing). */
 export function forgetDir(dir: string): void {
   ensured.delete(dir);
@@ -206,7 +221,7 @@ async function checkDir(dir: string): Promise<void> {
       stat = await io.lstat(dir);
     } catch (error) {
       if (codeOf(error) !== 'ENOENT') throw error;
-      await io.mkdir(dir, DIR_MODE, true);
+      await makeDirs(dir);
       stat = await io.lstat(dir);
       // mkdir's mode passes through the umask, which may take the owner's own bits.
       if (POSIX_MODES && (Number(stat.mode) & 0o777) !== DIR_MODE && Number(stat.uid) === process.getuid?.()) await io.chmod(dir, DIR_MODE);

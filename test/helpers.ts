@@ -1,13 +1,22 @@
-/** Shared test helpers: temp homes, real child processes, real sockets. */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+/**
+ * The test helper core, for every test file: temp folders and homes that are removed
+ * after the test, real child processes (node scripts and the built CLI) that are killed
+ * after it, real sockets and ports taken from the OS, and the registry's files. The
+ * CLI, HTTP and proxy helpers build on these and re-export them.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFile, cp, mkdir, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterEach, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, vi } from 'vitest';
+import { getOsFreePort } from '../src/probe.js';
 
 export const ROOT = resolve(import.meta.dirname, '..');
 export const FIXTURES = join(ROOT, 'test', 'fixtures');
+/** The built CLI (`npm run build`); spawned tests run a private copy, see {@link useBuiltBin}. */
+export const BIN = join(ROOT, 'dist/cli/bin.js');
 
 const cleanups: Array<() => void | Promise<void>> = [];
 afterEach(async () => {
@@ -19,11 +28,35 @@ export function onCleanup(fn: () => void | Promise<void>): void {
   cleanups.push(fn);
 }
 
+/**
+ * A fresh folder under the OS temp dir that nothing removes: for fixtures shared by a
+ * whole file (made in `beforeAll`, removed in `afterAll` with {@link removeDir}).
+ */
+export function makeTempDir(prefix = 'portlease-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Removes a folder, retried: a transaction still finishing (a release on 'close') may add a file meanwhile. */
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
+}
+
 /** A fresh registry home, removed after the test. Never the real ~/.portlease. */
-export function tempHome(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'portlease-test-'));
-  // Retried: a transaction still finishing (a release on 'close') may add a file meanwhile.
-  onCleanup(() => rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 }));
+export function tempHome(prefix = 'portlease-test-'): string {
+  const dir = makeTempDir(prefix);
+  onCleanup(() => removeDir(dir));
+  return dir;
+}
+
+/** A fresh temporary folder, removed after the test. */
+export async function tempDir(prefix = 'portlease-test-'): Promise<string> {
+  return tempHome(prefix);
+}
+
+/** A temporary folder holding `files` (name → text), removed after the test: a project to scan. */
+export async function tempFiles(files: Record<string, string>, prefix = 'portlease-files-'): Promise<string> {
+  const dir = await tempDir(prefix);
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
   return dir;
 }
 
@@ -35,24 +68,134 @@ export interface Finished {
   stderr: string;
 }
 
-/** Starts `node <script> ...args` with extra env; killed after the test if still running. */
-export function startNode(script: string, args: string[] = [], env: Record<string, string> = {}): ChildProcess & { done: Promise<Finished> } {
-  const child = spawn(process.execPath, [script, ...args], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  }) as ChildProcess & { done: Promise<Finished> };
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  child.done = new Promise((done) => child.on('close', (code, signal) => done({ code, signal, stdout, stderr })));
+/** A spawned process with its output collected as it comes. */
+export interface Spawned {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  /** Resolves once the process has exited and its pipes closed. */
+  finished: Promise<Finished>;
+  /** Resolves with the exit code (128+n for signal n) once the process has exited and its pipes closed. */
+  exited: Promise<number>;
+  /** Resolves once stdout contains `text`. */
+  waitForOutput(text: string): Promise<void>;
+}
+
+/** Spawns a command, collecting its output; killed after the test if still running. */
+export function spawnCollect(file: string, args: string[], options: { env: NodeJS.ProcessEnv; cwd?: string }): Spawned {
+  const child = spawn(file, args, { env: options.env, cwd: options.cwd ?? ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  const waiters: { text: string; resolve: () => void }[] = [];
+  const check = () => {
+    for (const waiter of waiters.splice(0)) {
+      if (out.includes(waiter.text)) waiter.resolve();
+      else waiters.push(waiter);
+    }
+  };
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    out += chunk;
+    check();
+  });
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+    err += chunk;
+  });
+  const finished = new Promise<Finished>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code, signal) => resolve({ code, signal, stdout: out, stderr: err }));
+  });
+  const exited = finished.then(({ code, signal }) => code ?? 128 + (signal === null ? 0 : signalNumber(signal)));
   onCleanup(async () => {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGKILL');
-      await child.done;
+      await finished.catch(() => {});
     }
   });
-  return child;
+  return {
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    finished,
+    exited,
+    waitForOutput: (text) =>
+      new Promise<void>((resolve, reject) => {
+        if (out.includes(text)) return resolve();
+        waiters.push({ text, resolve });
+        exited.then(() => reject(new Error(`exited before printing ${JSON.stringify(text)}; stdout: ${out}; stderr: ${err}`)), reject);
+      }),
+  };
+}
+
+function signalNumber(signal: NodeJS.Signals): number {
+  return { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 }[signal as string] ?? 0;
+}
+
+/** Starts `node <script> ...args` with extra env; killed after the test if still running. */
+export function startNode(script: string, args: string[] = [], env: Record<string, string> = {}): ChildProcess & { done: Promise<Finished> } {
+  const spawned = spawnCollect(process.execPath, [script, ...args], { env: { ...process.env, ...env }, cwd: process.cwd() });
+  return Object.assign(spawned.child, { done: spawned.finished });
+}
+
+let snapshotBin: string | undefined;
+
+/**
+ * Spawned tests run a private copy of dist/ (under node_modules/.cache, so bare imports
+ * still resolve): a concurrent `npm run build` (tsup cleans dist/) cannot pull the bin away
+ * mid-test. Waits out a build in progress; fails with the fix when nothing was built.
+ * Call once at the top of a test file; `bin()` is the path to spawn.
+ */
+export function useBuiltBin(): () => string {
+  let target: string | undefined;
+  beforeAll(async () => {
+    target = join(ROOT, 'node_modules', '.cache', 'portlease-cli-test', String(process.pid));
+    for (let attempt = 0; ; attempt++) {
+      try {
+        if (!existsSync(BIN)) throw new Error(`${BIN} is missing`);
+        await rm(target, { recursive: true, force: true });
+        await mkdir(target, { recursive: true });
+        await cp(join(ROOT, 'dist'), join(target, 'dist'), { recursive: true });
+        await copyFile(join(ROOT, 'package.json'), join(target, 'package.json'));
+        const bin = join(target, 'dist', 'cli', 'bin.js');
+        // --help loads every command module: proves the copy is whole.
+        const check = spawnSync(process.execPath, [bin, '--help'], { encoding: 'utf8' });
+        if (check.status !== 0) throw new Error(`the copied bin fails: ${check.stderr}`);
+        snapshotBin = bin;
+        return;
+      } catch (error) {
+        if (attempt >= 30) {
+          throw new Error(`Cannot use dist/cli/bin.js (${(error as Error).message}): run \`npm run build\` first (npm test does).`);
+        }
+        await sleep(2000); // a build may be rewriting dist/
+      }
+    }
+  }, 120_000);
+  afterAll(async () => {
+    snapshotBin = undefined;
+    if (target !== undefined) await rm(target, { recursive: true, force: true });
+  });
+  return () => {
+    if (snapshotBin === undefined) throw new Error('useBuiltBin(): beforeAll has not run');
+    return snapshotBin;
+  };
+}
+
+/** Environment for spawned bins: a temp home, a fixed app, no colours. */
+export function binEnv(home: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return { ...process.env, PORTLEASE_HOME: home, PORTLEASE_APP: 'testapp', NO_COLOR: '1', ...extra };
+}
+
+/** Exit code and output of a finished command. */
+export interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built bin (the private copy when {@link useBuiltBin} is in use) to completion. */
+export async function runBin(args: string[], options: { env: NodeJS.ProcessEnv; cwd?: string }): Promise<Result> {
+  const spawned = spawnCollect(process.execPath, [snapshotBin ?? BIN, ...args], options);
+  const code = await spawned.exited;
+  return { code, stdout: spawned.stdout(), stderr: spawned.stderr() };
 }
 
 /** Resolves with the first stdout line of `child` that matches. */
@@ -116,6 +259,11 @@ export async function hasIpv6(): Promise<boolean> {
 
 export const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
+/** Polls `check` until it returns true (no timing assertion: the test timeout bounds it). */
+export async function eventually(check: () => Promise<boolean> | boolean): Promise<void> {
+  while (!(await check())) await sleep(20);
+}
+
 /** Path of the newest revision file of the registry in `home` (see src/storage.ts). */
 export function registryFile(home: string): string {
   const dir = join(home, 'registry');
@@ -154,11 +302,17 @@ export function registryState(home: string): Record<string, string> {
 
 /**
  * The first port of `count` consecutive ports that are all free right now (each bound on
- * :: and closed), searched from a random point of 40000-59999: for tests that need a range.
+ * :: and closed), searched from a random point of 30000-32767: for tests that need a range.
+ * That window lies above the default range (where other test files lease ports at the
+ * same time) and below every OS's ephemeral range (Linux 32768-60999, macOS and Windows
+ * from 49152), where outgoing connections take ports at any moment: a machine running a
+ * load test has most of those in TIME_WAIT, and a port there cannot be bound.
  */
+const [FREE_RUN_FROM, FREE_RUN_TO] = [30_000, 32_767];
+
 export async function freeRun(count: number): Promise<number> {
   for (let attempt = 0; attempt < 200; attempt++) {
-    const from = 40000 + Math.floor(Math.random() * (20000 - count));
+    const from = FREE_RUN_FROM + Math.floor(Math.random() * (FREE_RUN_TO - FREE_RUN_FROM + 2 - count));
     const servers: Server[] = [];
     try {
       for (let port = from; port < from + count; port++) {
@@ -178,6 +332,13 @@ export async function freeRun(count: number): Promise<number> {
     }
   }
   throw new Error(`no ${count} free ports in a row`);
+}
+
+/** `count` distinct ports the OS calls free right now (ephemeral, not leased): for fixtures that need real free ports. */
+export async function freePorts(count: number): Promise<number[]> {
+  const ports: number[] = [];
+  while (ports.length < count) ports.push(await getOsFreePort({ exclude: ports }));
+  return ports;
 }
 
 /**

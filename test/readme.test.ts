@@ -10,12 +10,11 @@
  * really run here (`next`, `docker`) are stubs on PATH that print what they were asked.
  */
 import { execFileSync, spawnSync, spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { ROOT } from './helpers.js';
+import { makeTempDir, ROOT } from './helpers.js';
 import { blocks, type Block } from './readme/blocks.js';
 
 const STUBS: Record<string, string> = {
@@ -30,7 +29,7 @@ let project: string;
 let env: NodeJS.ProcessEnv;
 
 beforeAll(() => {
-  work = mkdtempSync(join(tmpdir(), 'portlease-readme-'));
+  work = makeTempDir('portlease-readme-');
   project = join(work, 'shop');
   const modules = join(project, 'node_modules');
   mkdirSync(join(modules, '.bin'), { recursive: true });

@@ -3,33 +3,24 @@
  * package.json files (never writes them), asks the registry and the OS what holds each
  * port now, and registers the ports as durable named leases through the public API.
  */
-import { typeError } from '../errors.js';
 import { resolve } from 'node:path';
-import { isPortleaseError, openRegistry } from '../index.js';
-import { resolveScope } from '../identity.js';
+import { contextOf, defaultScope, type Registry } from '../api.js';
+import { isPortleaseError, typeError } from '../errors.js';
 import { probePort } from '../probe.js';
 import type { Lease, ScopeOptions } from '../types.js';
 import { describeHolder, planImport, type ImportRow } from './plan.js';
-import { definedOnly, scanProjects } from './scan.js';
+import { scanProjects } from './scan.js';
 
-/** Options of {@link importPorts}. */
-export interface ImportOptions extends ScopeOptions {
+/** Options of {@link importPorts}: what to scan (from the registry's cwd) and the names to register under. */
+export interface ImportOptions extends Omit<ScopeOptions, 'home'> {
   /**
    * Project directories or single files (compose, `.env*`, package.json) to scan, relative
-   * to `cwd`. The first one's git repository names the app.
+   * to the registry's cwd. The first one's git repository names the app.
    * @default [cwd]
    */
   paths?: readonly string[];
-  /** @default process.cwd() */
-  cwd?: string;
   /** Plan only: read the registry and probe the ports, register nothing. @default false */
   dryRun?: boolean;
-  /**
-   * Shell variables for compose interpolation; like `docker compose`, they win over the
-   * project's `.env`.
-   * @default process.env
-   */
-  env?: Readonly<Record<string, string | undefined>>;
 }
 
 /** What {@link importPorts} found and did. */
@@ -51,20 +42,22 @@ export interface ImportResult {
  * the registry as it was. Importing twice changes nothing the second time.
  *
  * @example
- * const { rows } = await importPorts({ cwd: '/work/shop', dryRun: true });
+ * const registry = openRegistry({ cwd: '/work/shop' });
+ * const { rows } = await importPorts(registry, { dryRun: true });
  * for (const row of rows) console.log(row.action, row.service, row.port);
  */
-export async function importPorts(options: ImportOptions = {}): Promise<ImportResult> {
-  const cwd = resolve(options.cwd ?? process.cwd());
+export async function importPorts(registry: Registry, options: ImportOptions = {}): Promise<ImportResult> {
+  // The registry's env and cwd are the user's: compose interpolation reads that env (its
+  // shell variables win over the project's .env, as with `docker compose`).
+  const { env, cwd: opened } = contextOf(registry);
+  const cwd = resolve(opened ?? process.cwd());
   const paths = options.paths === undefined || options.paths.length === 0 ? ['.'] : options.paths;
   for (const path of paths) {
     if (typeof path !== 'string' || path === '') throw typeError(`paths must be non-empty strings, got ${JSON.stringify(path)}`);
   }
-  const env = options.env ?? process.env;
   // Scan everything first: a malformed file fails the import before any registry I/O.
   const { found, files, roots } = await scanProjects({ paths, cwd, env });
-  const { app, instance } = resolveScope({ app: options.app, instance: options.instance, cwd: roots[0] ?? cwd }, definedOnly(env));
-  const registry = openRegistry({ home: options.home });
+  const { app, instance } = defaultScope(registry, { app: options.app, instance: options.instance, cwd: roots[0] ?? cwd });
   const leases = await registry.list();
   const held = new Set(leases.map((lease) => lease.port));
   const ports = [...new Set(found.flatMap((item) => (item.port === null || held.has(item.port) ? [] : [item.port])))];
@@ -95,8 +88,6 @@ export async function importPorts(options: ImportOptions = {}): Promise<ImportRe
   for (const [index, row] of todo) rows[index] = await register(registry, row, app, instance);
   return result;
 }
-
-type Registry = ReturnType<typeof openRegistry>;
 
 /** Registers one planned row, turning races (the port got taken meanwhile) into conflicts. */
 async function register(registry: Registry, row: ImportRow, app: string, instance: string): Promise<ImportRow> {

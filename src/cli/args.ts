@@ -82,6 +82,9 @@ export function parseFlags<S extends Specs>(argv: readonly string[], specs: S, o
     const extra = positionals[max];
     throw new UsageError(max === 0 ? `Unexpected argument '${extra}'` : `Too many arguments (unexpected '${extra}')`);
   }
+  // `--home ''` would resolve to the working folder: never what was meant.
+  const home = result.values['home'];
+  if (typeof home === 'string' && home.trim() === '') throw new UsageError('--home needs a folder, got an empty string');
   return { flags: result.values as Flags<S>, positionals };
 }
 
@@ -153,50 +156,18 @@ export function parsePortList(name: string, value: string): number[] {
   return parts.map((part) => parsePort(name, part));
 }
 
-/** Registry and scope options taken from flags, falling back to the injected environment. */
-export interface ScopeFlags {
-  home?: string;
-  app?: string;
-  instance?: string;
-}
-
 /**
- * The registry home and app/instance for a command: flags first, then `PORTLEASE_HOME`,
- * `PORTLEASE_APP`, `PORTLEASE_INSTANCE` from `io.env`. Resolving them here (rather than
- * letting the library read `process.env`) makes in-process tests with a fake env honest.
+ * The `--app` / `--instance` a command was given, as reserve options: the registry
+ * (opened with the command's env and cwd) fills in the rest.
  *
  * @example
- * scopeOf({ home: '/tmp/x' }, { PORTLEASE_APP: 'shop' }); // { home: '/tmp/x', app: 'shop' }
+ * namesOf({ app: 'shop' }); // { app: 'shop' }
  */
-export function scopeOf(
-  flags: { home?: string | undefined; app?: string | undefined; instance?: string | undefined },
-  env: Record<string, string | undefined>,
-): ScopeFlags {
-  const scope: ScopeFlags = {};
-  const { home } = homeOf(flags, env);
-  const app = flags.app ?? nonEmpty(env.PORTLEASE_APP);
-  const instance = flags.instance ?? nonEmpty(env.PORTLEASE_INSTANCE);
-  if (home !== undefined) scope.home = home;
-  if (app !== undefined) scope.app = app;
-  if (instance !== undefined) scope.instance = instance;
-  return scope;
-}
-
-/**
- * The registry home only (for commands that do not take --app/--instance).
- *
- * @example
- * homeOf({}, { PORTLEASE_HOME: '/tmp/x' }); // { home: '/tmp/x' }
- */
-export function homeOf(flags: { home?: string | undefined }, env: Record<string, string | undefined>): { home?: string } {
-  // `--home ''` would resolve to the working folder: never what was meant.
-  if (flags.home !== undefined && flags.home.trim() === '') throw new UsageError('--home needs a folder, got an empty string');
-  const home = flags.home ?? nonEmpty(env.PORTLEASE_HOME);
-  return home === undefined ? {} : { home };
-}
-
-function nonEmpty(value: string | undefined): string | undefined {
-  return value === undefined || value === '' ? undefined : value;
+export function namesOf(flags: { app?: string | undefined; instance?: string | undefined }): { app?: string; instance?: string } {
+  const names: { app?: string; instance?: string } = {};
+  if (flags.app !== undefined) names.app = flags.app;
+  if (flags.instance !== undefined) names.instance = flags.instance;
+  return names;
 }
 
 /**

@@ -5,11 +5,12 @@
  * special files (devices, FIFOs, directories) are refused from their type alone, never
  * opened or read.
  */
-import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { type FileHandle, mkdir, open, rm, stat } from 'node:fs/promises';
+import { type FileHandle, open, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { PortleaseError } from '../index.js';
+import { contextOf, type Registry } from '../api.js';
+import { isPortleaseError, PortleaseError } from '../errors.js';
+import { ensureHome } from '../registry.js';
 import { UsageError } from './args.js';
 import { writeFileAtomic } from '../atomic-write.js';
 
@@ -103,35 +104,24 @@ export async function writeTarget(flag: string, file: string, text: string): Pro
 }
 
 /**
- * Checks that the registry home can hold the registry before a command writes to it: it
- * is a folder (created when missing, as the library would) in which a file can be
- * created. Catches `--home` at a file, a device or a pseudo file system such as `/proc`,
- * where the lock would otherwise retry for its whole deadline.
+ * Checks, before a command writes, that the registry home can hold the registry: storage's
+ * own check of the home and its registry folder (the one a write makes first, creating
+ * them when missing), so that `--home` at a file, a device or `/proc` fails at once and
+ * before anything else happens, with the code the CLI documents (`E_STORAGE`) and the
+ * flag named.
  *
  * @example
- * await checkHomeWritable(registry.home);
+ * const registry = await checkHome(openRegistry({ home: flags.home, env: io.env, cwd: io.cwd }));
  */
-export async function checkHomeWritable(home: string): Promise<void> {
-  const fail = (why: string, cause?: unknown): never => {
-    throw new PortleaseError(
-      'E_STORAGE',
-      `The registry home ${home} (--home or PORTLEASE_HOME) ${why}. Point --home at a folder you can write.`,
-      cause === undefined ? {} : { cause },
-    );
-  };
-  const stats = await stat(home).catch((error: NodeJS.ErrnoException) => error);
-  if (stats instanceof Error) {
-    if (stats.code !== 'ENOENT') fail(`cannot be read (${stats.code})`, stats);
-    await mkdir(home, { recursive: true, mode: 0o700 }).catch((error: NodeJS.ErrnoException) => fail(`cannot be created (${error.code})`, error));
-  } else if (!stats.isDirectory()) {
-    fail(`is ${kindOf(stats)}, not a folder`);
-  }
-  const probe = resolve(home, `.portlease-probe-${randomBytes(6).toString('hex')}`);
+export async function checkHome(registry: Registry): Promise<Registry> {
   try {
-    const handle = await open(probe, 'wx', 0o600);
-    await handle.close();
+    await ensureHome(contextOf(registry).paths);
   } catch (error) {
-    fail(`does not let files be created in it (${(error as NodeJS.ErrnoException).code})`, error);
+    if (!isPortleaseError(error)) throw error;
+    throw new PortleaseError('E_STORAGE', `The registry home ${registry.home} (--home or PORTLEASE_HOME) cannot hold a registry: ${error.message}`, {
+      cause: error,
+      file: registry.home,
+    });
   }
-  await rm(probe, { force: true });
+  return registry;
 }

@@ -5,15 +5,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { getOsFreePort, openRegistry } from '../../src/index.js';
-import { BIN, binEnv, cli, runBin, tempDir } from '../cli/helpers.js';
+import { BIN, binEnv, cli, runBin, tempDir, tempFiles } from '../cli/helpers.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/adopt/', import.meta.url));
 
-async function project(files: Record<string, string>): Promise<string> {
-  const dir = await tempDir('portlease-import-');
-  for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text);
-  return dir;
-}
+const project = (files: Record<string, string>) => tempFiles(files, 'portlease-import-');
 
 describe('portlease import', () => {
   test('prints the table and a summary, registers durable leases, exit 0', async () => {
@@ -53,7 +49,7 @@ describe('portlease import', () => {
 
   test('conflicts name the holder and exit 1; --json carries the rows', async () => {
     const home = await tempDir();
-    const holder = await openRegistry({ home }).reserve('postgres', { app: 'blog', durable: true });
+    const holder = await openRegistry({ home }).reserve('postgres', { app: 'blog', instance: 'default', durable: true });
     const cwd = await project({ '.env': `DB_PORT=${holder.port}\n` });
     const text = await cli(['import'], { home, cwd });
     expect(text.code).toBe(1);

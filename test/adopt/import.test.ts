@@ -8,17 +8,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { importPorts } from '../../src/adopt/import.js';
-import { getOsFreePort, openRegistry } from '../../src/index.js';
-import { tempDir } from '../cli/helpers.js';
-import { boundPort as bound, registryState } from '../helpers.js';
+import { openRegistry } from '../../src/index.js';
+import { boundPort as bound, freePorts, registryState, tempDir, tempFiles } from '../helpers.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/adopt/', import.meta.url));
-
-async function freePorts(count: number): Promise<number[]> {
-  const ports: number[] = [];
-  while (ports.length < count) ports.push(await getOsFreePort({ exclude: ports }));
-  return ports;
-}
 
 /** Every file of a folder, by name, as bytes. */
 async function snapshot(dir: string): Promise<Map<string, Buffer>> {
@@ -27,17 +20,13 @@ async function snapshot(dir: string): Promise<Map<string, Buffer>> {
   return files;
 }
 
-async function project(files: Record<string, string>): Promise<string> {
-  const dir = await tempDir('portlease-import-');
-  for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text);
-  return dir;
-}
+const project = (files: Record<string, string>) => tempFiles(files, 'portlease-import-');
 
 describe('importPorts', () => {
   test('registers free ports, claims bound ones, reports ports held by another app', async () => {
     const home = await tempDir('portlease-home-');
     const registry = openRegistry({ home });
-    const blog = await registry.reserve('db', { app: 'blog', durable: true });
+    const blog = await registry.reserve('db', { app: 'blog', instance: 'default', durable: true });
     const running = await bound();
     const [web, cache, dev] = await freePorts(3);
     const dir = await project({
@@ -62,7 +51,7 @@ describe('importPorts', () => {
     });
     const before = await snapshot(dir);
 
-    const result = await importPorts({ cwd: dir, home, app: 'shop', env: {} });
+    const result = await importPorts(openRegistry({ home, env: {}, cwd: dir }), { app: 'shop' });
 
     expect(result).toMatchObject({ app: 'shop', instance: 'default', dryRun: false });
     expect(result.files).toEqual(['docker-compose.yml', '.env', 'package.json']);
@@ -97,10 +86,10 @@ describe('importPorts', () => {
     const home = await tempDir('portlease-home-');
     const [web, cache] = await freePorts(2);
     const dir = await project({ 'compose.yaml': `services:\n  web:\n    ports: ["${web}:80"]\n`, '.env': `CACHE_PORT=${cache}\n` });
-    await importPorts({ cwd: dir, home, app: 'shop', env: {} });
+    await importPorts(openRegistry({ home, env: {}, cwd: dir }), { app: 'shop' });
     const registry = openRegistry({ home });
     const first = registryState(registry.home);
-    const again = await importPorts({ cwd: dir, home, app: 'shop', env: {} });
+    const again = await importPorts(openRegistry({ home, env: {}, cwd: dir }), { app: 'shop' });
     expect(again.rows.map((row) => [row.service, row.action])).toEqual([
       ['web', 'exists'],
       ['cache', 'exists'],
@@ -120,7 +109,7 @@ describe('importPorts', () => {
     });
     const before = registryState(registry.home);
     const files = await snapshot(dir);
-    const result = await importPorts({ cwd: dir, home, app: 'shop', env: {}, dryRun: true });
+    const result = await importPorts(openRegistry({ home, env: {}, cwd: dir }), { app: 'shop', dryRun: true });
     expect(result.dryRun).toBe(true);
     expect(result.rows.map((row) => [row.service, row.action])).toEqual([
       ['web', 'conflict'],
@@ -136,7 +125,7 @@ describe('importPorts', () => {
     const home = join(await tempDir('portlease-home-'), 'registry');
     const [free] = await freePorts(1);
     const dir = await project({ '.env': `WEB_PORT=${free}\n` });
-    const result = await importPorts({ cwd: dir, home, app: 'shop', env: {}, dryRun: true });
+    const result = await importPorts(openRegistry({ home, env: {}, cwd: dir }), { app: 'shop', dryRun: true });
     expect(result.rows[0]).toMatchObject({ service: 'web', action: 'register' });
     await expect(readdir(home)).rejects.toMatchObject({ code: 'ENOENT' });
   });
@@ -149,7 +138,7 @@ describe('importPorts', () => {
     const dir = await tempDir('portlease-import-');
     await cp(join(FIXTURES, 'malformed-yaml'), dir, { recursive: true });
     await writeFile(join(dir, '.env'), 'GOOD_PORT=4321\n');
-    await expect(importPorts({ cwd: dir, home, app: 'shop', env: {} })).rejects.toThrow(/^docker-compose\.yml:7:\d+: /);
+    await expect(importPorts(openRegistry({ home, env: {}, cwd: dir }), { app: 'shop' })).rejects.toThrow(/^docker-compose\.yml:7:\d+: /);
     expect(registryState(registry.home)).toEqual(before);
   });
 
@@ -157,7 +146,7 @@ describe('importPorts', () => {
     const home = await tempDir('portlease-home-');
     const [free] = await freePorts(1);
     const dir = await project({ '.env': `WEB_PORT=${free}\n` });
-    const result = await importPorts({ cwd: dir, home, env: {}, dryRun: true });
+    const result = await importPorts(openRegistry({ home, env: {}, cwd: dir }), { dryRun: true });
     expect(result.app).toBe(dir.split(/[\\/]/).pop());
   });
 
@@ -168,7 +157,7 @@ describe('importPorts', () => {
       const dir = await tempDir('portlease-import-');
       await cp(join(FIXTURES, name), dir, { recursive: true });
       const before = await snapshot(dir);
-      const result = await importPorts({ cwd: dir, home, app: name, env: {} });
+      const result = await importPorts(openRegistry({ home, env: {}, cwd: dir }), { app: name });
       const registered = result.rows.filter((row) => row.action === 'register' || row.action === 'claim');
       expect(registered.length).toBeGreaterThan(0);
       expect(result.rows.filter((row) => row.action === 'conflict')).toEqual([]);
@@ -183,8 +172,8 @@ describe('importPorts', () => {
     const [port] = await freePorts(1);
     const one = await project({ '.env': `POSTGRES_PORT=${port}\n` });
     const two = await project({ '.env': `DB_PORT=${port}\n` });
-    await importPorts({ cwd: one, home, app: 'one', env: {} });
-    const result = await importPorts({ cwd: two, home, app: 'two', env: {} });
+    await importPorts(openRegistry({ home, env: {}, cwd: one }), { app: 'one' });
+    const result = await importPorts(openRegistry({ home, env: {}, cwd: two }), { app: 'two' });
     expect(result.rows[0]).toMatchObject({ service: 'db', port, action: 'conflict' });
     expect(result.rows[0]?.reason).toMatch(/^port \d+ is leased by one\/default\/postgres \(id \d+\)$/);
   });

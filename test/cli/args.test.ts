@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { homeOf, parseFlags, parseInteger, parsePortList, scopeOf, splitAtDashDash, UsageError, wantsHelp, wantsJson } from '../../src/cli/args.js';
+import { namesOf, parseFlags, parseInteger, parsePortList, splitAtDashDash, UsageError, wantsHelp, wantsJson } from '../../src/cli/args.js';
 
 describe('args', () => {
   test('parseFlags adds --json, --home and --help to every command', () => {
@@ -35,10 +35,9 @@ describe('args', () => {
     expect(() => parsePortList('--port', ',')).toThrow('--port needs a port number');
   });
 
-  test('scope and home come from flags, then the injected env', () => {
-    const env = { PORTLEASE_HOME: '/env-home', PORTLEASE_APP: 'envapp', PORTLEASE_INSTANCE: '' };
-    expect(scopeOf({}, env)).toEqual({ home: '/env-home', app: 'envapp' });
-    expect(scopeOf({ home: '/flag', app: 'a', instance: 'i' }, env)).toEqual({ home: '/flag', app: 'a', instance: 'i' });
-    expect(homeOf({}, {})).toEqual({});
+  test('--app and --instance pass on as given (the registry, opened with the injected env and cwd, fills in the rest); a blank --home is refused', () => {
+    expect(namesOf({})).toEqual({});
+    expect(namesOf({ app: 'a', instance: 'i' })).toEqual({ app: 'a', instance: 'i' });
+    expect(() => parseFlags(['--home', ' '], {})).toThrow(new UsageError('--home needs a folder, got an empty string'));
   });
 });

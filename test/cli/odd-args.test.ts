@@ -7,13 +7,12 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { splitAtDashDash } from '../../src/cli/args.js';
 import { openRegistry } from '../../src/index.js';
-import { cli } from './helpers.js';
+import { cli, makeTempDir, removeDir } from './helpers.js';
 import { NEEDS } from '../os.js';
 
 /** Placeholders replaced per run: HOME (a temp registry), FILE (a regular file), FIFO, MISSING (a folder that does not exist). */
@@ -174,7 +173,7 @@ let base: string;
 
 // One set of fixtures for the whole table (tempDir() would remove them after each test).
 beforeAll(async () => {
-  base = await mkdtemp(join(tmpdir(), 'portlease-odd-'));
+  base = makeTempDir('portlease-odd-');
   const file = join(base, 'a-file');
   await writeFile(file, 'not a folder\n');
   const fifo = join(base, 'a-fifo');
@@ -182,9 +181,7 @@ beforeAll(async () => {
   dirs = { home: join(base, 'home'), file, fifo, missing: join(base, 'missing', 'deeper') };
   await mkdir(dirs.home);
 });
-afterAll(async () => {
-  await rm(base, { recursive: true, force: true });
-});
+afterAll(() => removeDir(base));
 
 function substitute(word: string): string {
   return word
@@ -252,7 +249,7 @@ const VALID_ODD: Vector[] = [
 
 describe(`${VALID_ODD.length} odd but valid names`, () => {
   test.each(VALID_ODD.map((vector) => [JSON.stringify(vector.argv), vector] as const))('%s', async (_name, vector) => {
-    const home = await mkdtemp(join(tmpdir(), 'portlease-odd-valid-'));
+    const home = makeTempDir('portlease-odd-valid-');
     try {
       const result = await cli(vector.argv, { home, cwd: home });
       const codes = typeof vector.code === 'number' ? [vector.code] : vector.code;
@@ -262,7 +259,7 @@ describe(`${VALID_ODD.length} odd but valid names`, () => {
       if (vector.error !== undefined) expect(result.stderr).toContain(`portlease: ${vector.error}:`);
       if (['reserve', 'env'].includes(vector.argv[0]!)) expect(result.stdout).not.toBe('');
     } finally {
-      await rm(home, { recursive: true, force: true });
+      removeDir(home);
     }
   });
 });

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { cli, fakeSignals, FIXTURES, Sink, tempDir } from './helpers.js';
+import { cli, fakeSignals, FIXTURES, freeRun, Sink, tempDir } from './helpers.js';
 import { NEEDS } from '../os.js';
 
 const node = process.execPath;
@@ -142,9 +142,11 @@ describe('portlease run', () => {
   test('no free port: exit 1, nothing started', async () => {
     const home = await tempDir();
     const marker = join(home, 'started');
-    const port = (await cli(['reserve', 'taken', '--range', '21500-21500'], { home })).stdout.trim();
-    expect(port).toBe('21500');
-    const result = await cli(['run', 'web', '--range', '21500-21500', '--', node, '-e', `require('node:fs').writeFileSync(${JSON.stringify(marker)}, '')`], {
+    const free = await freeRun(1);
+    const range = `${free}-${free}`;
+    const port = (await cli(['reserve', 'taken', '--range', range], { home })).stdout.trim();
+    expect(port).toBe(String(free));
+    const result = await cli(['run', 'web', '--range', range, '--', node, '-e', `require('node:fs').writeFileSync(${JSON.stringify(marker)}, '')`], {
       home,
     });
     expect(result.code).toBe(1);

@@ -3,7 +3,8 @@ import { spawnSync } from 'node:child_process';
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { checkHomeWritable, checkWriteTarget, readTargetText } from '../../src/cli/targets.js';
+import { openRegistry } from '../../src/api.js';
+import { checkHome, checkWriteTarget, readTargetText } from '../../src/cli/targets.js';
 import { tempDir } from './helpers.js';
 import { NEEDS } from '../os.js';
 
@@ -31,20 +32,26 @@ describe('write targets', () => {
   });
 });
 
-describe('checkHomeWritable', () => {
-  test('creates a missing home, leaves no probe file behind', async () => {
+describe('checkHome', () => {
+  test('storage makes a missing home and its registry folder, as the first write would; nothing else', async () => {
     const dir = await tempDir();
     const home = join(dir, 'a', 'b');
-    await checkHomeWritable(home);
-    expect(await readdir(home)).toEqual([]);
+    const registry = openRegistry({ home });
+    expect(await checkHome(registry)).toBe(registry);
+    expect(await readdir(home)).toEqual(['registry']);
+    expect(await readdir(join(home, 'registry'))).toEqual([]);
   });
 
-  test.skipIf(NEEDS.proc)('a file, a device or /proc is E_STORAGE at once (no lock retries)', async () => {
+  test.skipIf(NEEDS.proc)('a file, a device or /proc is E_STORAGE at once (no lock retries), naming the home and what storage found', async () => {
     const dir = await tempDir();
     const file = join(dir, 'file');
     await writeFile(file, '');
-    for (const home of [file, '/dev/null', '/proc']) {
-      await expect(checkHomeWritable(home), home).rejects.toMatchObject({ name: 'PortleaseError', code: 'E_STORAGE' });
+    for (const home of [file, '/dev/null', '/proc', '/proc/portlease-x/y']) {
+      await expect(checkHome(openRegistry({ home })), home).rejects.toMatchObject({
+        name: 'PortleaseError',
+        code: 'E_STORAGE',
+        message: expect.stringContaining(`The registry home ${home} (--home or PORTLEASE_HOME) cannot hold a registry: `),
+      });
     }
   });
 });

@@ -8,18 +8,15 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { useBuiltBin } from '../cli/helpers.js';
-import { alloc, call, startServer, type Harness } from './helpers.js';
+import { alloc, call, type Harness, useServer } from './helpers.js';
 
 const bin = useBuiltBin();
 
 let h: Harness;
-beforeEach(async () => {
-  h = await startServer();
-});
-afterEach(async () => {
-  await h.close();
+useServer((started) => {
+  h = started;
 });
 
 it('50 parallel auto-assign POSTs for different services get 50 distinct ports, no 409, no 5xx', async () => {

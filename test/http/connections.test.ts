@@ -5,10 +5,10 @@
  */
 import { EventEmitter } from 'node:events';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connectionGuard, MAX_CONNECTIONS, pickVictim } from '../../src/http/connections.js';
 import { refuseBusy } from '../../src/http/refusals.js';
-import { call, raw, startServer, type Harness } from './helpers.js';
+import { call, raw, type Harness, useServer } from './helpers.js';
 
 describe('pickVictim', () => {
   it('closes idle before unfinished headers before a body in flight, oldest first, never a busy one', () => {
@@ -99,11 +99,8 @@ describe('refuseBusy', () => {
 
 describe('300 slow and idle sockets against the server', () => {
   let h: Harness;
-  beforeEach(async () => {
-    h = await startServer();
-  });
-  afterEach(async () => {
-    await h.close();
+  useServer((started) => {
+    h = started;
   });
 
   it('still answers legitimate requests: 150 trickle headers, 150 idle keep-alive, all reconnecting', async () => {

@@ -3,19 +3,16 @@
  * server on a real socket (reference/port-registry-v1-api.md).
  */
 import { createServer, type Server } from 'node:net';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { getOsFreePort } from '../../src/index.js';
-import { alloc, call, registryBytes, startServer, type Harness } from './helpers.js';
+import { alloc, call, registryBytes, type Harness, useServer } from './helpers.js';
 
 const CREATED_AT = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
 const ALLOCATION_KEYS = ['id', 'app', 'instance', 'service', 'port', 'created_at'];
 
 let h: Harness;
-beforeEach(async () => {
-  h = await startServer();
-});
-afterEach(async () => {
-  await h.close();
+useServer((started) => {
+  h = started;
 });
 
 /** A server bound on every address of a free port: "in use on system". */

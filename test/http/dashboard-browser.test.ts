@@ -4,14 +4,13 @@
  * tries to release, and the page with every non-loopback request blocked. Skipped, with
  * the reason in the test name, where no Chromium is installed.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FIXTURES, ROOT, startNode, waitForLine } from '../helpers.js';
+import { FIXTURES, makeTempDir, removeDir, ROOT, startNode, waitForLine } from '../helpers.js';
 import { realisticScene, writeManyLeases } from './dashboard-scene.js';
 import { serve } from '../../src/http/index.js';
 import { startServer, type Harness } from './helpers.js';
@@ -239,7 +238,7 @@ describe.skipIf(!HAS_CHROMIUM)('dashboard in Chromium', () => {
   });
 
   it('shows 500 leases, filters them, and stays responsive', async () => {
-    const home = mkdtempSync(join(tmpdir(), 'portlease-http-'));
+    const home = makeTempDir('portlease-http-');
     writeManyLeases(home, 500);
     const many = await startServer({ home });
     try {
@@ -256,7 +255,7 @@ describe.skipIf(!HAS_CHROMIUM)('dashboard in Chromium', () => {
       await page.context().close();
     } finally {
       await many.close();
-      rmSync(home, { recursive: true, force: true });
+      removeDir(home);
     }
   });
 });

@@ -1,12 +1,15 @@
-/** Shared helpers of the HTTP tests: temp homes, a real server, raw requests. */
-import { mkdtemp, rm } from 'node:fs/promises';
+/**
+ * Helpers of the HTTP tests: a real server over a temp registry, raw requests. Temp
+ * folders, processes and ports come from the core (test/helpers.ts), re-exported here.
+ */
 import { request, type IncomingHttpHeaders } from 'node:http';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { afterEach, beforeEach } from 'vitest';
 import { openRegistry, type Registry } from '../../src/index.js';
 import { serve, type PortleaseServer, type ServeOptions } from '../../src/http/index.js';
-import { registryState } from '../helpers.js';
+import { makeTempDir, registryState, removeDir } from '../helpers.js';
+
+export * from '../helpers.js';
 
 export interface Harness {
   home: string;
@@ -16,9 +19,9 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-/** A server on an OS-chosen port over a fresh temp registry. */
+/** A server on an OS-chosen port over a fresh temp registry (its own: `close()` removes it, so a whole file may share one). */
 export async function startServer(options: ServeOptions = {}): Promise<Harness> {
-  const home = await mkdtemp(join(tmpdir(), 'portlease-http-'));
+  const home = makeTempDir('portlease-http-');
   const registry = openRegistry({ home });
   const server = await serve({ port: 0, home, ...options });
   return {
@@ -27,9 +30,31 @@ export async function startServer(options: ServeOptions = {}): Promise<Harness> 
     server,
     async close() {
       await server.close();
-      await rm(home, { recursive: true, force: true });
+      removeDir(home);
     },
   };
+}
+
+/**
+ * A fresh server for each test of the file (or of the describe block it is called in):
+ * started before each test and handed to `set`, closed with its home after it.
+ *
+ * @example
+ * let h: Harness;
+ * useServer((started) => {
+ *   h = started;
+ * });
+ */
+export function useServer(set: (harness: Harness) => void, options: ServeOptions = {}): void {
+  let current: Harness | undefined;
+  beforeEach(async () => {
+    current = await startServer(options);
+    set(current);
+  });
+  afterEach(async () => {
+    await current?.close();
+    current = undefined;
+  });
 }
 
 export interface Response {

@@ -4,15 +4,12 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { afterEach, beforeEach, expect, it } from 'vitest';
-import { alloc, call, startServer, type Harness } from './helpers.js';
+import { expect, it } from 'vitest';
+import { alloc, call, type Harness, useServer } from './helpers.js';
 
 let h: Harness;
-beforeEach(async () => {
-  h = await startServer();
-});
-afterEach(async () => {
-  await h.close();
+useServer((started) => {
+  h = started;
 });
 
 it('a library lease appears in GET at once, with its id, port and created_at', async () => {

@@ -5,19 +5,16 @@
  * decoding (integer literals only; the first value read, trailing data ignored).
  */
 import { createServer, type Server } from 'node:net';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { getOsFreePort } from '../../src/index.js';
 import { ODD_NAMES } from '../helpers.js';
-import { alloc, call, registryBytes, startServer, type Harness } from './helpers.js';
+import { alloc, call, registryBytes, type Harness, useServer } from './helpers.js';
 
 const NAMES = ODD_NAMES;
 
 let h: Harness;
-beforeEach(async () => {
-  h = await startServer();
-});
-afterEach(async () => {
-  await h.close();
+useServer((started) => {
+  h = started;
 });
 
 describe('names: any non-blank string, as port-registry', () => {

@@ -6,16 +6,13 @@
  * check and release on a `feature/x` instance, the branch-name case that used to fail.
  */
 import { createServer, connect, type Server } from 'node:net';
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { getOsFreePort } from '../../src/index.js';
-import { startServer, type Harness } from './helpers.js';
+import { type Harness, useServer } from './helpers.js';
 
 let h: Harness;
-beforeEach(async () => {
-  h = await startServer();
-});
-afterEach(async () => {
-  await h.close();
+useServer((started) => {
+  h = started;
 });
 
 interface Exchange {

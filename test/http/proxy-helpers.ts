@@ -4,6 +4,8 @@ import type { Socket } from 'node:net';
 import type { ReserveOptions } from '../../src/index.js';
 import type { Harness } from './helpers.js';
 
+export { eventually } from '../helpers.js';
+
 export interface Backend {
   server: Server;
   port: number;
@@ -79,9 +81,4 @@ export function get(
     req.on('error', reject);
     req.end(options.body);
   });
-}
-
-/** Polls `check` until it returns true (no timing assertion: the test timeout bounds it). */
-export async function eventually(check: () => Promise<boolean> | boolean): Promise<void> {
-  while (!(await check())) await new Promise((resolve) => setTimeout(resolve, 20));
 }

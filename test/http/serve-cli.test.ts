@@ -6,14 +6,13 @@
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { getOsFreePort } from '../../src/index.js';
 import type { PortleaseServer } from '../../src/http/index.js';
-import { useBuiltBin } from '../cli/helpers.js';
+import { makeTempDir, removeDir, useBuiltBin } from '../cli/helpers.js';
 import { alloc, call } from './helpers.js';
 import { NEEDS } from '../os.js';
 
@@ -21,7 +20,7 @@ const bin = useBuiltBin();
 
 let home: string;
 beforeEach(async () => {
-  home = await mkdtemp(join(tmpdir(), 'portlease-serve-'));
+  home = makeTempDir('portlease-serve-');
 });
 afterEach(async () => {
   // Never leave a detached server behind, whatever failed.
@@ -34,7 +33,7 @@ afterEach(async () => {
       // already gone, or a test's fake pid file
     }
   }
-  await rm(home, { recursive: true, force: true });
+  removeDir(home);
 });
 
 interface Run {

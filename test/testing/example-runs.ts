@@ -3,13 +3,12 @@
  * child processes against the build in dist/, and reads back the ports they used.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { cpSync, existsSync, readFileSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
+import { freeRun, makeTempDir, ROOT } from '../helpers.js';
 
-export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+export { ROOT };
 
 const RUNNERS = {
   vitest: { cwd: 'examples/vitest-project', bin: 'node_modules/vitest/vitest.mjs', args: ['run', '--no-cache'] },
@@ -86,7 +85,7 @@ function prepareSandbox(modules: string): Promise<string> {
     for (;;) {
       const missing = NEEDED.filter((file) => !existsSync(join(ROOT, file)));
       if (missing.length === 0) {
-        const dir = mkdtempSync(join(tmpdir(), 'portlease-examples-'));
+        const dir = makeTempDir('portlease-examples-');
         cpSync(join(ROOT, 'dist'), join(dir, 'dist'), { recursive: true });
         if (NEEDED.every((file) => existsSync(join(dir, file)))) {
           for (const example of ['vitest-project', 'jest-project']) {
@@ -124,7 +123,7 @@ export async function startRun(runner: Runner, home: string, options: { args?: s
   if (!modules) throw new Error('set PORTLEASE_VITEST3_MODULES to a node_modules holding vitest 3');
   const base = await prepareSandbox(modules);
   const spec = RUNNERS[runner];
-  const scratch = mkdtempSync(join(tmpdir(), `portlease-${runner}-`));
+  const scratch = makeTempDir(`portlease-${runner}-`);
   const out = join(scratch, 'marks.jsonl');
   const extraArgs = runner.startsWith('vitest') ? [] : [`--cacheDirectory=${join(scratch, 'cache')}`];
   const child = spawn(process.execPath, [join(base, spec.bin), ...spec.args, ...extraArgs, ...(options.args ?? [])], {
@@ -180,13 +179,12 @@ export function groupAlive(pgid: number): boolean {
 }
 
 /**
- * A random window of `size` ports, as `PORTLEASE_RANGE` text, in 30000-32699: no well-known
- * port there (so every port of the window can be handed out), no other test's leases.
+ * A window of `size` ports that are all free right now, as `PORTLEASE_RANGE` text: taken
+ * from the OS (see freeRun), outside the default range where every other test file running
+ * at the same time leases ports in registries of its own.
  */
-export function narrowRange(size: number): string {
-  // Outside the default range (20000-29999), where every other test file running at the
-  // same time leases ports in registries of its own, and below the ephemeral range.
-  const from = 30000 + Math.floor(Math.random() * (2700 - size));
+export async function narrowRange(size: number): Promise<string> {
+  const from = await freeRun(size);
   return `${from}-${from + size - 1}`;
 }
 

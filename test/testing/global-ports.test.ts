@@ -1,12 +1,10 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { list } from '../../src/index.js';
 import { holdPorts } from '../../src/testing/global-ports.js';
 import { readPorts } from '../../src/testing/services.js';
+import { tempHome } from '../helpers.js';
 
-const tempHome = (): string => mkdtempSync(join(tmpdir(), 'portlease-global-'));
 const saved = { ...process.env };
 
 afterEach(() => {

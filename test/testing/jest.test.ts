@@ -4,16 +4,14 @@
  * by a run that must not notice. Proves that `portlease/jest` loads in jest's CommonJS
  * sandbox (it bundles the ESM-only dependencies) on both majors, with NODE_ENV=test.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { builtinModules, createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { inspect, list } from '../../src/index.js';
 import { killMidRun, ROOT, sandboxDist, narrowRange, overlapped, sharedAtOnce, startRun, type RunResult } from './example-runs.js';
 import { NEEDS } from '../os.js';
-
-const tempHome = (): string => mkdtempSync(join(tmpdir(), 'portlease-jest-home-'));
+import { tempHome } from '../helpers.js';
 
 function expectPassed(result: RunResult): void {
   expect(result.output, result.output).toMatch(/Tests:\s+9 passed, 9 total/);
@@ -56,7 +54,7 @@ describe('portlease/jest build', () => {
 describe('portlease/jest on the example project', () => {
   test('jest 30 and jest 29 at once never share a port, and leave no lease behind', async () => {
     const home = tempHome();
-    const env = { PORTLEASE_RANGE: narrowRange(24), PORTLEASE_EXAMPLE_HOLD: '1500' };
+    const env = { PORTLEASE_RANGE: await narrowRange(24), PORTLEASE_EXAMPLE_HOLD: '1500' };
     const jest30 = await startRun('jest30', home, { args: ['--maxWorkers=2'], env });
     const jest29 = await startRun('jest29', home, { args: ['--maxWorkers=2'], env });
     const [a, b] = await Promise.all([jest30.done, jest29.done]);
@@ -99,7 +97,7 @@ describe('portlease/jest on the example project', () => {
   // Kills the run's whole process group: POSIX only.
   test.skipIf(NEEDS.signals)('a run killed with SIGKILL leaves nothing that blocks the next run', async () => {
     const home = tempHome();
-    const range = narrowRange(5);
+    const range = await narrowRange(5);
     await killMidRun('jest30', home, range);
 
     const before = await inspect({ home });

@@ -2,9 +2,6 @@
  * The runner-facing factories, called the way the runners call them (in this process).
  * The end-to-end proof with real runners is in vitest.test.ts and jest.test.ts.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, expectTypeOf, inject, test } from 'vitest';
 import { list } from '../../src/index.js';
 import * as jestSide from '../../src/testing/jest.js';
@@ -12,8 +9,7 @@ import { setupPorts as jestSetupPorts, teardownPorts } from '../../src/testing/j
 import jestTeardown from '../../src/testing/jest-teardown.js';
 import { port, workerLease, workerPort, type PortleaseContext } from '../../src/testing/vitest.js';
 import { setupPorts } from '../../src/testing/vitest-setup.js';
-
-const tempHome = (): string => mkdtempSync(join(tmpdir(), 'portlease-setup-'));
+import { tempHome } from '../helpers.js';
 
 describe('portlease/vitest/setup setupPorts', () => {
   test('provides plain leases, and teardown releases them', async () => {

@@ -3,15 +3,11 @@
  * the same moment against one registry, with the forks and the threads pool, and a run
  * killed with SIGKILL followed by a run that must not notice.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { inspect, list } from '../../src/index.js';
 import { killMidRun, narrowRange, overlapped, sharedAtOnce, startRun, type RunResult } from './example-runs.js';
 import { NEEDS } from '../os.js';
-
-const tempHome = (): string => mkdtempSync(join(tmpdir(), 'portlease-vitest-home-'));
+import { tempHome } from '../helpers.js';
 
 function expectPassed(result: RunResult): void {
   expect(result.output, result.output).toMatch(/Tests\s+9 passed/);
@@ -28,7 +24,7 @@ describe('portlease/vitest on the example project', () => {
     const home = tempHome();
     // A narrow window makes the runs compete for the same few ports; the hold keeps every
     // server up long enough for the two runs to overlap.
-    const env = { PORTLEASE_RANGE: narrowRange(24), PORTLEASE_EXAMPLE_HOLD: '1500' };
+    const env = { PORTLEASE_RANGE: await narrowRange(24), PORTLEASE_EXAMPLE_HOLD: '1500' };
     const forks = await startRun('vitest', home, { args: ['--pool=forks', '--maxWorkers=3'], env });
     const threads = await startRun('vitest', home, { args: ['--pool=threads', '--maxWorkers=3'], env });
     const [a, b] = await Promise.all([forks.done, threads.done]);
@@ -61,7 +57,7 @@ describe('portlease/vitest on the example project', () => {
   // the same check runs against it.
   test.skipIf(!process.env['PORTLEASE_VITEST3_MODULES'])('vitest 3: concurrent forks and threads runs', async () => {
     const home = tempHome();
-    const env = { PORTLEASE_RANGE: narrowRange(24), PORTLEASE_EXAMPLE_HOLD: '1500' };
+    const env = { PORTLEASE_RANGE: await narrowRange(24), PORTLEASE_EXAMPLE_HOLD: '1500' };
     const forks = await startRun('vitest3', home, { args: ['--pool=forks', '--maxWorkers=3'], env });
     const threads = await startRun('vitest3', home, { args: ['--pool=threads', '--maxWorkers=3'], env });
     const [a, b] = await Promise.all([forks.done, threads.done]);
@@ -78,7 +74,7 @@ describe('portlease/vitest on the example project', () => {
     const home = tempHome();
     // 5 ports: the killed run leaves 3 leases behind and the next run needs up to 3 at
     // once, so it passes only if the registry reclaims the dead ones.
-    const range = narrowRange(5);
+    const range = await narrowRange(5);
     await killMidRun('vitest', home, range);
 
     // Its leases are still on file (nobody wrote since) but no longer live.

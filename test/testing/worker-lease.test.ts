@@ -1,11 +1,7 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { list } from '../../src/index.js';
 import { releaseWorkerLeases, workerLease, type WorkerLeases } from '../../src/testing/worker-lease.js';
-
-const tempHome = (): string => mkdtempSync(join(tmpdir(), 'portlease-worker-'));
+import { tempHome } from '../helpers.js';
 
 describe('workerLease', () => {
   test('reserves once per label and caches, even for concurrent calls', async () => {

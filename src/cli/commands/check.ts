@@ -5,7 +5,7 @@
 import { hostname } from 'node:os';
 import type { Command } from '../command.js';
 import { parseFlags, parsePort, UsageError } from '../args.js';
-import { registryFor } from '../scope.js';
+import { openRegistry } from '../../api.js';
 import { findListeners, type Listener } from '../listeners.js';
 import { describeLease, formatJson, styleFor } from '../output.js';
 import { SUMMARIES } from '../summaries.js';
@@ -35,7 +35,7 @@ Exit codes: 0 free, 1 taken (leased or bound) or registry failure, 2 usage.
     const text = positionals[0];
     if (text === undefined) throw new UsageError('check needs a port number');
     const port = parsePort('port', text);
-    const result = await registryFor(flags, io).checkPort(port);
+    const result = await openRegistry({ home: flags.home, env: io.env, cwd: io.cwd }).checkPort(port);
     const listeners = result.bound ? await findListeners(port) : [];
     const free = result.free;
 

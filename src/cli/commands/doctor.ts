@@ -10,7 +10,7 @@ import { DEFAULT_RANGE } from '../../defaults.js';
 import { parseRange } from '../../validate.js';
 import type { Command } from '../command.js';
 import { parseFlags } from '../args.js';
-import { registryFor } from '../scope.js';
+import { openRegistry } from '../../api.js';
 import { ephemeralRange } from '../ephemeral.js';
 import { platformFacts, type PlatformFacts } from '../platform-facts.js';
 import { describeLease, formatJson, formatSpan, styleFor } from '../output.js';
@@ -35,7 +35,7 @@ Exit codes: 0 healthy, 1 something is wrong (listed under "problems"), 2 usage.
 `,
   async run(argv, io) {
     const { flags } = parseFlags(argv, {});
-    const report = await registryFor(flags, io).inspect();
+    const report = await openRegistry({ home: flags.home, env: io.env, cwd: io.cwd }).inspect();
     const ephemeral = await ephemeralRange();
     const rangeText = io.env.PORTLEASE_RANGE || undefined;
     const problems = [...report.problems];

@@ -5,11 +5,11 @@
  */
 import type { ReserveOptions } from '../../index.js';
 import type { Command } from '../command.js';
-import { parseFlags, UsageError } from '../args.js';
+import { namesOf, parseFlags, UsageError } from '../args.js';
 import { formatEnv, mergeDotenv, type EnvFormat } from '../dotenv.js';
 import { formatJson, portVariable } from '../output.js';
-import { resolvedScope, writableRegistryFor } from '../scope.js';
-import { checkWriteTarget, readTargetText, writeTarget } from '../targets.js';
+import { openRegistry } from '../../api.js';
+import { checkHome, checkWriteTarget, readTargetText, writeTarget } from '../targets.js';
 import { SUMMARIES } from '../summaries.js';
 
 const FLAGS = {
@@ -75,9 +75,9 @@ Exit codes: 0 ok, 1 no free port / registry or file failure, 2 usage.
     const file = flags.write === undefined ? undefined : await checkWriteTarget('--write', flags.write, io.cwd);
     const before = file === undefined ? '' : ((await readTargetText('--write', file)) ?? '');
 
-    const options: ReserveOptions = { ...resolvedScope(flags, io), durable: true };
+    const options: ReserveOptions = { ...namesOf(flags), durable: true };
     if (flags.range !== undefined) options.range = flags.range;
-    const registry = await writableRegistryFor(flags, io);
+    const registry = await checkHome(openRegistry({ home: flags.home, env: io.env, cwd: io.cwd }));
     const vars: Record<string, number> = {};
     // One transaction for all the services: all or nothing.
     const leases = await registry.reserveAll(services, options);

@@ -5,10 +5,10 @@
 import { PortleaseError, type Registry } from '../../index.js';
 import { probePort } from '../../probe.js';
 import type { Command } from '../command.js';
-import { parseFlags, UsageError } from '../args.js';
+import { namesOf, parseFlags, UsageError } from '../args.js';
 import { whoListens } from '../holders.js';
 import { formatJson } from '../output.js';
-import { registryFor, resolvedScope } from '../scope.js';
+import { openRegistry, defaultScope } from '../../api.js';
 import { SUMMARIES } from '../summaries.js';
 import { urlOf } from '../../url.js';
 import { urlPort } from '../urls.js';
@@ -60,8 +60,8 @@ Exit codes: 0 found, 1 no live lease (E_NOT_FOUND) or registry failure, 2 usage.
     const { flags, positionals } = parseFlags(argv, FLAGS, { maxPositionals: 1 });
     const service = positionals[0];
     if (service === undefined) throw new UsageError('get needs a service name');
-    const scope = resolvedScope(flags, io);
-    const registry = registryFor(flags, io);
+    const registry = openRegistry({ home: flags.home, env: io.env, cwd: io.cwd });
+    const scope = defaultScope(registry, namesOf(flags));
     const lease = await registry.lookup(service, scope);
     if (lease === undefined) {
       const why = (await leftBehind(registry, scope.app, scope.instance, service)) ?? `Reserve one with \`portlease reserve ${service}\``;

@@ -7,11 +7,11 @@ import { importPorts, type ImportResult } from '../../adopt/import.js';
 import type { ImportRow } from '../../adopt/plan.js';
 import { where } from '../../adopt/plan.js';
 import type { Command } from '../command.js';
-import { parseFlags, scopeOf } from '../args.js';
+import { namesOf, parseFlags } from '../args.js';
 import { formatJson, formatTable, styleFor, type Style } from '../output.js';
 import { formatErrorLine, formatJsonError } from '../failure.js';
-import { registryFor } from '../scope.js';
-import { checkHomeWritable } from '../targets.js';
+import { openRegistry } from '../../api.js';
+import { checkHome } from '../targets.js';
 import { SUMMARIES } from '../summaries.js';
 
 const FLAGS = {
@@ -57,18 +57,14 @@ Exit codes: 0 ok, 1 conflicts (or a malformed file, or a registry failure), 2 us
 `,
   async run(argv, io) {
     const { flags, positionals } = parseFlags(argv, FLAGS, { maxPositionals: Number.POSITIVE_INFINITY });
-    const scope = scopeOf(flags, io.env);
-    // A relative --home means relative to io.cwd, as registryFor() does for every other command.
-    if (scope.home !== undefined) scope.home = resolve(io.cwd, scope.home);
-    if (flags['dry-run'] !== true) await checkHomeWritable(registryFor(flags, io).home);
+    const registry = openRegistry({ home: flags.home, env: io.env, cwd: io.cwd });
+    if (flags['dry-run'] !== true) await checkHome(registry);
     let result: ImportResult;
     try {
-      result = await importPorts({
-        ...scope,
+      result = await importPorts(registry, {
+        ...namesOf(flags),
         paths: positionals,
-        cwd: io.cwd,
         dryRun: flags['dry-run'] === true,
-        env: io.env,
       });
     } catch (error) {
       // A malformed compose file or package.json: name the file and line, exit 1.

@@ -6,9 +6,9 @@ import { hostname } from 'node:os';
 import type { Lease, LeaseFilter, Registry } from '../../index.js';
 import type { Command, Io } from '../command.js';
 import { deadState, whoListens, type LeaseState } from '../holders.js';
-import { parseFlags, UsageError } from '../args.js';
+import { namesOf, parseFlags, UsageError } from '../args.js';
 import { formatJson, formatLeaseTable, styleFor } from '../output.js';
-import { registryFor, resolvedScope } from '../scope.js';
+import { openRegistry, defaultScope } from '../../api.js';
 import { SUMMARIES } from '../summaries.js';
 import { runningServePort } from '../urls.js';
 import { urlOf } from '../../url.js';
@@ -51,10 +51,10 @@ Exit codes: 0 listed (also when empty), 1 registry failure, 2 usage.
   async run(argv, io) {
     const { flags } = parseFlags(argv, FLAGS);
     if (flags.all === true && flags.app !== undefined) throw new UsageError('Give either --app or --all, not both');
-    const registry = registryFor(flags, io);
+    const registry = openRegistry({ home: flags.home, env: io.env, cwd: io.cwd });
     if (flags.all === true) return listAll(registry, flags, io);
 
-    const filter: LeaseFilter = { app: resolvedScope(flags, io).app };
+    const filter: LeaseFilter = { app: defaultScope(registry, namesOf(flags)).app };
     if (flags.instance !== undefined) filter.instance = flags.instance;
     if (flags.service !== undefined) filter.service = flags.service;
     const leases = await registry.list(filter);

@@ -5,7 +5,8 @@
 import { hostname } from 'node:os';
 import type { Command } from '../command.js';
 import { parseFlags } from '../args.js';
-import { registryFor, writableRegistryFor } from '../scope.js';
+import { openRegistry } from '../../api.js';
+import { checkHome } from '../targets.js';
 import { formatJson, formatLeaseTable, styleFor } from '../output.js';
 import { SUMMARIES } from '../summaries.js';
 
@@ -32,7 +33,8 @@ Exit codes: 0 ok, 1 registry failure, 2 usage.
   async run(argv, io) {
     const { flags } = parseFlags(argv, FLAGS);
     const dryRun = flags['dry-run'] === true;
-    const registry = dryRun ? registryFor(flags, io) : await writableRegistryFor(flags, io);
+    const opened = openRegistry({ home: flags.home, env: io.env, cwd: io.cwd });
+    const registry = dryRun ? opened : await checkHome(opened);
     const removed = await registry.prune({ dryRun });
     if (flags.json === true) {
       io.stdout.write(formatJson(removed));

@@ -5,9 +5,10 @@
  */
 import { PortleaseError, type LeaseFilter } from '../../index.js';
 import type { Command } from '../command.js';
-import { parseFlags, parseInteger, parsePort, UsageError } from '../args.js';
+import { namesOf, parseFlags, parseInteger, parsePort, UsageError } from '../args.js';
 import { formatJson } from '../output.js';
-import { resolvedScope, writableRegistryFor } from '../scope.js';
+import { openRegistry } from '../../api.js';
+import { checkHome } from '../targets.js';
 import { SUMMARIES } from '../summaries.js';
 
 const FLAGS = {
@@ -61,10 +62,10 @@ failure, 2 usage.
       throw new UsageError('release needs a target: a service, --id N, --port P or --app A');
     }
 
-    const registry = await writableRegistryFor(flags, io);
+    const registry = await checkHome(openRegistry({ home: flags.home, env: io.env, cwd: io.cwd }));
     let count: number;
     if (service !== undefined) {
-      count = await registry.release(service, resolvedScope(flags, io));
+      count = await registry.release(service, namesOf(flags));
     } else {
       const filter: LeaseFilter = {};
       if (id !== undefined) filter.id = id;

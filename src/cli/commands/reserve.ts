@@ -5,8 +5,9 @@
  */
 import type { ReserveOptions } from '../../index.js';
 import type { Command } from '../command.js';
-import { parseFlags, parseInteger, parsePortList, UsageError } from '../args.js';
-import { resolvedScope, writableRegistryFor } from '../scope.js';
+import { namesOf, parseFlags, parseInteger, parsePortList, UsageError } from '../args.js';
+import { openRegistry } from '../../api.js';
+import { checkHome } from '../targets.js';
 import { formatJson } from '../output.js';
 import { SUMMARIES } from '../summaries.js';
 import { urlOf } from '../../url.js';
@@ -87,7 +88,7 @@ Exit codes: 0 reserved, 1 taken / no free port / registry failure, 2 usage.
       throw new UsageError('--label is for anonymous leases; a named lease is known by its service');
     }
 
-    const options: ReserveOptions = { ...resolvedScope(flags, io) };
+    const options: ReserveOptions = namesOf(flags);
     if (flags.port !== undefined) {
       const ports = parsePortList('--port', flags.port);
       options.port = ports.length === 1 ? (ports[0] as number) : ports;
@@ -109,7 +110,7 @@ Exit codes: 0 reserved, 1 taken / no free port / registry failure, 2 usage.
       options.durable = true;
     }
 
-    const registry = await writableRegistryFor(flags, io);
+    const registry = await checkHome(openRegistry({ home: flags.home, env: io.env, cwd: io.cwd }));
     const lease = service === undefined ? await registry.reserve(options) : await registry.reserve(service, options);
     if (flags.json === true) {
       const url = urlOf(lease, { port: await urlPort(registry.home) });

@@ -11,12 +11,12 @@ import { rm } from 'node:fs/promises';
 import type { HeldLease, Registry, ReserveOptions } from '../../index.js';
 import { probePort } from '../../probe.js';
 import type { Command, Io, TextSink } from '../command.js';
-import { parseFlags, splitAtDashDash, UsageError } from '../args.js';
+import { namesOf, parseFlags, splitAtDashDash, UsageError } from '../args.js';
 import { withListeners, whoListens } from '../holders.js';
 import { portVariable, styleFor } from '../output.js';
 import { errorReport, formatErrorLine } from '../failure.js';
-import { resolvedScope, writableRegistryFor } from '../scope.js';
-import { checkWriteTarget, writeTarget } from '../targets.js';
+import { openRegistry } from '../../api.js';
+import { checkHome, checkWriteTarget, writeTarget } from '../targets.js';
 import { currentPlatform } from '../../platform/index.js';
 import { resolveCommand } from '../win-command.js';
 import { SUMMARIES } from '../summaries.js';
@@ -96,9 +96,9 @@ found, 126 when it cannot be run, 1 when no port could be reserved, 2 usage.
 
     // Everything that can be checked is checked before a lease is made.
     const portFile = flags['port-file'] === undefined ? undefined : await checkWriteTarget('--port-file', flags['port-file'], io.cwd);
-    const options: ReserveOptions = { ...resolvedScope(flags, io) };
+    const options: ReserveOptions = namesOf(flags);
     if (flags.range !== undefined) options.range = flags.range;
-    const registry = await writableRegistryFor(flags, io);
+    const registry = await checkHome(openRegistry({ home: flags.home, env: io.env, cwd: io.cwd }));
 
     const named: ReserveOptions = { ...options };
     if (flags.path !== undefined) named.path = flags.path;

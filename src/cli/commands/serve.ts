@@ -9,8 +9,8 @@ import type { Command, Io } from '../command.js';
 import { parseFlags, parseInteger, UsageError } from '../args.js';
 import { formatJson } from '../output.js';
 import { reportFailure } from '../failure.js';
-import { registryFor } from '../scope.js';
-import { checkHomeWritable } from '../targets.js';
+import { openRegistry } from '../../api.js';
+import { checkHome } from '../targets.js';
 import { SUMMARIES } from '../summaries.js';
 
 const FLAGS = {
@@ -75,12 +75,13 @@ Exit codes: 0 ok (--status: running), 1 failure (--status: not running), 2 usage
     const host = flags.host ?? DEFAULT_SERVE_HOST;
     if (host.trim() === '') throw new UsageError('--host needs an address');
     const json = flags.json === true;
-    const dir = registryFor(flags, io).home;
+    const registry = openRegistry({ home: flags.home, env: io.env, cwd: io.cwd });
+    const dir = registry.home;
 
     if (flags.status === true) return status(dir, io, json);
     if (flags.stop === true) return stop(dir, io, json);
     // The pid file and log live in the home: a home that cannot hold them fails here, typed.
-    await checkHomeWritable(dir);
+    await checkHome(registry);
     if (!isLoopbackHost(host)) {
       io.stderr.write(`portlease: warning: listening on ${host} exposes the registry to other machines; it has no authentication.\n`);
     }
