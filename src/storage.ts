@@ -31,15 +31,10 @@ export type FileState =
 export async function readFileState(file: string): Promise<FileState> {
   let bytes: Buffer;
   try {
-    const handle = await io.openRead(file);
-    try {
-      const stat = await handle.stat();
-      if (!stat.isFile()) return { state: 'corrupt', reason: 'it is not a regular file' };
-      if (stat.size > MAX_FILE_BYTES) return { state: 'corrupt', reason: `it is larger than ${MAX_FILE_BYTES / 1024 / 1024} MiB` };
-      bytes = await handle.read(stat.size);
-    } finally {
-      await handle.close().catch(() => {});
-    }
+    const read = await io.readWhole(file, MAX_FILE_BYTES);
+    if (!read.stat.isFile()) return { state: 'corrupt', reason: 'it is not a regular file' };
+    if (read.bytes === null) return { state: 'corrupt', reason: `it is larger than ${MAX_FILE_BYTES / 1024 / 1024} MiB` };
+    bytes = read.bytes;
   } catch (error) {
     const code = codeOf(error);
     if (code === 'ENOENT') return { state: 'missing' };
