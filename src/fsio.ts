@@ -180,6 +180,11 @@ export const io = {
     }
     await call('close', path, () => closeSync(fd));
   },
+  /** Creates a new empty file (never an existing one, never through a symlink). */
+  async createEmpty(path: string, mode: number): Promise<void> {
+    const fd = await call('open', path, () => openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode));
+    await call('close', path, () => closeSync(fd));
+  },
   /** fsyncs a directory, so that the names created in it survive a power cut. */
   async syncDir(path: string): Promise<void> {
     const fd = await call('open', path, () => openSync(path, constants.O_RDONLY));

@@ -1,6 +1,6 @@
 /** Shared test helpers: temp homes, real child processes, real sockets. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -150,6 +150,17 @@ export function registryState(home: string): Record<string, string> {
     return {};
   }
   return Object.fromEntries(names.map((name) => [name, readFileSync(join(dir, name)).toString('base64')]));
+}
+
+/**
+ * What the lock left in `home`: staging directories (`.lock-*`) and the entries of
+ * `registry.lock/`. Both empty means free (a release leaves `registry.lock/` empty, see src/lock.ts).
+ */
+export function lockLeftovers(home: string): string[] {
+  const stages = readdirSync(home).filter((name) => name.startsWith('.lock-'));
+  const lock = join(home, 'registry.lock');
+  const held = existsSync(lock) ? readdirSync(lock).map((entry) => `registry.lock/${entry}`) : [];
+  return [...stages, ...held];
 }
 
 /**

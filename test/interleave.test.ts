@@ -4,7 +4,7 @@
  * file-system call, the test arranges what the others do meanwhile, then resumes it.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { holderEntry } from '../src/lock.js';
@@ -35,13 +35,19 @@ async function expectKept(home: string, grants: Grab[]): Promise<void> {
 
 // SIGSTOP at an fs call, and /proc/<pid>/stat to see the stop.
 describe.skipIf(NEEDS.proc ?? NEEDS.signals)('interleavings, step by step (tagged: crash)', () => {
-  it('two waiters judge one dead holder: the slower one never removes the lock the faster one took', async () => {
+  // A holder's entry is an empty file; a directory is what a hand (or an older portlease) may leave.
+  it.each([
+    ['a file', 'unlink#1'],
+    ['a directory', 'rmdir#1'],
+  ])('two waiters judge one dead holder (its entry %s): the slower one never removes the lock the faster one took', async (kind, removal) => {
     const home = tempHome();
     await openRegistry({ home }).reserve('seed', { app: 'i', instance: 'i', durable: true });
     const deadPid = Number(execFileSync(process.execPath, ['-p', 'process.pid'], { encoding: 'utf8' }));
-    mkdirSync(join(home, 'registry.lock', holderEntry({ ...ownerOf(), pid: deadPid, start: '1' }, Date.now(), 'dead')), { recursive: true });
+    const dead = join(home, 'registry.lock', holderEntry({ ...ownerOf(), pid: deadPid, start: '1' }, Date.now(), 'dead'));
+    if (kind === 'a file') writeFileSync(dead, '');
+    else mkdirSync(dead, { recursive: true });
     // A stops just before it removes the dead holder's entry.
-    const a = grab(home, 'rmdir#1:stop');
+    const a = grab(home, `${removal}:stop`);
     await stopped(a.pid!);
     // B passes over the dead holder, takes the lock, and stops just before its commit.
     const b = grab(home, 'link#1:stop');

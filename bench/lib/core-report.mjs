@@ -18,18 +18,18 @@ const FLOOR_ATTEMPT = /^mkdir floor\.lock$/;
 const REVISION_READ = /^open rev-\*\.json$/;
 
 /**
- * The steps of a portlease write (src/registry.ts, src/lock.ts, src/storage.ts), by the
- * labels of fs-meter.mjs. Whatever matches none is "other".
+ * The steps of a portlease write (src/registry.ts, src/lock.ts, src/storage.ts,
+ * src/commit.ts), by the labels of fs-meter.mjs. Whatever matches none is "other".
  */
 const STEPS = [
-  ['home and registry directory checks (`lstat` ×2)', /^(lstat|mkdir|chmod) (\(home\)|registry\/)$/],
+  ['home and registry directory checks (`lstat` ×2, once per process)', /^(lstat|mkdir|chmod) (\(home\)|registry\/)$/],
   [
-    'lock: stage `mkdir` ×2, `rename` onto `registry.lock`, release `rmdir` ×2 (+ looking at a holder under contention)',
-    /^(mkdir|rmdir|lstat|utimes) (\.lock-\*|h\.\*|registry\.lock)$|^rename \.lock-\* → |^readdir (registry\.lock|\(home\))$/,
+    "lock: stage `mkdir`, holder's entry created (open + close), `rename` onto `registry.lock`, `lstat` of the entry after the commit, release `unlink` (+ looking at a holder under contention)",
+    /^(mkdir|rmdir|lstat|utimes|unlink|open|close) (\.lock-\*|h\.\*|registry\.lock)$|^rename \.lock-\* → |^readdir (registry\.lock|\(home\)|\.lock-\*)$/,
   ],
-  ['listings of `registry/` (before and after each read, after each commit)', /^readdir registry\/$/],
-  ['reading the newest revision (open, fstat, read, close)', /^(open|handle\.stat|handle\.read|close) rev-\*\.json$/],
-  ['temp file: create, write, fchmod, fsync, close; unlink after the commit', /\.tmp-\*$/],
+  ['listings of `registry/` (before the read, under the lock, every 4th commit)', /^readdir registry\/$/],
+  ['reading the newest revision (open, fstat, read, close)', /^(open|handle\.stat|handle\.read|fstat|read|close) rev-\*\.json$/],
+  ['temp file: create, write, fstat (fchmod only when the umask took bits), fsync, close; unlink after the commit', /\.tmp-\*$/],
   ['**commit point: `link` temp → `rev-<N+1>.json`**', /^link \.tmp-\* → rev-\*\.json$/],
   ['directory fsync (open, fsync, close `registry/`)', /^(open|fsync|close) registry\/$/],
   ['pruning old revisions (`unlink`, 4 at a time every 4th commit)', /^unlink rev-\*\.json$/],
