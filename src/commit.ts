@@ -186,10 +186,11 @@ class RegistryAdapter implements Adapter<RegistryData> {
   constructor(
     private readonly paths: RegistryPaths,
     private readonly held: () => Promise<boolean>,
+    private readonly known: Loaded | null,
   ) {}
 
   async read(): Promise<RegistryData> {
-    this.loaded = await load(this.paths, false);
+    this.loaded = await load(this.paths, false, this.known);
     // The transaction changes what it gets, while a reader of this process may hold the
     // cached object: a copy of the top level and the arrays (lease objects are replaced,
     // never changed in place).
@@ -204,10 +205,16 @@ class RegistryAdapter implements Adapter<RegistryData> {
 }
 
 /**
- * A lowdb database over the registry, for one transaction. (lowdb is imported up front, not
- * on first use: a write at jest's teardown may not load modules any more.)
+ * A lowdb database over the registry, for one transaction; `known` is a read of the same
+ * process moments before, used when the newest revision is still that one (see `load`).
+ * (lowdb is imported up front, not on first use: a write at jest's teardown may not load
+ * modules any more.)
  */
-export async function openDatabase(paths: RegistryPaths, held: () => Promise<boolean>): Promise<{ db: Low<RegistryData>; adapter: RegistryAdapter }> {
-  const adapter = new RegistryAdapter(paths, held);
+export async function openDatabase(
+  paths: RegistryPaths,
+  held: () => Promise<boolean>,
+  known: Loaded | null = null,
+): Promise<{ db: Low<RegistryData>; adapter: RegistryAdapter }> {
+  const adapter = new RegistryAdapter(paths, held, known);
   return { db: new Low(adapter, emptyRegistry()), adapter };
 }

@@ -62,6 +62,21 @@ describe.skipIf(NEEDS.proc ?? NEEDS.signals)('interleavings, step by step (tagge
     await expectKept(home, await Promise.all([reportOf(a), reportOf(b)]));
   });
 
+  it('a reserve whose lock-free read is overtaken by a commit before it locks reads again under the lock', async () => {
+    const home = tempHome();
+    const registry = openRegistry({ home });
+    await registry.reserve('seed', { app: 'i', instance: 'i', durable: true });
+    // Stopped at its first mkdir (the lock's stage): it has read and probed, not yet locked.
+    const b = grab(home, 'mkdir#1:stop');
+    await stopped(b.pid!);
+    const other = await registry.reserve({ label: 'other', owner: false, durable: true });
+    process.kill(b.pid!, 'SIGCONT');
+    const report = await reportOf(b);
+    // Had it committed on its stale read, its link would lose every time (E_LOCK_TIMEOUT).
+    await expectKept(home, [report, { pid: process.pid, granted: [{ id: other.id, port: other.port }], errors: [] }]);
+    expect(report.granted).toHaveLength(1);
+  });
+
   it('a holder that stalls past the stale time is passed over; resumed, its commit loses the race and is retried', async () => {
     const home = tempHome();
     const registry = openRegistry({ home, lock: { stale: 1000 } });
@@ -96,9 +111,9 @@ describe.skipIf(NEEDS.proc ?? NEEDS.signals)('interleavings, step by step (tagge
     const home = tempHome();
     const registry = openRegistry({ home, lock: { stale: 1000 } });
     await registry.reserve('seed', { app: 'i', instance: 'i', durable: true });
-    // Its reads list the directory three times (two for the lock-free view, one under the
-    // lock); every listing after its link fails.
-    const b = grab(home, 'link#1:stop,readdir#4+:EIO');
+    // Its reads list the directory twice (once for the lock-free view, once under the lock:
+    // the lock-free read is confirmed by that second listing); every listing after its link fails.
+    const b = grab(home, 'link#1:stop,readdir#3+:EIO');
     await stopped(b.pid!);
     for (let i = 0; i < 8; i++) await (await registry.reserve({ label: `c${i}` })).release();
     process.kill(b.pid!, 'SIGCONT');
