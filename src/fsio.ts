@@ -164,21 +164,39 @@ export const io = {
       await call('close', path, () => closeSync(fd)).catch(() => {});
     }
   },
-  /** Creates a new file (never an existing one, never through a symlink) and writes it durably. */
-  async writeNew(path: string, bytes: Buffer, mode: number): Promise<void> {
+  /**
+   * Creates a new file (never an existing one, never through a symlink) and writes it, not
+   * yet durably: returns its descriptor, for `syncClose`. Closed when anything fails.
+   */
+  async writeTemp(path: string, bytes: Buffer, mode: number): Promise<number> {
     const fd = await call('open', path, () => openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode));
     try {
       await call('write', path, () => {
         for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written, bytes.length - written);
       });
-      // The umask may have removed bits that the owner needs (a umask such as 0277).
-      await call('fchmod', path, () => fchmodSync(fd, mode));
+      // The umask may have removed bits that the owner needs (a umask such as 0277): set the
+      // mode only then (an fstat is not journalled; an fchmod is).
+      const stat = await call('fstat', path, () => fstatSync(fd));
+      if ((stat.mode & 0o7777) !== mode) await call('fchmod', path, () => fchmodSync(fd, mode));
+    } catch (error) {
+      closeQuietly(fd);
+      throw error;
+    }
+    return fd;
+  },
+  /** fsyncs a descriptor of `writeTemp`, then closes it (also when the fsync fails). */
+  async syncClose(fd: number, path: string): Promise<void> {
+    try {
       await call('fsync', path, () => fsyncAsync(fd));
     } catch (error) {
       closeQuietly(fd);
       throw error;
     }
     await call('close', path, () => closeSync(fd));
+  },
+  /** Closes a descriptor of `writeTemp` that will not be synced. */
+  closeTemp(fd: number): void {
+    closeQuietly(fd);
   },
   /** Creates a new empty file (never an existing one, never through a symlink). */
   async createEmpty(path: string, mode: number): Promise<void> {
