@@ -33,6 +33,7 @@ const STEPS = [
   ['**commit point: `link` temp → `rev-<N+1>.json`**', /^link \.tmp-\* → rev-\*\.json$/],
   ['directory fsync (open, fsync, close `registry/`)', /^(open|fsync|close) registry\/$/],
   ['pruning old revisions (`unlink`, 4 at a time every 4th commit)', /^unlink rev-\*\.json$/],
+  ["the caller's default app and instance (identity.ts: `stat .git`; a reserve only)", /^(stat|open|read|fstat|close) \.git$/],
 ];
 
 /** Per write: calls and ms of each step (and "other"), from a breakdown row's per-cycle means. */
@@ -318,7 +319,7 @@ function targetWhere(small) {
 function breakdownSection(breakdown) {
   const out = [];
   out.push(
-    'Every filesystem call of the reserve + release cycles was counted and timed in place (fs.promises, FileHandle methods and the callback API; a call made inside another, like the lstat + unlink of `fs.promises.rm`, counts once), labelled by call and file with the random parts of names folded (`rev-*.json`, `.tmp-*`, `.lock-*`, `h.*`; `registry/` is the directory of revisions, `(home)` the home). A transaction makes them one after another, so their times add up. Per cycle (one reserve + one release), mean over the cycles (pruning removes 4 old revisions every 4th commit, which a median over cycles would hide):',
+    'Every filesystem call of the reserve + release cycles was counted and timed in place (fs.promises, FileHandle methods, the callback API and the synchronous API; a call made inside another, like the lstat + unlink of `fs.promises.rm`, counts once), labelled by call and file with the random parts of names folded (`rev-*.json`, `.tmp-*`, `.lock-*`, `h.*`; `registry/` is the directory of revisions, `(home)` the home). A transaction makes them one after another, so their times add up. Per cycle (one reserve + one release), mean over the cycles (pruning removes 4 old revisions every 4th commit, which a median over cycles would hide):',
   );
   out.push('');
   const labels = new Set(breakdown.flatMap((row) => Object.keys(row.calls)));

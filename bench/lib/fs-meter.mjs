@@ -159,12 +159,16 @@ export async function installFsMeter() {
     const twoPaths = TWO_PATHS.has(name);
     fs[`${name}Sync`] = function meteredSync(...args) {
       if (active > 0 && !syncOutside) return original.apply(this, args);
+      const label = twoPaths ? `${name} ${fileRole(args[0])} → ${fileRole(args[1])}` : `${name} ${roleOf(name, args[0])}`.trim();
       const t0 = performance.now();
-      const result = original.apply(this, args);
-      const ms = performance.now() - t0;
-      if (name === 'open') fds.set(result, fileRole(args[0]));
-      add(twoPaths ? `${name} ${fileRole(args[0])} → ${fileRole(args[1])}` : `${name} ${roleOf(name, args[0])}`.trim(), ms);
-      return result;
+      try {
+        const result = original.apply(this, args);
+        if (name === 'open') fds.set(result, fileRole(args[0]));
+        return result;
+      } finally {
+        // A failed call counts too (a lock attempt that finds the lock held is a failed rename).
+        add(label, performance.now() - t0);
+      }
     };
   }
   // Named imports of node:fs (ESM) see the wrapped functions only after this.
