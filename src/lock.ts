@@ -226,7 +226,7 @@ export async function withLock<T>(paths: RegistryPaths, fn: (held: () => Promise
     await io.mkdir(stage, 0o700);
     await io.createEmpty(join(stage, entry), 0o600);
   } catch (error) {
-    await io.rmdir(stage).catch(() => {});
+    await removeStage(stage, entry); // the entry too, if only its close failed
     throw storageError(error, stage, 'create');
   }
   const watch: Watch = new Map();

@@ -63,6 +63,12 @@ describe('a fault at every file-system call (tagged: crash)', () => {
             services.filter((service) => service !== 'web'),
             where,
           ).toEqual(base);
+          // A process that lived to report leaves no staging directory of its lock behind.
+          if (result.signal !== 'SIGKILL')
+            expect(
+              readdirSync(home).filter((name) => name.startsWith('.lock-')),
+              `${where}: a stage left`,
+            ).toEqual([]);
           if (result.signal === 'SIGKILL') tally.killed += 1;
           else if (outcome?.ok !== undefined) {
             tally.ok += 1;
