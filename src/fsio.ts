@@ -2,16 +2,17 @@
  * The file-system calls of the lock and the registry storage, in one place, so that a
  * test can make any one of them fail and check what the next process finds.
  *
- * Synchronous calls, but for fsync. A locked write makes about twenty calls, each of which
- * the kernel serves in 1–20 µs from the page cache and the dentry cache (open, fstat, read,
- * write, link, rename, mkdir, unlink, readdir, lstat, close). Through the thread pool each
- * one costs a hand-off and a wake-up, 30–50 µs measured (bench/RESULTS.md, "Where the time
- * goes"): more than the call, and paid while the lock is held, so every waiter pays it too.
- * So they run on the calling thread; the event loop waits for them less than it waits for
- * the JSON.parse of the same registry. The calls that wait on the device, fsync of a file
- * and of a directory, stay in the thread pool: they take 0.1–10 ms and more on a busy disk,
- * and the event loop (a server's requests, a heartbeat) must not stall on them. Every call
- * still goes through one async seam (`call`), so a fault can be injected at each of them.
+ * Synchronous calls, but for fsync. A locked write makes about twenty calls (open, fstat,
+ * read, write, link, rename, mkdir, unlink, readdir, lstat, close) that the kernel serves
+ * from its caches, mostly in a few µs (a create or a rename may wait for the journal for
+ * longer). Through the thread pool each one cost a hand-off and a wake-up, 30–50 µs as
+ * measured by the bench ("Where the time goes": a `close` 31 µs, an `fstat` 47 µs): more
+ * than the call, and paid while the lock is held, so every waiter paid it too. So they run
+ * on the calling thread; the event loop waits for them less than for the JSON.parse of the
+ * same registry. The calls that wait on the device, the fsyncs of a file and of a
+ * directory, stay in the thread pool: they take 0.1–10 ms and more on a busy disk, and the
+ * event loop (a server's requests, a heartbeat) must not stall on them. Every call still
+ * goes through one async seam (`call`), so a fault can be injected at each of them.
  *
  * `PORTLEASE_FAULT=<call>:<action>[,…]` (read once, at load) acts on calls of this process:
  * `<call>` is its number (1-based), `<op>#<k>`, the k-th call of one kind (`link#1`), or
