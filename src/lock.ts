@@ -31,9 +31,13 @@
  * needs a unique name and an mtime. The one directory left per cycle is the stage, and the
  * floor's `mkdir` lock pays the same.
  *
- * Waiting: a failed attempt is one `rename` (ENOTEMPTY), then a jittered sleep that shrinks
- * as a process keeps waiting, so that long waiters poll more often than newcomers and the
- * tail of the wait stays short; the holder is looked at on the first failed attempt and
+ * Waiting: after a failed `rename` (ENOTEMPTY), a waiter sleeps (jittered, shorter the
+ * longer it waits, so that long waiters poll more often than newcomers) and then lists
+ * `registry.lock/`, trying the rename again only when it looks free. A listing changes
+ * nothing; a rename, even one that fails, goes through the file system's rename (ext4 opens
+ * a journal handle before it finds the target not empty), and a journal commit — the
+ * holder's fsync — waits for every open handle: waiters that kept trying slowed down the
+ * very holder they waited for. The holder is looked at on the first failed attempt and
  * every few after it.
  *
  * proper-lockfile was the first lock here; it could not stay: its takeover removes
@@ -230,34 +234,41 @@ export async function withLock<T>(paths: RegistryPaths, fn: (held: () => Promise
     throw storageError(error, stage, 'create');
   }
   const watch: Watch = new Map();
+  let failure: unknown;
   for (let attempt = 0; ; attempt++) {
-    try {
-      await io.rename(stage, paths.lock);
-      break;
-    } catch (error) {
-      const code = codeOf(error);
-      // Held (ENOTEMPTY, EEXIST; EPERM where rename cannot replace a directory, e.g. Windows).
-      if (code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'EPERM') {
-        await removeStage(stage, entry);
-        throw storageError(error, paths.lock, 'lock');
+    // After a failed attempt, look before trying again (see the header): a rename only
+    // when the lock looks free.
+    const busy = attempt > 0 && (await entries(paths).catch(() => [] as string[])).length > 0;
+    if (!busy) {
+      try {
+        await io.rename(stage, paths.lock);
+        break;
+      } catch (error) {
+        failure = error;
+        const code = codeOf(error);
+        // Held (ENOTEMPTY, EEXIST; EPERM where rename cannot replace a directory, e.g. Windows).
+        if (code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'EPERM') {
+          await removeStage(stage, entry);
+          throw storageError(error, paths.lock, 'lock');
+        }
       }
-      // Looking at the holder costs a few calls: do it at once, then every few attempts.
-      if (attempt % 4 === 0 && (await passOverDeadHolder(paths, watch, stale))) continue;
-      if (performance.now() >= deadline) {
-        await removeStage(stage, entry);
-        const holder = await lockHolder(paths);
-        throw new PortleaseError(
-          'E_LOCK_TIMEOUT',
-          `Could not lock ${paths.registry} within ${timings.deadline ?? LOCK_DEADLINE_MS} ms` +
-            (holder ? ` (held by pid ${holder.pid}${holder.local ? '' : ' of another machine, boot or container'})` : '') +
-            `. If no portlease process is running, remove ${paths.lock}.`,
-          { cause: error, file: paths.lock },
-        );
-      }
-      // Jittered so that contenders spread out, and shrinking as a process keeps waiting:
-      // a long waiter polls more often than a newcomer, which keeps the wait's tail short.
-      await sleep(1 + Math.random() * Math.max(1, MAX_WAIT_MS - attempt));
     }
+    // Looking at the holder costs a few calls: do it at once, then every few attempts.
+    if (attempt % 4 === 0 && (await passOverDeadHolder(paths, watch, stale))) continue;
+    if (performance.now() >= deadline) {
+      await removeStage(stage, entry);
+      const holder = await lockHolder(paths);
+      throw new PortleaseError(
+        'E_LOCK_TIMEOUT',
+        `Could not lock ${paths.registry} within ${timings.deadline ?? LOCK_DEADLINE_MS} ms` +
+          (holder ? ` (held by pid ${holder.pid}${holder.local ? '' : ' of another machine, boot or container'})` : '') +
+          `. If no portlease process is running, remove ${paths.lock}.`,
+        { cause: failure, file: paths.lock },
+      );
+    }
+    // Jittered so that contenders spread out, and shrinking as a process keeps waiting:
+    // a long waiter polls more often than a newcomer, which keeps the wait's tail short.
+    await sleep(1 + Math.random() * Math.max(1, MAX_WAIT_MS - attempt));
   }
   const mine = join(paths.lock, entry);
   // Signs of life for waiters that watch a long transaction. A failure (ENOENT: we were

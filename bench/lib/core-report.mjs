@@ -12,7 +12,12 @@ function pick(calls, test) {
 }
 
 /** One attempt to take portlease's lock: the rename of the staging directory (src/lock.ts). */
-const LOCK_ATTEMPT = /^rename \.lock-\* → registry\.lock$/;
+/**
+ * One try at portlease's lock: the rename of the staging directory, or (src/lock.ts: a waiter
+ * looks before it tries again) a listing of `registry.lock` — which also counts the look at
+ * the holder made at the first failed try and every 4th after it.
+ */
+const LOCK_ATTEMPT = /^rename \.lock-\* → registry\.lock$|^readdir registry\.lock$/;
 const FLOOR_ATTEMPT = /^mkdir floor\.lock$/;
 /** One read of a revision file (open, fstat, read, close). */
 const REVISION_READ = /^open rev-\*\.json$/;
@@ -118,7 +123,7 @@ export function report({ plan, quick, single, concurrent, getPort, breakdown, co
           '8-process throughput ≥ 50% of floor',
           `${int(eight.pl.opsPerSec)} writes/s = ${pct(eight.pl.opsPerSec, eight.durable.opsPerSec)} of durable floor (${int(eight.durable.opsPerSec)}/s); ${pct(eight.pl.opsPerSec, eight.plain.opsPerSec)} of plain floor (${int(eight.plain.opsPerSec)}/s)`,
           `${status(tput)} vs durable; ${status(eight.pl.opsPerSec >= 0.5 * eight.plain.opsPerSec)} vs plain`,
-          `a write holds the lock longer (a release, one write without a probe, takes ${ms(base.pl.release.median)} ms alone against the floor's ${ms(base.durable.write.median)} ms), and it needs ${plAttempts.toFixed(1)} lock attempts (\`rename\` of its staging directory) per write against ${floorAttempts.toFixed(1)} (\`mkdir\`), each failed one ~${attemptCost(contention, small)} filesystem calls against 1`,
+          `a write holds the lock ${base.pl.release.median > 1.1 * base.durable.write.median ? 'longer than' : 'about as long as'} the floor's (a release, one write without a probe, takes ${ms(base.pl.release.median)} ms alone against the floor's ${ms(base.durable.write.median)} ms), and it needs ${plAttempts.toFixed(1)} lock tries (\`rename\` of its staging directory, or a listing of \`registry.lock\`) per write against ${floorAttempts.toFixed(1)} (\`mkdir\`), each failed one ~${attemptCost(contention, small)} filesystem calls against 1`,
         ],
         [
           '8-process reserve p99 ≤ 60 ms',
@@ -442,7 +447,7 @@ function contentionSection(contention, breakdown, wait) {
       [
         '',
         'writes',
-        'lock attempts per write (portlease: `rename` of its staging dir; floor: `mkdir`)',
+        'lock tries per write (portlease: `rename` of its staging dir or a listing of `registry.lock`; floor: `mkdir`)',
         'filesystem calls per write',
         'time in filesystem calls per write',
         'write median / p99',
@@ -451,7 +456,7 @@ function contentionSection(contention, breakdown, wait) {
       rows,
     ),
     '',
-    `A failed portlease attempt is a \`rename\` of its staging directory onto \`registry.lock\` that fails with ENOTEMPTY and, at the first failed attempt and every 4th after it (src/lock.ts), a look at the holder (\`readdir registry.lock\`, \`lstat\` of the holder's entry, a liveness check of its pid): ~${attemptCost(contention, uncontended)} filesystem calls per failed attempt on average, estimated from the counts above against the uncontended ${uncontended ? (uncontended.fsCalls / 2).toFixed(1) : '?'} per write. The staging directory is built once per write (mkdir ×2), not per attempt. A failed floor attempt is one mkdir. Both then sleep 1 ms plus jitter of up to ${wait.cap} ms on the first failed attempt, shrinking by 1 ms per attempt (to 1 ms), so that long waiters poll more often than newcomers. The lock is still not a queue: a process can lose several times in a row, which is what the p99s show.${lost(pl)}`,
+    `A portlease waiter's first try is a \`rename\` of its staging directory onto \`registry.lock\` that fails with ENOTEMPTY; after that it lists \`registry.lock\` and renames only when it looks free (a failed rename opens a journal handle, which holds up the holder's fsync; a listing does not). At the first failed try and every 4th after it (src/lock.ts) it looks at the holder (\`readdir registry.lock\`, \`lstat\` of the holder's entry, a liveness check of its pid): ~${attemptCost(contention, uncontended)} filesystem calls per failed try on average, estimated from the counts above against the uncontended ${uncontended ? (uncontended.fsCalls / 2).toFixed(1) : '?'} per write. The staging directory is built once per write (mkdir, entry open + close), not per try. A failed floor attempt is one mkdir. Both then sleep 1 ms plus jitter of up to ${wait.cap} ms on the first failed attempt, shrinking by 1 ms per attempt (to 1 ms), so that long waiters poll more often than newcomers. The lock is still not a queue: a process can lose several times in a row, which is what the p99s show.${lost(pl)}`,
   ].join('\n');
 }
 
