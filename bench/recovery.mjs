@@ -2,11 +2,11 @@
  * Recovery after a SIGKILL: a child reserves and releases in a tight loop and is killed
  * at a random moment, often while it holds the registry lock. We time the next reserve()
  * from another process, by what the kill left behind. The lock (src/lock.ts) is the
- * directory `registry.lock/`: free when missing or empty, held when it contains one entry
- * named after its holder (`h.<pid>.<start>.<boot>.<place>.<since>.<token>`), which appears
- * with the lock in one `rename`. So a kill leaves one of:
- *   - "no lock left": `registry.lock/` missing or empty (killed outside the lock, or
- *     between the release's two rmdirs) → nothing to wait for;
+ * directory `registry.lock/`: free when missing or empty, held when it contains one entry,
+ * an empty file named after its holder (`h.<pid>.<start>.<boot>.<place>.<since>.<token>`),
+ * which appears with the lock in one `rename`. So a kill leaves one of:
+ *   - "no lock left": `registry.lock/` missing or empty (killed outside the lock; a release
+ *     removes the entry and leaves the directory empty) → nothing to wait for;
  *   - "dead holder": one entry naming the dead pid → passed over at once (the pid is gone).
  * A lock without its holder's name (the old "holder unknown" case, killed between the
  * mkdir and the holder record) can no longer happen.
@@ -133,10 +133,10 @@ for (let i = 0; ; i++) { const lease = await registry.reserve({ label: 'loop' })
     rmSync(halted.home, { recursive: true, force: true });
   }
 
-  // An empty lock directory: free (rename replaces it).
+  // An empty lock directory: free (rename replaces it). Every release leaves it so.
   const home = mkdtempSync(join(ctx.home, 'empty-'));
   await (await openRegistry({ home }).reserve({ label: 'seed' })).release();
-  mkdirSync(join(home, 'registry.lock'));
+  mkdirSync(join(home, 'registry.lock'), { recursive: true });
   const emptyMs = await timeAReserve(home);
   rmSync(home, { recursive: true, force: true });
 

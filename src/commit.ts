@@ -8,33 +8,62 @@
  *
  * 1. The writer read revision B (the newest name it listed; it may be unreadable, then
  *    the data came from an older one).
- * 2. It writes its whole registry to a temp file of its own (`O_EXCL`), fsyncs it.
+ * 2. It writes its whole registry to a temp file of its own (`O_EXCL`, 0600): every byte
+ *    written, not yet fsynced.
  * 3. **Commit point: `link(temp, rev-<B+1>)`.** `link` fails with `EEXIST` when the name
  *    exists, so of all writers that read B, exactly one creates B+1; the others retry from
  *    a fresh read, and their callers never see it. The file is complete before its name
  *    appears, so no reader can see a torn revision.
- * 4. It fsyncs the directory (durability; a failure here is a warning: the commit is made),
- *    removes its temp name and, every few commits, prunes revisions more than one behind
- *    the newest (never before the directory fsync succeeded, never the base it read).
+ * 4. It fsyncs the file, then the directory, and only then tells its caller: the lease is
+ *    durably written (data, inode, name). Then it removes its temp name and, every few
+ *    commits, prunes revisions more than one behind the newest (never before the directory
+ *    fsync succeeded, never the base it read).
  *
- * The newest name only grows: pruning never removes the newest nor the one before it, and
- * nothing else removes a revision. One trap remains: a writer that stalls between its read
- * and its link while others commit twice and prune can re-create a pruned name (ABA). Such
- * a commit can never become the newest, so nobody reads it (readers confirm the newest
- * name after reading, see `load`), but its writer must not report success. It can only
- * happen to a writer that was passed over (others committed while it held the lock), and
- * a writer knows that: its lock entry is gone. Such a writer lists the directory and checks
- * that the oldest newer revision carries its commit token among the tokens of its last
- * LINEAGE commits; otherwise it removes its orphan and retries. (A passed-over writer
- * whose real commit was followed by LINEAGE commits of others before it looked cannot
- * tell, and retries too: a named lease comes back the same, an anonymous one twice.)
+ * Why the link comes before the fsyncs, and why that is safe. On a journalling file system
+ * (ext4, XFS) the file's fsync commits the journal transaction that holds the link as
+ * well, so the directory fsync right after it finds nothing left to write: one journal
+ * commit per write instead of two (ext4 here, measured on their own: the directory fsync
+ * went from 0.18–0.27 ms to 0.08–0.09 ms; file systems without a journal lose nothing).
+ * What it changes:
+ * - Readers: nothing. Every byte is written before the name exists, and a reader reads
+ *   them from the page cache whether or not they are on disk yet: never a torn file.
+ * - The caller: nothing. It is told of its lease only after both fsyncs, as before.
+ * - A power cut between the link and the fsyncs may leave the new name with its data
+ *   missing (an empty or zero-filled file), where before it left no name. That revision
+ *   is unreadable, so it is passed over for the one before it — the state every process
+ *   had until then, and no caller was told of the lost one — with a warning, kept aside by
+ *   the next writer, which commits on top: the recovery every unreadable revision gets. A
+ *   writer that built on the lost revision meanwhile (only one that passed over a stalled
+ *   holder can) wrote a whole registry of its own and fsynced it before telling anyone.
+ * - An fsync that fails after the link (EIO): the revision is published but may not be on
+ *   disk. A writer that still holds the lock (nobody can have built on it) reverts it by
+ *   committing its base's state again as one more revision, and fails the call; one that
+ *   cannot (passed over, or the revert fails too) says the lease may or may not be there.
+ * The temp name is removed after the directory fsync: removing it before would change the
+ * directory again, and that fsync would have to write it.
+ *
+ * The newest name only grows: pruning never removes the newest nor the one before it, a
+ * revert is a new revision, and nothing else removes a revision. One trap remains: a
+ * writer that stalls between its read and its link while others commit twice and prune
+ * can re-create a pruned name (ABA). Such a commit can never become the newest, so nobody
+ * reads it (readers confirm the newest name after reading, see `load`; a writer reuses a
+ * read of its own only while its name is still the newest), but its writer must not report
+ * success. It can only happen to a writer that was passed over (others committed while it
+ * held the lock), and a writer knows that: its lock entry is gone. Such a writer lists the
+ * directory and checks that the oldest newer revision carries its commit token among the
+ * tokens of its last LINEAGE commits; otherwise it removes its orphan and retries. (A
+ * passed-over writer whose real commit was followed by LINEAGE commits of others before it
+ * looked cannot tell, and retries too: a named lease comes back the same, an anonymous one
+ * twice.)
  *
  * What a crash leaves, at each step: before 3, the last committed state (plus a temp file,
- * swept once its writer's pid is gone); after 3, the new state. An I/O error (EIO, ENOSPC,
- * EROFS) at any step before 3 leaves the last committed state and fails the call; after 3
- * it is a warning. A revision that cannot be read (bit rot, a hand edit, a FIFO planted in
- * its place) is passed over for the one before it, with a warning: the previous revision
- * is the backup, and it is never deleted before a newer one is durable.
+ * swept once its writer's pid is gone); after 3, the new state (after a power cut before
+ * the fsyncs, possibly the last one, see above). An I/O error (EIO, ENOSPC, EROFS) at any
+ * step before 3 leaves the last committed state and fails the call; at the file's fsync,
+ * the revision is reverted and the call fails; after that, it is a warning. A revision
+ * that cannot be read (bit rot, a hand edit, a FIFO planted in its place) is passed over
+ * for the one before it, with a warning: the previous revision is the backup, and it is
+ * never deleted before a newer one is durable.
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -67,17 +96,18 @@ export class CommitConflict extends Error {
 const newToken = () => randomBytes(6).toString('hex');
 
 /**
- * Publishes `data` as revision `loaded.base + 1`. Resolves once the revision is linked
- * (the commit point); throws `CommitConflict` when another writer got there first, a
- * `PortleaseError` when nothing could be written. Trouble after the commit point (directory
- * fsync, cleanup) is a warning: the caller's lease exists.
+ * Publishes `data` as revision `loaded.base + 1`. Resolves once the revision is linked and
+ * durable (file and directory fsynced); throws `CommitConflict` when another writer got
+ * there first, a `PortleaseError` when it could not be written (and then the registry does
+ * not hold it). Trouble after that (the directory fsync, cleanup) is a warning: the
+ * caller's lease exists.
  *
  * `held` tells whether this writer still holds the lock it took before reading: if so, no
  * other writer can have read a base since, so nobody can have made and pruned the name just
  * linked, and the commit is certain. Only a writer that was passed over (it stalled past
  * the stale time) must check the newer revisions' lineage.
  */
-export async function commit(paths: RegistryPaths, loaded: Loaded, data: RegistryData, held: () => Promise<boolean>): Promise<void> {
+export async function commit(paths: RegistryPaths, loaded: Loaded, data: RegistryData, held: () => Promise<boolean>, revert = true): Promise<void> {
   const rev = loaded.base + 1;
   const token = newToken();
   data.rev = rev;
@@ -86,22 +116,35 @@ export async function commit(paths: RegistryPaths, loaded: Loaded, data: Registr
   const bytes = Buffer.from(`${JSON.stringify({ schema, rev, nextId, lineage, leases, sticky })}\n`);
   const temp = join(paths.registry, tempName(process.pid, PLACE, randomBytes(4).toString('hex')));
   const target = join(paths.registry, revisionName(rev));
+  let fd: number | null = null;
   try {
-    await io.writeNew(temp, bytes, FILE_MODE);
+    fd = await io.writeTemp(temp, bytes, FILE_MODE);
     await io.link(temp, target);
   } catch (error) {
+    if (fd !== null) io.closeTemp(fd);
     await io.unlink(temp).catch(() => {});
     if (codeOf(error) === 'EEXIST') throw new CommitConflict();
     if (codeOf(error) === 'ENOENT') forgetDir(paths.registry);
     throw storageError(error, target, 'write');
   }
-  // Linked. From here on, a failure must not make the caller believe that nothing happened.
+  // Linked: the commit point. Its fsync makes the file durable (and, on a journalling file
+  // system, the link with it: the directory fsync below then finds nothing left to write).
+  try {
+    await io.syncClose(fd, temp);
+  } catch (error) {
+    await io.unlink(temp).catch(() => {});
+    // A revert whose own fsync fails is not reverted again (the disk is failing): its caller says so.
+    throw revert ? await withdraw(paths, loaded, data, held, target, error) : error;
+  }
+  // Written. From here on, a failure must not make the caller believe that nothing happened.
   const trouble: string[] = [];
-  await io.unlink(temp).catch((error: unknown) => trouble.push(`remove ${temp}: ${codeOf(error)}`));
   const durable = await io.syncDir(paths.registry).then(
     () => true,
     (error: unknown) => trouble.push(`fsync ${paths.registry}: ${codeOf(error)}`) < 0,
   );
+  // After the directory fsync, not before: removing a name changes the directory, which
+  // that fsync would then have to write as well.
+  await io.unlink(temp).catch((error: unknown) => trouble.push(`remove ${temp}: ${codeOf(error)}`));
   const certain = await held();
   // A passed-over writer must see the listing; the others list only now and then, to prune.
   const after = !certain
@@ -119,6 +162,38 @@ export async function commit(paths: RegistryPaths, loaded: Loaded, data: Registr
   if (trouble.length > 0) {
     process.emitWarning(`The registry was written (rev ${rev}), but cleaning up failed: ${trouble.join('; ')}.`, { code: 'PORTLEASE_STORAGE' });
   }
+}
+
+/**
+ * The fsync of a linked revision failed: it is published (readers may see it) but may not
+ * be on disk, so it must not stand, and its caller must not be told it was written. While
+ * this writer holds the lock nobody has built on it: it commits its base's state again, on
+ * top of it (a revert is one more revision: names only grow and no revision is rewritten;
+ * the ids it handed out stay used), and reports the failure. A writer that was passed over,
+ * or whose revert fails too, cannot tell what stands: it says so.
+ */
+async function withdraw(
+  paths: RegistryPaths,
+  loaded: Loaded,
+  data: RegistryData,
+  held: () => Promise<boolean>,
+  target: string,
+  failure: unknown,
+): Promise<PortleaseError> {
+  if (await held()) {
+    const published = { ...loaded, base: data.rev, data: { ...loaded.data, nextId: data.nextId, lineage: data.lineage ?? [] } };
+    try {
+      await commit(paths, published, { ...published.data }, held, false);
+      return storageError(failure, target, 'write');
+    } catch {
+      // the revert failed too: fall through
+    }
+  }
+  return new PortleaseError(
+    'E_STORAGE',
+    `Wrote ${target} but could not fsync it (${codeOf(failure)}), nor revert it; the lease may or may not be in the registry. Check with portlease list.`,
+    { cause: failure, file: target },
+  );
 }
 
 /**
@@ -186,10 +261,11 @@ class RegistryAdapter implements Adapter<RegistryData> {
   constructor(
     private readonly paths: RegistryPaths,
     private readonly held: () => Promise<boolean>,
+    private readonly known: Loaded | null,
   ) {}
 
   async read(): Promise<RegistryData> {
-    this.loaded = await load(this.paths, false);
+    this.loaded = await load(this.paths, false, this.known);
     // The transaction changes what it gets, while a reader of this process may hold the
     // cached object: a copy of the top level and the arrays (lease objects are replaced,
     // never changed in place).
@@ -204,10 +280,16 @@ class RegistryAdapter implements Adapter<RegistryData> {
 }
 
 /**
- * A lowdb database over the registry, for one transaction. (lowdb is imported up front, not
- * on first use: a write at jest's teardown may not load modules any more.)
+ * A lowdb database over the registry, for one transaction; `known` is a read of the same
+ * process moments before, used when the newest revision is still that one (see `load`).
+ * (lowdb is imported up front, not on first use: a write at jest's teardown may not load
+ * modules any more.)
  */
-export async function openDatabase(paths: RegistryPaths, held: () => Promise<boolean>): Promise<{ db: Low<RegistryData>; adapter: RegistryAdapter }> {
-  const adapter = new RegistryAdapter(paths, held);
+export async function openDatabase(
+  paths: RegistryPaths,
+  held: () => Promise<boolean>,
+  known: Loaded | null = null,
+): Promise<{ db: Low<RegistryData>; adapter: RegistryAdapter }> {
+  const adapter = new RegistryAdapter(paths, held, known);
   return { db: new Low(adapter, emptyRegistry()), adapter };
 }

@@ -5,19 +5,40 @@
  * never a lease.
  *
  * Shape: `registry.lock/` is free when it is missing or empty, held when it contains one
- * entry, a directory named after its holder (`h.<pid>.<start>.<boot>.<place>.<since>.<token>`).
+ * entry, an empty file named after its holder (`h.<pid>.<start>.<boot>.<place>.<since>.<token>`).
  *
- * - Take: build `.lock-<pid>-<token>/<entry>` aside, then `rename` it onto `registry.lock`.
- *   rename replaces a missing or empty directory and fails on a non-empty one, so the
- *   lock appears with its holder's name in one step: never an anonymous lock to guess about.
- * - Release: `rmdir registry.lock/<own entry>`, then `rmdir registry.lock` (only removes it
- *   while empty). A holder whose entry was passed over gets ENOENT and touches nothing else.
- * - Pass over a dead or silent holder: `rmdir registry.lock/<that entry>`. The entry's name
- *   is unique (random token), so this can only ever remove the holder that was judged,
- *   whatever was created, removed or reused meanwhile. A holder is dead when it is a
- *   process of this machine that no longer runs (or ran in a previous boot); silent when
- *   its entry's mtime, which it touches every `stale / 2`, has not changed for `stale` ms
- *   of the waiter's own monotonic clock. No clock is ever compared with another process's.
+ * - Take: build `.lock-<pid>-<place>-<token>/<entry>` aside (mkdir + create), then `rename`
+ *   it onto `registry.lock`. rename replaces a missing or empty directory and fails on a
+ *   non-empty one, so the lock appears with its holder's name in one step: never an
+ *   anonymous lock to guess about.
+ * - Release: `unlink registry.lock/<own entry>`: one exact call, after which the lock is
+ *   free (empty). The empty directory stays: the next taker's rename replaces it and frees
+ *   it in the same call, where a `rmdir` here would be one more call, and the dearest of
+ *   the cycle. (Where rename cannot replace a directory, Windows, the release removes it,
+ *   only while empty.) A holder whose entry was passed over gets ENOENT and touches
+ *   nothing else.
+ * - Pass over a dead or silent holder: `unlink registry.lock/<that entry>` (`rmdir` when the
+ *   entry is a directory: one written by hand, or by the portlease that kept directories
+ *   there). The entry's name is unique (random token), so this can only ever remove the
+ *   holder that was judged, whatever was created, removed or reused meanwhile. A holder is
+ *   dead when it is a process of this machine that no longer runs (or ran in a previous
+ *   boot); silent when its entry's mtime, which it touches every `stale / 2`, has not
+ *   changed for `stale` ms of the waiter's own monotonic clock. No clock is ever compared
+ *   with another process's.
+ *
+ * Why the entry is a file and not a directory: creating and removing a directory allocates
+ * and frees a block (a `rmdir` costs 0.1–1 ms on ext4, 10–100× an `unlink`); the entry only
+ * needs a unique name and an mtime. The one directory left per cycle is the stage, and the
+ * floor's `mkdir` lock pays the same.
+ *
+ * Waiting: after a failed `rename` (ENOTEMPTY), a waiter sleeps (jittered, shorter the
+ * longer it waits, so that long waiters poll more often than newcomers) and then lists
+ * `registry.lock/`, trying the rename again only when it looks free. A listing changes
+ * nothing; a rename, even one that fails, goes through the file system's rename (ext4 opens
+ * a journal handle before it finds the target not empty), and a journal commit — the
+ * holder's fsync — waits for every open handle: waiters that kept trying slowed down the
+ * very holder they waited for. The holder is looked at on the first failed attempt and
+ * every few after it.
  *
  * proper-lockfile was the first lock here; it could not stay: its takeover removes
  * whatever lock directory is at the path (another holder's, after an inode reuse) and
@@ -55,6 +76,9 @@ export interface LockHolder {
 
 // Longest pause between two attempts to take the lock (the first one; later ones shrink).
 const MAX_WAIT_MS = 12;
+// POSIX rename replaces an empty directory; Windows' does not (EPERM), so there a release
+// removes the emptied lock directory itself.
+const RENAME_REPLACES_DIR = process.platform !== 'win32';
 const STAGE = /^\.lock-(\d+)-([0-9a-f]+)-[0-9a-f]+$/;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const tag = shortTag;
@@ -96,6 +120,23 @@ export function parseEntry(entry: string): (LockHolder & { owner: Owner }) | nul
   return { pid: owner.pid, local: here && boot === bootTag, since: parseInt(since, 36), entry, owner };
 }
 
+/**
+ * Removes exactly the entry `name` of `dir`: an empty file (this portlease's holders), or a
+ * directory (written by hand, or by a portlease that kept directories there).
+ */
+async function removeEntry(dir: string, name: string): Promise<void> {
+  const path = join(dir, name);
+  try {
+    await io.unlink(path);
+  } catch (error) {
+    // unlink of a directory: EISDIR on Linux, EPERM on macOS and Windows.
+    if (codeOf(error) !== 'EISDIR' && codeOf(error) !== 'EPERM') throw error;
+    await io.rmdir(path).catch((again: unknown) => {
+      throw codeOf(again) === 'ENOTDIR' ? error : again;
+    });
+  }
+}
+
 /** The entries of the lock directory (empty when it is free). */
 async function entries(paths: RegistryPaths): Promise<string[]> {
   try {
@@ -119,8 +160,9 @@ type Watch = Map<string, { mtime: bigint; since: number }>;
 async function passOverDeadHolder(paths: RegistryPaths, watch: Watch, stale: number): Promise<boolean> {
   const names = await entries(paths);
   if (names.length === 0) {
-    // Empty: free. rename replaces it on POSIX; removing it helps where rename cannot.
-    await io.rmdir(paths.lock).catch(() => {});
+    // Empty: free (its holder released since the failed rename). rename replaces it on
+    // POSIX; removing it helps where rename cannot.
+    if (!RENAME_REPLACES_DIR) await io.rmdir(paths.lock).catch(() => {});
     return true;
   }
   let passed = false;
@@ -141,7 +183,7 @@ async function passOverDeadHolder(paths: RegistryPaths, watch: Watch, stale: num
       if (!silent) continue;
     }
     try {
-      await io.rmdir(join(paths.lock, entry));
+      await removeEntry(paths.lock, entry);
       passed = true;
     } catch (error) {
       if (codeOf(error) === 'ENOENT') return true;
@@ -160,7 +202,7 @@ async function sweepStages(paths: RegistryPaths): Promise<void> {
     // Only pids of this host and pid namespace mean something here.
     if (pid === undefined || place !== PLACE || Number(pid) === process.pid || isPidAlive(Number(pid))) continue;
     const stage = join(paths.dir, name);
-    for (const entry of await io.readdir(stage).catch(() => [] as string[])) await io.rmdir(join(stage, entry)).catch(() => {});
+    for (const entry of await io.readdir(stage).catch(() => [] as string[])) await removeEntry(stage, entry).catch(() => {});
     await io.rmdir(stage).catch(() => {});
   }
 }
@@ -186,40 +228,47 @@ export async function withLock<T>(paths: RegistryPaths, fn: (held: () => Promise
   const stage = join(paths.dir, `.lock-${process.pid}-${PLACE}-${token}`);
   try {
     await io.mkdir(stage, 0o700);
-    await io.mkdir(join(stage, entry), 0o700);
+    await io.createEmpty(join(stage, entry), 0o600);
   } catch (error) {
-    await io.rmdir(stage).catch(() => {});
+    await removeStage(stage, entry); // the entry too, if only its close failed
     throw storageError(error, stage, 'create');
   }
   const watch: Watch = new Map();
+  let failure: unknown;
   for (let attempt = 0; ; attempt++) {
-    try {
-      await io.rename(stage, paths.lock);
-      break;
-    } catch (error) {
-      const code = codeOf(error);
-      // Held (ENOTEMPTY, EEXIST; EPERM where rename cannot replace a directory, e.g. Windows).
-      if (code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'EPERM') {
-        await removeStage(stage, entry);
-        throw storageError(error, paths.lock, 'lock');
+    // After a failed attempt, look before trying again (see the header): a rename only
+    // when the lock looks free.
+    const busy = attempt > 0 && (await entries(paths).catch(() => [] as string[])).length > 0;
+    if (!busy) {
+      try {
+        await io.rename(stage, paths.lock);
+        break;
+      } catch (error) {
+        failure = error;
+        const code = codeOf(error);
+        // Held (ENOTEMPTY, EEXIST; EPERM where rename cannot replace a directory, e.g. Windows).
+        if (code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'EPERM') {
+          await removeStage(stage, entry);
+          throw storageError(error, paths.lock, 'lock');
+        }
       }
-      // Looking at the holder costs a few calls: do it at once, then every few attempts.
-      if (attempt % 4 === 0 && (await passOverDeadHolder(paths, watch, stale))) continue;
-      if (performance.now() >= deadline) {
-        await removeStage(stage, entry);
-        const holder = await lockHolder(paths);
-        throw new PortleaseError(
-          'E_LOCK_TIMEOUT',
-          `Could not lock ${paths.registry} within ${timings.deadline ?? LOCK_DEADLINE_MS} ms` +
-            (holder ? ` (held by pid ${holder.pid}${holder.local ? '' : ' of another machine, boot or container'})` : '') +
-            `. If no portlease process is running, remove ${paths.lock}.`,
-          { cause: error, file: paths.lock },
-        );
-      }
-      // Jittered so that contenders spread out, and shrinking as a process keeps waiting:
-      // a long waiter polls more often than a newcomer, which keeps the wait's tail short.
-      await sleep(1 + Math.random() * Math.max(1, MAX_WAIT_MS - attempt));
     }
+    // Looking at the holder costs a few calls: do it at once, then every few attempts.
+    if (attempt % 4 === 0 && (await passOverDeadHolder(paths, watch, stale))) continue;
+    if (performance.now() >= deadline) {
+      await removeStage(stage, entry);
+      const holder = await lockHolder(paths);
+      throw new PortleaseError(
+        'E_LOCK_TIMEOUT',
+        `Could not lock ${paths.registry} within ${timings.deadline ?? LOCK_DEADLINE_MS} ms` +
+          (holder ? ` (held by pid ${holder.pid}${holder.local ? '' : ' of another machine, boot or container'})` : '') +
+          `. If no portlease process is running, remove ${paths.lock}.`,
+        { cause: failure, file: paths.lock },
+      );
+    }
+    // Jittered so that contenders spread out, and shrinking as a process keeps waiting:
+    // a long waiter polls more often than a newcomer, which keeps the wait's tail short.
+    await sleep(1 + Math.random() * Math.max(1, MAX_WAIT_MS - attempt));
   }
   const mine = join(paths.lock, entry);
   // Signs of life for waiters that watch a long transaction. A failure (ENOENT: we were
@@ -237,8 +286,10 @@ export async function withLock<T>(paths: RegistryPaths, fn: (held: () => Promise
   } finally {
     clearInterval(heartbeat);
     try {
-      await io.rmdir(mine);
-      await io.rmdir(paths.lock).catch(() => {}); // only while empty: never another's lock
+      await io.unlink(mine);
+      // The lock is free now (empty). Where rename cannot replace an empty directory, the
+      // next taker needs it gone: removed only while empty, so never another's lock.
+      if (!RENAME_REPLACES_DIR) await io.rmdir(paths.lock).catch(() => {});
     } catch {
       // ENOENT: passed over meanwhile; the lock (if any) is another's now.
     }
@@ -246,7 +297,7 @@ export async function withLock<T>(paths: RegistryPaths, fn: (held: () => Promise
 }
 
 async function removeStage(stage: string, entry: string): Promise<void> {
-  await io.rmdir(join(stage, entry)).catch(() => {});
+  await io.unlink(join(stage, entry)).catch(() => {});
   await io.rmdir(stage).catch(() => {});
 }
 

@@ -79,6 +79,8 @@ export function ownerRules(platform: Platform, context: OwnerContext = {}): Owne
     isAlive(owner) {
       if (owner.host !== host || owner.ns !== here().ns) return true;
       if (owner.boot !== here().boot) return owner.boot === null || here().boot === null;
+      // This very process (its own leases, every transaction it makes): no need to ask the OS.
+      if (owner.pid === selfPid && owner.start === self().start) return true;
       return processAlive(owner.pid, owner.start);
     },
     isPidAlive: (pid) => processAlive(pid, null),

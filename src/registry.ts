@@ -14,7 +14,7 @@ import { probePort } from './probe.js';
 import type { RegistryData } from './schema.js';
 import { codeOf } from './fsio.js';
 import { CommitConflict, openDatabase } from './commit.js';
-import { ensureDir, forgetDir, readRegistry } from './storage.js';
+import { confirmLoad, ensureDir, forgetDir, load, readRegistry, type Loaded } from './storage.js';
 import type { Lease, Owner } from './types.js';
 
 /** Everything that selects and tunes one registry. */
@@ -109,6 +109,21 @@ export function snapshot(ctx: RegistryContext): Promise<RegistryData> {
   return readRegistry(ctx.paths);
 }
 
+/**
+ * Reads the registry without the lock and without confirming the read (see storage.ts
+ * `load`): a view to choose from before a transaction, which reads again under the lock
+ * (or reuses this read, when it is still the newest). Answer nothing from it alone:
+ * `confirmPeek` first.
+ */
+export function peek(ctx: RegistryContext): Promise<Loaded> {
+  return load(ctx.paths, false);
+}
+
+/** Confirms a `peek`, so that it may be answered from (reads again when it is stale). */
+export function confirmPeek(ctx: RegistryContext, loaded: Loaded): Promise<Loaded> {
+  return confirmLoad(ctx.paths, loaded);
+}
+
 /** A transaction's decision function: may be called again, on a fresh read, after a lost commit. */
 export type Decide<T> = (data: RegistryData, now: number, reclaimed: readonly Lease[]) => Decision<T> | Promise<Decision<T>>;
 
@@ -118,15 +133,16 @@ const LOST = Symbol('lost the commit');
  * Runs `decide` on the freshly read registry under the lock, after pruning, and commits
  * the result when anything changed. Resolves only after the commit. A commit that another
  * writer beat (the lock was broken or stolen) is retried from a fresh read, invisibly.
+ * `known`: this process's `peek` of moments ago, read again only if a newer revision exists.
  */
-export async function transaction<T>(ctx: RegistryContext, decide: Decide<T>): Promise<T> {
+export async function transaction<T>(ctx: RegistryContext, decide: Decide<T>, known: Loaded | null = null): Promise<T> {
   const { paths } = ctx;
   await ensureHome(paths);
   const deadline = Date.now() + (ctx.timings.deadline ?? LOCK_DEADLINE_MS);
   for (let recreated = false; ; ) {
     let result: T | typeof LOST;
     try {
-      result = await withLock(paths, (held) => attempt(ctx, decide, held), ctx.timings);
+      result = await withLock(paths, (held) => attempt(ctx, decide, held, known), ctx.timings);
     } catch (error) {
       // The home or the registry directory was removed since this process checked it
       // (ensureDir looks once per process): check again, once.
@@ -150,8 +166,8 @@ export async function transaction<T>(ctx: RegistryContext, decide: Decide<T>): P
   }
 }
 
-async function attempt<T>(ctx: RegistryContext, decide: Decide<T>, held: () => Promise<boolean>): Promise<T | typeof LOST> {
-  const { db, adapter } = await openDatabase(ctx.paths, held);
+async function attempt<T>(ctx: RegistryContext, decide: Decide<T>, held: () => Promise<boolean>, known: Loaded | null): Promise<T | typeof LOST> {
+  const { db, adapter } = await openDatabase(ctx.paths, held, known);
   await db.read();
   const loaded = adapter.loaded!;
   const data = db.data;

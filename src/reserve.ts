@@ -11,7 +11,8 @@ import { displayKey } from './names.js';
 import { scopeIn, type Scope } from './identity.js';
 import { isAlive, isSelf, sameOwner } from './owner.js';
 import { probePort } from './probe.js';
-import { deadReason, snapshot, transaction, type RegistryContext } from './registry.js';
+import { confirmPeek, deadReason, peek, transaction, type RegistryContext } from './registry.js';
+import type { Loaded } from './storage.js';
 import { splitArgs, toRequest, type ReserveRequest } from './request.js';
 import { copyLease, leaseKey, type RegistryData } from './schema.js';
 import type { HeldLease, Lease, ReserveOptions } from './types.js';
@@ -255,12 +256,22 @@ export async function reserveBatch(ctx: RegistryContext, requests: ReserveReques
           ...(error.holder === undefined ? {} : { holder: error.holder }),
         })
       : error;
-  let view = await snapshot(ctx);
+  // A view to choose ports from, read without the lock: the transaction checks every choice
+  // again, and reuses this read when no revision was made since (see storage.ts, load).
+  let peeked: Loaded | null = await peek(ctx);
+  let view = peeked.data;
   const now = Date.now();
   // Ensure without a write: every key is already live, ours to return, lifetime unchanged.
-  const live = requests.map((request) => (request.key === undefined || request.exclusive ? undefined : liveByKey(view, request.key, now)));
-  if (live.every((existing, index) => existing !== undefined && mayReturn(existing, requests[index]!) && !changes(existing, requests[index]!))) {
-    return live.map((existing, index) => hold(ctx, returnable(existing!, requests[index]!)));
+  // That answer comes from this read alone, so the read is confirmed first.
+  const answers = (data: RegistryData) =>
+    requests.map((request) => (request.key === undefined || request.exclusive ? undefined : liveByKey(data, request.key, now)));
+  const returnsAll = (live: Array<Lease | undefined>) =>
+    live.every((existing, index) => existing !== undefined && mayReturn(existing, requests[index]!) && !changes(existing, requests[index]!));
+  if (returnsAll(answers(view))) {
+    peeked = await confirmPeek(ctx, peeked);
+    view = peeked.data;
+    const live = answers(view);
+    if (returnsAll(live)) return live.map((existing, index) => hold(ctx, returnable(existing!, requests[index]!)));
   }
   const busy = new Set<number>();
   const leasedBy = new Map<number, Lease>();
@@ -295,51 +306,56 @@ export async function reserveBatch(ctx: RegistryContext, requests: ReserveReques
       }
       if (!chosen.has(index)) throw named(noPort(request, request.exact ? [...leasedBy.values()] : [...leasedNow.values()], [...busy]), request);
     }
-    const outcome = await transaction<BatchOutcome>(ctx, async (data, at, reclaimed) => {
-      // Check everything first, change nothing until all of it can be granted.
-      const plan: Array<{ existing: Lease } | { port: number }> = [];
-      for (const [index, request] of requests.entries()) {
-        // After the prune, any lease left with this key is in force (or kept for its bound port).
-        const existing = request.key === undefined ? undefined : data.leases.find((lease) => keyOf(lease) === request.key);
-        if (existing) {
-          try {
-            returnable(existing, request);
-          } catch (error) {
-            throw named(error, request);
+    const outcome = await transaction<BatchOutcome>(
+      ctx,
+      async (data, at, reclaimed) => {
+        // Check everything first, change nothing until all of it can be granted.
+        const plan: Array<{ existing: Lease } | { port: number }> = [];
+        for (const [index, request] of requests.entries()) {
+          // After the prune, any lease left with this key is in force (or kept for its bound port).
+          const existing = request.key === undefined ? undefined : data.leases.find((lease) => keyOf(lease) === request.key);
+          if (existing) {
+            try {
+              returnable(existing, request);
+            } catch (error) {
+              throw named(error, request);
+            }
+            plan.push({ existing });
+            continue;
           }
-          plan.push({ existing });
-          continue;
+          const port = chosen.get(index);
+          if (port === undefined) {
+            view = data; // its lease went away meanwhile: it needs a port after all
+            return { value: { kind: 'again' }, changed: false };
+          }
+          const holder = data.leases.find((lease) => lease.port === port);
+          if (holder) {
+            view = data;
+            return { value: { kind: 'taken', holder: copyLease(holder) }, changed: false };
+          }
+          // The probe above ran before this transaction reclaimed a lease of this port (it
+          // expired, or its owner died): whoever held it may serve there still. Ask the OS again.
+          if (!request.claim && reclaimed.some((lease) => lease.port === port) && !(await probePort(port)).free) {
+            return { value: { kind: 'busy', port }, changed: false };
+          }
+          plan.push({ port });
         }
-        const port = chosen.get(index);
-        if (port === undefined) {
-          view = data; // its lease went away meanwhile: it needs a port after all
-          return { value: { kind: 'again' }, changed: false };
-        }
-        const holder = data.leases.find((lease) => lease.port === port);
-        if (holder) {
-          view = data;
-          return { value: { kind: 'taken', holder: copyLease(holder) }, changed: false };
-        }
-        // The probe above ran before this transaction reclaimed a lease of this port (it
-        // expired, or its owner died): whoever held it may serve there still. Ask the OS again.
-        if (!request.claim && reclaimed.some((lease) => lease.port === port) && !(await probePort(port)).free) {
-          return { value: { kind: 'busy', port }, changed: false };
-        }
-        plan.push({ port });
-      }
-      let changed = false;
-      const leases = plan.map((step, index) => {
-        const request = requests[index]!;
-        if ('existing' in step) {
-          const ensured = ensure(data, step.existing, request, at);
-          changed ||= ensured.changed;
-          return ensured.value;
-        }
-        changed = true;
-        return copyLease(newLease(data, request, step.port, at));
-      });
-      return { value: { kind: 'granted', leases }, changed };
-    });
+        let changed = false;
+        const leases = plan.map((step, index) => {
+          const request = requests[index]!;
+          if ('existing' in step) {
+            const ensured = ensure(data, step.existing, request, at);
+            changed ||= ensured.changed;
+            return ensured.value;
+          }
+          changed = true;
+          return copyLease(newLease(data, request, step.port, at));
+        });
+        return { value: { kind: 'granted', leases }, changed };
+      },
+      peeked,
+    );
+    peeked = null; // a later round chooses from the data of this transaction
     if (outcome.kind === 'granted') return outcome.leases.map((lease) => hold(ctx, lease));
     if (outcome.kind === 'busy') busy.add(outcome.port);
     else if (outcome.kind === 'taken') leasedBy.set(outcome.holder.port, outcome.holder);

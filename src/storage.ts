@@ -31,15 +31,10 @@ export type FileState =
 export async function readFileState(file: string): Promise<FileState> {
   let bytes: Buffer;
   try {
-    const handle = await io.openRead(file);
-    try {
-      const stat = await handle.stat();
-      if (!stat.isFile()) return { state: 'corrupt', reason: 'it is not a regular file' };
-      if (stat.size > MAX_FILE_BYTES) return { state: 'corrupt', reason: `it is larger than ${MAX_FILE_BYTES / 1024 / 1024} MiB` };
-      bytes = await handle.read(stat.size);
-    } finally {
-      await handle.close().catch(() => {});
-    }
+    const read = await io.readWhole(file, MAX_FILE_BYTES);
+    if (!read.stat.isFile()) return { state: 'corrupt', reason: 'it is not a regular file' };
+    if (read.bytes === null) return { state: 'corrupt', reason: `it is larger than ${MAX_FILE_BYTES / 1024 / 1024} MiB` };
+    bytes = read.bytes;
   } catch (error) {
     const code = codeOf(error);
     if (code === 'ENOENT') return { state: 'missing' };
@@ -103,12 +98,23 @@ export async function listing(paths: RegistryPaths): Promise<Listing> {
 /**
  * Reads the newest readable revision (lock-free; changes no file). Confirms after reading
  * that the newest name is still the one read: a name re-created by a stalled writer (see
- * above) only exists while newer ones do, so a stable newest name is the real one.
+ * commit.ts) only exists while newer ones do, so a stable newest name is the real one.
+ *
+ * `known`: a registry this process read moments ago (the lock-free read a reserve makes
+ * before it probes). When the newest name listed now is still the one it was read from,
+ * it is returned without reading the file again — and this listing is its confirmation.
+ * Why that is sound: nothing removes the newest revision (pruning keeps the newest and the
+ * one before it; a passed-over writer removes only its own re-created name, which is never
+ * the newest), so a newest name that is the same at both listings means no newer revision
+ * was made in between; then the name was never prunable, the file read in between is the
+ * one still there, and revision files are never rewritten. (A hand edit of the file in
+ * those few milliseconds would be missed, as it would be a moment later.)
  */
-export async function load(paths: RegistryPaths, confirm = true): Promise<Loaded> {
+export async function load(paths: RegistryPaths, confirm = true, known: Loaded | null = null): Promise<Loaded> {
   for (let attempt = 0; ; attempt++) {
     const { revisions } = await listing(paths);
     if (revisions.length === 0) return loadLegacy(paths);
+    if (known !== null && isNewest(paths, known, revisions[0]!)) return known;
     const loaded = await loadFrom(paths, revisions);
     if (loaded === null) continue; // a revision was pruned under us: list again
     // A writer needs no confirmation: a base that is not the newest makes its commit lose.
@@ -116,6 +122,22 @@ export async function load(paths: RegistryPaths, confirm = true): Promise<Loaded
     const again = (await listing(paths)).revisions[0];
     if (again === revisions[0] || attempt >= 20) return loaded;
   }
+}
+
+/** Whether `loaded` is a clean read of revision `newest` (not a recovery, not the legacy file). */
+function isNewest(paths: RegistryPaths, loaded: Loaded, newest: number): boolean {
+  return loaded.base === newest && loaded.skipped.length === 0 && loaded.file === join(paths.registry, revisionName(newest));
+}
+
+/**
+ * Confirms a read made without confirmation (`load(paths, false)`): one listing, and the
+ * read again, confirmed, when the newest name moved meanwhile.
+ */
+export async function confirmLoad(paths: RegistryPaths, loaded: Loaded): Promise<Loaded> {
+  const newest = (await listing(paths)).revisions[0];
+  // No revision yet: the read was of the legacy file (or of nothing), as a confirmed read's would be.
+  const legacy = newest === undefined && !loaded.file?.startsWith(paths.registry);
+  return legacy || (newest !== undefined && isNewest(paths, loaded, newest)) ? loaded : load(paths);
 }
 
 /** The newest readable revision of a listing (newest first); `null` when one vanished meanwhile. */

@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { isPortleaseError, openRegistry } from '../src/index.js';
-import { onCleanup, registryState, tempHome } from './helpers.js';
+import { lockLeftovers, onCleanup, registryState, tempHome } from './helpers.js';
 
 const root = process.getuid?.() === 0;
 
@@ -30,7 +30,7 @@ describe('a full disk (tagged: crash)', () => {
     expect(isPortleaseError(error, 'E_STORAGE'), String(error)).toBe(true);
     expect((error as Error).message).toMatch(/ENOSPC/);
     expect(registryState(home)).toEqual(before);
-    expect(readdirSync(home).filter((name) => name.startsWith('.lock-') || name.startsWith('registry.lock'))).toEqual([]);
+    expect(lockLeftovers(home)).toEqual([]);
     rmSync(`${mountPoint}/filler`, { recursive: true });
     expect((await registry.reserve('b', scope)).service).toBe('b');
   });

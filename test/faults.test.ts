@@ -10,7 +10,7 @@ import { cpSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { isPortleaseError, openRegistry } from '../src/index.js';
-import { FIXTURES, registryFile, startNode, tempHome } from './helpers.js';
+import { FIXTURES, registryData, registryFile, startNode, tempHome } from './helpers.js';
 
 const ACTIONS = ['EIO', 'ENOSPC', 'EROFS', 'kill', 'kill-after'] as const;
 const scope = { app: 'shop', instance: 'main' };
@@ -63,6 +63,12 @@ describe('a fault at every file-system call (tagged: crash)', () => {
             services.filter((service) => service !== 'web'),
             where,
           ).toEqual(base);
+          // A process that lived to report leaves no staging directory of its lock behind.
+          if (result.signal !== 'SIGKILL')
+            expect(
+              readdirSync(home).filter((name) => name.startsWith('.lock-')),
+              `${where}: a stage left`,
+            ).toEqual([]);
           if (result.signal === 'SIGKILL') tally.killed += 1;
           else if (outcome?.ok !== undefined) {
             tally.ok += 1;
@@ -88,4 +94,30 @@ describe('a fault at every file-system call (tagged: crash)', () => {
     },
     600_000,
   );
+});
+
+describe('the fsync of a linked revision fails (tagged: crash)', () => {
+  // A revision is linked (published) before its fsync (see src/commit.ts): when that fsync
+  // fails, the revision may not be on disk, so it must not stand.
+  it('the writer reverts it with one more revision, reports E_STORAGE, and no id is used twice', async () => {
+    const home = await seed(false);
+    const before = registryData(home);
+    const { outcome } = await runFaulted(home, 'fsync#1:EIO');
+    expect(outcome?.code, outcome?.message).toBe('E_STORAGE');
+    expect(outcome?.message).toMatch(/EIO/);
+    const after = registryData(home);
+    // rev N+1 held the lease, rev N+2 is N again (the lease gone), and the id it had is spent.
+    expect(after.rev).toBe(before.rev + 2);
+    expect(after.leases.map((lease) => lease.service).sort()).toEqual(['cache', 'db']);
+    expect(after.nextId).toBe(before.nextId + 1);
+    const registry = openRegistry({ home });
+    expect((await registry.reserve('web', scope)).id).toBe(before.nextId + 1);
+  });
+
+  it('when the revert cannot be made durable either, the error says the lease may or may not be there', async () => {
+    const home = await seed(false);
+    const { outcome } = await runFaulted(home, 'fsync#1+:EIO');
+    expect(outcome?.code).toBe('E_STORAGE');
+    expect(outcome?.message).toMatch(/may or may not be in the registry/);
+  });
 });

@@ -301,6 +301,17 @@ export function registryState(home: string): Record<string, string> {
 }
 
 /**
+ * What the lock left in `home`: staging directories (`.lock-*`) and the entries of
+ * `registry.lock/`. Both empty means free (a release leaves `registry.lock/` empty, see src/lock.ts).
+ */
+export function lockLeftovers(home: string): string[] {
+  const stages = readdirSync(home).filter((name) => name.startsWith('.lock-'));
+  const lock = join(home, 'registry.lock');
+  const held = existsSync(lock) ? readdirSync(lock).map((entry) => `registry.lock/${entry}`) : [];
+  return [...stages, ...held];
+}
+
+/**
  * The first port of `count` consecutive ports that are all free right now (each bound on
  * :: and closed), searched from a random point of 30000-32767: for tests that need a range.
  * That window lies above the default range (where other test files lease ports at the

@@ -4,7 +4,7 @@
  * file-system call, the test arranges what the others do meanwhile, then resumes it.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { holderEntry } from '../src/lock.js';
@@ -35,13 +35,19 @@ async function expectKept(home: string, grants: Grab[]): Promise<void> {
 
 // SIGSTOP at an fs call, and /proc/<pid>/stat to see the stop.
 describe.skipIf(NEEDS.proc ?? NEEDS.signals)('interleavings, step by step (tagged: crash)', () => {
-  it('two waiters judge one dead holder: the slower one never removes the lock the faster one took', async () => {
+  // A holder's entry is an empty file; a directory is what a hand (or an older portlease) may leave.
+  it.each([
+    ['a file', 'unlink#1'],
+    ['a directory', 'rmdir#1'],
+  ])('two waiters judge one dead holder (its entry %s): the slower one never removes the lock the faster one took', async (kind, removal) => {
     const home = tempHome();
     await openRegistry({ home }).reserve('seed', { app: 'i', instance: 'i', durable: true });
     const deadPid = Number(execFileSync(process.execPath, ['-p', 'process.pid'], { encoding: 'utf8' }));
-    mkdirSync(join(home, 'registry.lock', holderEntry({ ...ownerOf(), pid: deadPid, start: '1' }, Date.now(), 'dead')), { recursive: true });
+    const dead = join(home, 'registry.lock', holderEntry({ ...ownerOf(), pid: deadPid, start: '1' }, Date.now(), 'dead'));
+    if (kind === 'a file') writeFileSync(dead, '');
+    else mkdirSync(dead, { recursive: true });
     // A stops just before it removes the dead holder's entry.
-    const a = grab(home, 'rmdir#1:stop');
+    const a = grab(home, `${removal}:stop`);
     await stopped(a.pid!);
     // B passes over the dead holder, takes the lock, and stops just before its commit.
     const b = grab(home, 'link#1:stop');
@@ -54,6 +60,21 @@ describe.skipIf(NEEDS.proc ?? NEEDS.signals)('interleavings, step by step (tagge
     expect(lockEntries(home)).toEqual(held); // A removed nothing of B's and waits its turn
     process.kill(b.pid!, 'SIGCONT');
     await expectKept(home, await Promise.all([reportOf(a), reportOf(b)]));
+  });
+
+  it('a reserve whose lock-free read is overtaken by a commit before it locks reads again under the lock', async () => {
+    const home = tempHome();
+    const registry = openRegistry({ home });
+    await registry.reserve('seed', { app: 'i', instance: 'i', durable: true });
+    // Stopped at its first mkdir (the lock's stage): it has read and probed, not yet locked.
+    const b = grab(home, 'mkdir#1:stop');
+    await stopped(b.pid!);
+    const other = await registry.reserve({ label: 'other', owner: false, durable: true });
+    process.kill(b.pid!, 'SIGCONT');
+    const report = await reportOf(b);
+    // Had it committed on its stale read, its link would lose every time (E_LOCK_TIMEOUT).
+    await expectKept(home, [report, { pid: process.pid, granted: [{ id: other.id, port: other.port }], errors: [] }]);
+    expect(report.granted).toHaveLength(1);
   });
 
   it('a holder that stalls past the stale time is passed over; resumed, its commit loses the race and is retried', async () => {
@@ -90,9 +111,9 @@ describe.skipIf(NEEDS.proc ?? NEEDS.signals)('interleavings, step by step (tagge
     const home = tempHome();
     const registry = openRegistry({ home, lock: { stale: 1000 } });
     await registry.reserve('seed', { app: 'i', instance: 'i', durable: true });
-    // Its reads list the directory three times (two for the lock-free view, one under the
-    // lock); every listing after its link fails.
-    const b = grab(home, 'link#1:stop,readdir#4+:EIO');
+    // Its reads list the directory twice (once for the lock-free view, once under the lock:
+    // the lock-free read is confirmed by that second listing); every listing after its link fails.
+    const b = grab(home, 'link#1:stop,readdir#3+:EIO');
     await stopped(b.pid!);
     for (let i = 0; i < 8; i++) await (await registry.reserve({ label: `c${i}` })).release();
     process.kill(b.pid!, 'SIGCONT');
@@ -106,7 +127,7 @@ describe.skipIf(NEEDS.proc ?? NEEDS.signals)('interleavings, step by step (tagge
     const home = tempHome();
     const registry = openRegistry({ home, lock: { stale: 1000 } });
     await registry.reserve('seed', { app: 'i', instance: 'i', durable: true });
-    // The first unlink of a write is its temp file's, right after the link.
+    // The first unlink of a write is its temp file's, once the linked revision is durable.
     const b = grab(home, 'unlink#1:stop');
     await stopped(b.pid!);
     for (let i = 0; i < 30; i++) await (await registry.reserve({ label: `c${i}` })).release();

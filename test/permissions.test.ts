@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { openRegistry } from '../src/index.js';
-import { registryState, ROOT, tempHome } from './helpers.js';
+import { lockLeftovers, registryState, ROOT, tempHome } from './helpers.js';
 
 const NOBODY = 65534;
 const root = process.getuid?.() === 0;
@@ -41,7 +41,7 @@ describe.skipIf(!root)('permissions (needs root to switch to nobody)', () => {
     chownSync(registry.home, NOBODY, NOBODY);
     const result = asNobody(registry.home, `(r) => r.reserve('web', { app: 'a', instance: 'i' })`);
     expect(result.code).toBe('E_PERMISSION');
-    expect(readdirSync(registry.home).filter((name) => name.startsWith('.lock-') || name.startsWith('registry.lock'))).toEqual([]);
+    expect(lockLeftovers(registry.home)).toEqual([]);
     expect(readdirSync(registry.file).filter((name) => name.startsWith('.tmp-'))).toEqual([]);
   });
 

@@ -9,7 +9,7 @@
  * "in use" (as between get-port and server.listen) until every process has asked.
  */
 import { randomBytes } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { closeSync, constants, promises as fs, mkdirSync, openSync, renameSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createServer } from 'node:net';
@@ -235,10 +235,12 @@ const tasks = {
 
 /**
  * One uncontended take + release of portlease's lock, reimplemented step for step from
- * src/lock.ts (withLock; the function is not exported): build the staging directory
- * `.lock-<pid>-<token>/` with the holder's entry `h.<pid>.<start>.<boot>.<place>.<since>.<token>`
- * inside (mkdir ×2), `rename` it onto `registry.lock` (the lock appears with its holder's
- * name in one step), then release: `rmdir registry.lock/<entry>`, `rmdir registry.lock`.
+ * src/lock.ts (withLock; the function is not exported), with the synchronous calls that
+ * src/fsio.ts makes: build the staging directory `.lock-<pid>-<place>-<token>/` holding the
+ * holder's entry, an empty file `h.<pid>.<start>.<boot>.<place>.<since>.<token>` (mkdir,
+ * open + close), `rename` it onto `registry.lock` (the lock appears with its holder's name
+ * in one step; an empty `registry.lock/` left by the last release is replaced), then
+ * release: `unlink registry.lock/<entry>` (the empty directory stays for the next taker).
  * The entry name has the shape and length of a real one; its tags are placeholders (only
  * equality matters to the lock, and nobody else looks at this scratch home). Not timed
  * here: the holder entry's heartbeat timer, which never fires in so short a hold.
@@ -246,13 +248,12 @@ const tasks = {
 async function lockCycle(home) {
   const token = randomBytes(6).toString('hex');
   const entry = ['h', process.pid, '1234567', 'b0075a9e', '91ace7a9', Date.now().toString(36), token].join('.');
-  const stage = join(home, `.lock-${process.pid}-${token}`);
+  const stage = join(home, `.lock-${process.pid}-91ace7a9-${token}`);
   const lock = join(home, 'registry.lock');
-  await fs.mkdir(stage, { mode: 0o700 });
-  await fs.mkdir(join(stage, entry), { mode: 0o700 });
-  await fs.rename(stage, lock);
-  await fs.rmdir(join(lock, entry));
-  await fs.rmdir(lock);
+  mkdirSync(stage, { mode: 0o700 });
+  closeSync(openSync(join(stage, entry), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600));
+  renameSync(stage, lock);
+  unlinkSync(join(lock, entry));
 }
 
 let job;

@@ -1,7 +1,9 @@
 /**
  * Counts and times every filesystem call a process makes through `fs.promises`,
- * `FileHandle` methods and the callback API, labelled by call and file (`open rev-*.json`,
- * `fsync registry/`, `link .tmp-* → rev-*.json`, …).
+ * `FileHandle` methods, the callback API and the synchronous API (src/fsio.ts makes its
+ * short calls synchronously), labelled by call and file (`open rev-*.json`,
+ * `fsync registry/`, `link .tmp-* → rev-*.json`, …). Calls on a descriptor are labelled
+ * with the file it was opened from.
  * Install it BEFORE importing the library, so that nothing it loads has kept a reference
  * to an unwrapped function. Calls of one transaction run one after the other, so their
  * times add up to the time spent waiting on the filesystem; the rest of a cycle is CPU
@@ -10,6 +12,14 @@
  * again: only outermost calls are.
  */
 import fs from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
+
+/**
+ * A synchronous call runs to its end before anything else does, so it is never inside
+ * another metered call, even while an asynchronous one (a heartbeat's utimes) is in flight:
+ * count it always.
+ */
+const syncOutside = true;
 
 const PROMISE_API = [
   'open',
@@ -32,7 +42,29 @@ const PROMISE_API = [
 /** Calls whose second argument is a path too (the target): labelled `from → to`. */
 const TWO_PATHS = new Set(['rename', 'link', 'copyFile']);
 const HANDLE_API = ['writeFile', 'readFile', 'sync', 'datasync', 'chmod', 'stat', 'write', 'read'];
-const CALLBACK_API = ['mkdir', 'rmdir', 'stat', 'lstat', 'utimes', 'open', 'close', 'readFile', 'writeFile', 'rename', 'unlink', 'realpath'];
+const CALLBACK_API = ['mkdir', 'rmdir', 'stat', 'lstat', 'utimes', 'open', 'close', 'readFile', 'writeFile', 'rename', 'unlink', 'realpath', 'fsync'];
+/** Synchronous calls (`<name>Sync`), labelled `<name> <file>` like the others; those in FD_API take a descriptor. */
+const SYNC_API = [
+  'open',
+  'close',
+  'fstat',
+  'read',
+  'write',
+  'fchmod',
+  'fsync',
+  'link',
+  'unlink',
+  'rename',
+  'mkdir',
+  'rmdir',
+  'readdir',
+  'lstat',
+  'stat',
+  'chmod',
+  'utimes',
+  'readlink',
+];
+const FD_API = new Set(['close', 'fstat', 'read', 'write', 'fchmod', 'fsync']);
 
 /**
  * A file's role from its path, with the random parts folded (names of src/revisions.ts and
@@ -43,6 +75,7 @@ const CALLBACK_API = ['mkdir', 'rmdir', 'stat', 'lstat', 'utimes', 'open', 'clos
  */
 export function fileRole(path) {
   if (typeof path !== 'string' && !(path instanceof URL)) return '';
+  if (String(path).startsWith('/proc/')) return '/proc/*';
   const name = String(path).split('/').pop() ?? '';
   if (name === 'registry') return 'registry/';
   if (!name.includes('.')) return '(home)';
@@ -100,6 +133,8 @@ export async function installFsMeter() {
     const verb = name === 'sync' ? 'fsync' : `handle.${name}`;
     wrapAsync(proto, name, (self) => `${verb} ${roles.get(self) ?? ''}`.trim());
   }
+  const fds = new Map(); // descriptor → role of the path it was opened with
+  const roleOf = (name, target) => (FD_API.has(name) && typeof target === 'number' ? (fds.get(target) ?? '') : fileRole(target));
   for (const name of CALLBACK_API) {
     const original = fs[name];
     if (typeof original !== 'function') continue;
@@ -108,14 +143,36 @@ export async function installFsMeter() {
       if (typeof callback !== 'function' || active > 0) return original.apply(this, args);
       active += 1;
       const t0 = performance.now();
+      const role = roleOf(name === 'close' ? 'close' : name, args[0]);
       args[args.length - 1] = function done(...results) {
         active -= 1;
-        add(`${name} ${fileRole(args[0])} (callback API)`, performance.now() - t0);
+        // fsync(fd): the one call src/fsio.ts leaves to the thread pool; labelled as the sync ones.
+        add(name === 'fsync' ? `fsync ${role}`.trim() : `${name} ${role} (callback API)`, performance.now() - t0);
         return callback.apply(this, results);
       };
       return original.apply(this, args);
     };
   }
+  for (const name of SYNC_API) {
+    const original = fs[`${name}Sync`];
+    if (typeof original !== 'function') continue;
+    const twoPaths = TWO_PATHS.has(name);
+    fs[`${name}Sync`] = function meteredSync(...args) {
+      if (active > 0 && !syncOutside) return original.apply(this, args);
+      const label = twoPaths ? `${name} ${fileRole(args[0])} → ${fileRole(args[1])}` : `${name} ${roleOf(name, args[0])}`.trim();
+      const t0 = performance.now();
+      try {
+        const result = original.apply(this, args);
+        if (name === 'open') fds.set(result, fileRole(args[0]));
+        return result;
+      } finally {
+        // A failed call counts too (a lock attempt that finds the lock held is a failed rename).
+        add(label, performance.now() - t0);
+      }
+    };
+  }
+  // Named imports of node:fs (ESM) see the wrapped functions only after this.
+  syncBuiltinESMExports();
   return {
     reset() {
       stats = new Map();
