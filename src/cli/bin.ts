@@ -3,7 +3,6 @@
  * The `portlease` executable: the only file that touches `process.argv`, `process.exitCode`
  * and process signals. Everything else runs through `main(argv, io)`.
  */
-import { isatty } from 'node:tty';
 import type { SignalSource } from './command.js';
 import { main } from './main.js';
 
@@ -33,9 +32,9 @@ main(process.argv.slice(2), {
   cwd: process.cwd(),
   signals,
   // Asked only by `run`, and of the fd: process.stdin would build a stream on fd 0 at every
-  // start (about 1 ms when it is /dev/null or a file).
+  // start (about 1 ms when it is /dev/null or a file), and node:tty is loaded only then.
   get terminal() {
-    return isatty(0);
+    return process.getBuiltinModule('node:tty').isatty(0);
   },
 }).then(
   (code) => {

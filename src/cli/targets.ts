@@ -5,8 +5,9 @@
  * special files (devices, FIFOs, directories) are refused from their type alone, never
  * opened or read.
  */
-import { constants } from 'node:fs';
-import { type FileHandle, open, stat } from 'node:fs/promises';
+// fs.promises rather than node:fs/promises: loaded only when a path is checked, not at every start.
+import { constants, promises as fs } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { contextOf, type Registry } from '../api.js';
 import { isPortleaseError, PortleaseError } from '../errors.js';
@@ -49,13 +50,13 @@ export async function checkWriteTarget(flag: string, value: string, cwd: string)
   if (value.trim() === '') throw new UsageError(`${flag} needs a file name, got an empty string`);
   const file = resolve(cwd, value);
   const folder = dirname(file);
-  const folderStats = await stat(folder).catch((error: NodeJS.ErrnoException) => error);
+  const folderStats = await fs.stat(folder).catch((error: NodeJS.ErrnoException) => error);
   if (folderStats instanceof Error) {
     const why = folderStats.code === 'ENOENT' ? 'does not exist' : folderStats.code === 'ENOTDIR' ? 'is not a folder' : `cannot be read (${folderStats.code})`;
     throw new FileError(`Cannot write ${file} (${flag}): the folder ${folder} ${why}`);
   }
   if (!folderStats.isDirectory()) throw new FileError(`Cannot write ${file} (${flag}): ${folder} is not a folder`);
-  const fileStats = await stat(file).catch(() => undefined);
+  const fileStats = await fs.stat(file).catch(() => undefined);
   if (fileStats !== undefined && !fileStats.isFile()) {
     throw new FileError(`Cannot write ${file} (${flag}): it is ${kindOf(fileStats)}, not a regular file`);
   }
@@ -73,7 +74,7 @@ export async function checkWriteTarget(flag: string, value: string, cwd: string)
 export async function readTargetText(flag: string, file: string, limit = TEXT_FILE_LIMIT): Promise<string | undefined> {
   let handle: FileHandle;
   try {
-    handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
+    handle = await fs.open(file, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new FileError(`Cannot read ${file} (${flag}, ${(error as NodeJS.ErrnoException).code ?? 'error'})`, { cause: error });

@@ -3,7 +3,6 @@
  * has a timeout; a missing tool, a timeout or a failure is `null` plus a warning given
  * once per tool, so that the caller falls back to a weaker check instead of crashing.
  */
-import { execFileSync } from 'node:child_process';
 
 /** Runs a command and returns its stdout, or `null` when it could not run or failed. */
 export type Runner = (file: string, args: readonly string[], options?: RunOptions) => string | null;
@@ -48,6 +47,9 @@ export function systemRunner(warn: (key: string, message: string) => void): Runn
   return (file, args, options = {}) => {
     const timeout = options.timeoutMs ?? 5000;
     try {
+      // Loaded on first use: only macOS and Windows spawn tools, and node:child_process costs
+      // a CLI start about 2 ms on Linux, where nothing here runs.
+      const { execFileSync } = process.getBuiltinModule('node:child_process');
       return execFileSync(file, args, {
         encoding: 'utf8',
         timeout,
