@@ -207,13 +207,7 @@ export const io = {
   /** fsyncs a directory, so that the names created in it survive a power cut. */
   async syncDir(path: string): Promise<void> {
     const fd = await call('open', path, () => openSync(path, constants.O_RDONLY));
-    try {
-      await call('fsync', path, () => fsyncAsync(fd));
-    } catch (error) {
-      closeQuietly(fd);
-      throw error;
-    }
-    await call('close', path, () => closeSync(fd));
+    await io.syncClose(fd, path);
   },
   link: (from: string, to: string) => call('link', to, () => busyRetry(() => linkSync(from, to))),
   unlink: (path: string) => call('unlink', path, () => busyRetry(() => unlinkSync(path))),
