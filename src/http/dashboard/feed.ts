@@ -6,12 +6,12 @@
  * the difference to every subscriber. So 100 dashboards cost one file read per change, and
  * the watcher and its timer exist only while someone is subscribed.
  */
-import { watch, type FSWatcher } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { deadReason } from '../../registry.js';
 import type { RegistryPaths } from '../../paths.js';
 import { parseListing } from '../../revisions.js';
 import { load } from '../../storage.js';
+import { watchRegistry, type RegistryWatch } from '../registry-watch.js';
 import type { Lease } from '../../types.js';
 import { listening } from './listening.js';
 import { ownerLookup } from './processes.js';
@@ -78,8 +78,7 @@ export function createFeed(options: FeedOptions): Feed {
   let again = false;
   let settle: NodeJS.Timeout | undefined;
   let timer: NodeJS.Timeout | undefined;
-  let watcher: FSWatcher | null = null;
-  let watching: string | null = null;
+  let watcher: RegistryWatch | null = null;
 
   const emit = (event: FeedEvent) => {
     for (const listener of listeners) listener(event);
@@ -155,32 +154,11 @@ export function createFeed(options: FeedOptions): Feed {
     }, SETTLE_MS);
   }
 
-  /** Watches the registry directory, or the home until the registry directory exists. */
-  function rewatch(): void {
-    if (watching === paths.registry) return;
-    for (const target of [paths.registry, paths.dir]) {
-      try {
-        const next = watch(target, { persistent: false }, schedule);
-        next.on('error', () => {
-          // The directory went away (or was replaced): watch again on the next tick.
-          next.close();
-          if (watcher === next) [watcher, watching] = [null, null];
-          schedule();
-        });
-        watcher?.close();
-        [watcher, watching] = [next, target];
-        if (target === paths.dir) schedule(); // the registry directory may have appeared meanwhile
-        return;
-      } catch {
-        // Missing: try the home, then only the timer.
-      }
-    }
-  }
-
   function start(): Promise<void> {
-    rewatch();
+    // The registry directory, or the home until that exists (then the first event moves it).
+    watcher = watchRegistry(paths, schedule);
     timer = setInterval(() => {
-      rewatch();
+      watcher?.rearm();
       void kick();
     }, interval);
     timer.unref();
@@ -192,7 +170,7 @@ export function createFeed(options: FeedOptions): Feed {
     clearTimeout(settle);
     [timer, settle] = [undefined, undefined];
     watcher?.close();
-    [watcher, watching, ready] = [null, null, null];
+    [watcher, ready] = [null, null];
     // Rows are not kept while nobody watches: they would be stale by the next subscriber.
     [rows, leases, rev, problem] = [new Map(), [], null, null];
   }
