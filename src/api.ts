@@ -216,7 +216,7 @@ function perCall<T>(value: T, call: string): T {
  *
  * @example
  * noMore([{ home: '/tmp/x' }], 'inspect()', 'inspect() takes no arguments'); // TypeError: inspect(): home selects a registry — …
- * noMore([{}], 'inspect()', 'inspect() takes no arguments'); // TypeError: inspect() takes no arguments, got an object
+ * noMore([{}], 'inspect()', 'inspect() takes no arguments'); // TypeError: inspect() takes no arguments, got object
  */
 function noMore(extra: unknown[], call: string, takes: string): void {
   for (const value of extra) perCall(value, call);
