@@ -12,8 +12,8 @@ import { listenWith, type ListenOptions } from './listen.js';
 import { createContext, type ContextOptions, type RegistryContext } from './registry.js';
 import { reserveAllIn, reserveIn, type ServiceInput } from './reserve.js';
 import { typeError } from './errors.js';
-import { checkKnownKeys } from './validate.js';
-import type { HeldLease, HomeOptions, Lease, LeaseFilter, ReserveOptions, ScopeOptions } from './types.js';
+import { checkKnownKeys, describe } from './validate.js';
+import type { HeldLease, Lease, LeaseFilter, ReserveOptions, ScopeOptions } from './types.js';
 
 /** Options of `withPort()`. */
 export interface WithPortOptions extends ReserveOptions {
@@ -26,9 +26,11 @@ export interface WithPortOptions extends ReserveOptions {
  * the top-level functions (`reserve`, `list`, …) are the methods of, on the registry of
  * `PORTLEASE_HOME` (else `~/.portlease`).
  *
- * `home` selects a registry and nothing else. A top-level call may name one in its options
- * (`reserve('web', { home })`, `inspect({ home })`); a call on an opened registry that names
- * one is a `TypeError` (it would otherwise go to the registry it was opened on).
+ * `home` selects a registry and nothing else: it is an option of `openRegistry()` only, as
+ * are `env`, `cwd` and the lock timings. No call takes one — a per-call `home`, on a
+ * top-level function (`reserve('web', { home })`) or on an opened registry's method, is a
+ * `TypeError` that says where it belongs, thrown before any I/O. To act on another
+ * registry, open it: `openRegistry({ home }).reserve('web')`.
  */
 export interface Registry {
   /** The registry directory. */
@@ -100,7 +102,7 @@ export interface Registry {
    * const lease = await reserve('preview', { owner: false, ttl: '1h' });
    * setInterval(() => renew(lease), 30 * 60_000).unref();
    */
-  renew(target: Lease | number, ttl?: number | string, options?: HomeOptions): Promise<Lease>;
+  renew(target: Lease | number, ttl?: number | string): Promise<Lease>;
   /**
    * The live lease of a service in the current app and instance (or those given), without
    * taking the lock.
@@ -133,7 +135,7 @@ export interface Registry {
    * @example
    * const removed = await prune();
    */
-  prune(options?: HomeOptions & { dryRun?: boolean }): Promise<Lease[]>;
+  prune(options?: { dryRun?: boolean }): Promise<Lease[]>;
   /**
    * Runs `fn` with a reserved port and releases the lease afterwards, even on error.
    *
@@ -160,7 +162,7 @@ export interface Registry {
    * @example
    * const { free, holder } = await checkPort(24817);
    */
-  checkPort(port: number, options?: HomeOptions): Promise<PortCheck>;
+  checkPort(port: number): Promise<PortCheck>;
   /**
    * Reports on the registry without changing it: path, modes, lock state, live, dead and
    * expired leases, and problems found. What `portlease doctor` prints.
@@ -168,54 +170,99 @@ export interface Registry {
    * @example
    * const { problems } = await inspect();
    */
-  inspect(options?: HomeOptions): Promise<RegistryReport>;
+  inspect(): Promise<RegistryReport>;
 }
 
 /** The context of every registry opened here, for {@link contextOf}. */
 const contexts = new WeakMap<Registry, RegistryContext>();
 
 /**
+ * The options of `openRegistry()`: they select a registry (its home, the env it reads
+ * `PORTLEASE_*` from, the cwd that names the default app, its lock timings), so no call
+ * takes them. What each is, for the message that says where it belongs.
+ */
+const REGISTRY_OPTIONS = {
+  home: 'selects a registry',
+  env: 'belongs to the registry (the environment it reads PORTLEASE_* from)',
+  cwd: 'belongs to the registry (the folder whose git repository names the default app)',
+  lock: 'belongs to the registry (its lock timings)',
+} as const;
+
+/**
+ * Refuses an option of `openRegistry()` in the options of a call (`call` names it, e.g.
+ * `reserve()`): the one check of the rule, made by every method of every registry — the
+ * default one's, which the top-level functions are, included — before any I/O. A per-call
+ * home would otherwise be ignored (a write to the wrong registry) or open another registry
+ * behind the caller's back. Returns `value`.
+ *
+ * @example
+ * perCall({ home: '/tmp/x' }, 'reserve()');
+ * // TypeError: reserve(): home selects a registry — pass it to openRegistry({ home }) (or set PORTLEASE_HOME), not to reserve()
+ */
+function perCall<T>(value: T, call: string): T {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+  for (const [key, what] of Object.entries(REGISTRY_OPTIONS)) {
+    if (Object.hasOwn(value, key)) {
+      const instead = key === 'home' ? 'openRegistry({ home }) (or set PORTLEASE_HOME)' : `openRegistry({ ${key} })`;
+      throw typeError(`${call}: ${key} ${what} — pass it to ${instead}, not to ${call}`);
+    }
+  }
+  return value;
+}
+
+/**
+ * Refuses arguments after the last one a call takes (`renew`, `checkPort` and `inspect`
+ * take no options object): one there would be ignored. `undefined` ones pass.
+ *
+ * @example
+ * noMore([{ home: '/tmp/x' }], 'inspect()', 'inspect() takes no arguments'); // TypeError: inspect(): home selects a registry — …
+ * noMore([{}], 'inspect()', 'inspect() takes no arguments'); // TypeError: inspect() takes no arguments, got object
+ */
+function noMore(extra: unknown[], call: string, takes: string): void {
+  for (const value of extra) perCall(value, call);
+  const surplus = extra.find((value) => value !== undefined);
+  if (surplus !== undefined) throw typeError(`${takes}, got ${describe(surplus)}`);
+}
+
+/**
  * Opens a registry: the same functions as the top-level ones, bound to one home, one
  * environment and one working folder. Handy for tests (a temp home) and for embedding.
+ * These options select the registry: no call on it (nor a top-level call) takes them.
  *
  * @example
  * const registry = openRegistry({ home: await mkdtemp(join(tmpdir(), 'ports-')) });
  * const { port } = await registry.reserve('db');
  */
 export function openRegistry(options: ContextOptions = {}): Registry {
-  checkKnownKeys(options, ['home', 'env', 'cwd', 'lock'], 'openRegistry()');
+  checkKnownKeys(options, Object.keys(REGISTRY_OPTIONS), 'openRegistry()');
   const ctx = createContext(options);
-  // `home` selects a registry: on one already opened, a per-call home would be silently
-  // ignored (a write to the wrong registry), so it is refused.
-  const bound = <T>(value: T, call: string): T => {
-    if (value !== null && typeof value === 'object' && (value as { home?: unknown }).home !== undefined) {
-      throw typeError(`${call}: home belongs to openRegistry({ home }), not to a call on an opened registry (this one is ${ctx.paths.dir})`);
-    }
-    return value;
-  };
-  const noOptions = (value: HomeOptions | undefined, call: string) => checkKnownKeys(bound(value ?? {}, call), ['home'], call);
   const release = async (target: ReleaseTarget, scope: ScopeOptions = {}) =>
-    releaseIn(ctx, toFilter(bound(target, 'release()'), bound(scope, 'release()'), ctx));
-  const reserve = (async (first?: unknown, second?: unknown) => reserveIn(ctx, bound(first, 'reserve()'), bound(second, 'reserve()'))) as Registry['reserve'];
+    releaseIn(ctx, toFilter(perCall(target, 'release()'), perCall(scope, 'release()'), ctx));
+  const reserve = (async (first?: unknown, second?: unknown) =>
+    reserveIn(ctx, perCall(first, 'reserve()'), perCall(second, 'reserve()'))) as Registry['reserve'];
   const registry: Registry = {
     home: ctx.paths.dir,
     file: ctx.paths.registry,
     reserve,
-    reserveAll: async (services, shared) => reserveAllIn(ctx, services, bound(shared, 'reserveAll()')),
+    async reserveAll(services, shared) {
+      // Each item's own options too: `{ service, home }` would otherwise name a second registry.
+      if (Array.isArray(services)) for (const item of services) perCall(item, 'reserveAll()');
+      return reserveAllIn(ctx, services, perCall(shared, 'reserveAll()'));
+    },
     release,
-    async renew(target, ttl, renewOptions) {
-      noOptions(renewOptions, 'renew()');
+    async renew(target, ttl, ...extra: unknown[]) {
+      noMore(extra, 'renew()', 'renew() takes a lease (or its id) and a ttl, nothing after them');
       return renewIn(ctx, target, ttl);
     },
-    lookup: async (service, scope) => lookupIn(ctx, service, bound(scope, 'lookup()')),
-    waitFor: async (service, wait) => waitForIn(ctx, service, bound(wait, 'waitFor()')),
-    list: async (filter) => listIn(ctx, bound(filter, 'list()')),
+    lookup: async (service, scope) => lookupIn(ctx, service, perCall(scope, 'lookup()')),
+    waitFor: async (service, wait) => waitForIn(ctx, service, perCall(wait, 'waitFor()')),
+    list: async (filter) => listIn(ctx, perCall(filter, 'list()')),
     async prune(prune = {}) {
-      checkKnownKeys(bound(prune, 'prune()'), ['dryRun', 'home'], 'prune()');
+      checkKnownKeys(perCall(prune, 'prune()'), ['dryRun'], 'prune()');
       return pruneIn(ctx, prune.dryRun ?? false);
     },
     async withPort(fn, withOptions = {}) {
-      const { service, ...rest } = bound(withOptions, 'withPort()');
+      const { service, ...rest } = perCall(withOptions, 'withPort()');
       const lease = await reserve(service, rest);
       try {
         return await fn(lease.port, lease);
@@ -223,13 +270,14 @@ export function openRegistry(options: ContextOptions = {}): Registry {
         await lease.release();
       }
     },
-    listen: async (server, service, listenOptions) => listenWith((name, opts) => reserve(name, opts), server, service, bound(listenOptions, 'listen()')),
-    async checkPort(port, checkOptions) {
-      noOptions(checkOptions, 'checkPort()');
+    listen: async (server, service, listenOptions) =>
+      listenWith((name, opts) => reserve(name, opts), server, perCall(service, 'listen()'), perCall(listenOptions, 'listen()')),
+    async checkPort(port, ...extra: unknown[]) {
+      noMore(extra, 'checkPort()', 'checkPort() takes a port, nothing after it');
       return checkPortIn(ctx, port);
     },
-    async inspect(inspectOptions) {
-      noOptions(inspectOptions, 'inspect()');
+    async inspect(...extra: unknown[]) {
+      noMore(extra, 'inspect()', 'inspect() takes no arguments');
       return inspectIn(ctx);
     },
   };

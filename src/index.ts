@@ -13,7 +13,6 @@ import type { ReleaseTarget, WaitOptions } from './leases.js';
 import type { ListenOptions } from './listen.js';
 import { resolvePaths } from './paths.js';
 import type { ServiceInput } from './reserve.js';
-import { typeError } from './errors.js';
 
 let opened: { home: string; registry: Registry } | undefined;
 
@@ -28,26 +27,10 @@ function defaultRegistry(): Registry {
   return opened.registry;
 }
 
-/**
- * The registry a top-level call goes to: the `home` its options name (taken out of them:
- * an opened registry refuses it), else the default registry.
- */
-function registryOf(name: string, args: unknown[]): Registry {
-  let home: string | undefined;
-  for (const [index, arg] of args.entries()) {
-    if (arg === null || typeof arg !== 'object' || Array.isArray(arg) || !Object.hasOwn(arg, 'home')) continue;
-    const { home: named, ...rest } = arg as { home?: string };
-    if (named !== undefined && home !== undefined && named !== home) throw typeError(`${name}() names two homes: ${home} and ${named}`);
-    home = named ?? home;
-    args[index] = rest;
-  }
-  return home === undefined ? defaultRegistry() : openRegistry({ home });
-}
-
-/** A top-level function: the method `name` of the registry its call selects. */
+/** A top-level function: the method `name` of the default registry of the moment. */
 function method<K extends keyof Registry>(name: K): Registry[K] {
   return (async (...args: unknown[]) => {
-    const registry = registryOf(name, args);
+    const registry = defaultRegistry();
     return Reflect.apply(registry[name] as (...a: unknown[]) => unknown, registry, args);
   }) as Registry[K];
 }
@@ -72,4 +55,4 @@ export { PortleaseError, isPortleaseError, type ErrorCode } from './errors.js';
 export { urlOf, type UrlOptions } from './url.js';
 export type { ContextOptions } from './registry.js';
 export type { PortCheck, RegistryReport, ReleaseTarget, WaitOptions, ListenOptions, ServiceInput };
-export type { HeldLease, HomeOptions, Lease, LeaseFilter, Owner, PortRange, ReserveOptions, ScopeOptions, OsFreePortOptions } from './types.js';
+export type { HeldLease, Lease, LeaseFilter, Owner, PortRange, ReserveOptions, ScopeOptions, OsFreePortOptions } from './types.js';

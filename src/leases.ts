@@ -8,12 +8,12 @@ import type { Lease, LeaseFilter, ScopeOptions } from './types.js';
 import { checkKnownKeys, checkName, checkPort, describe, parseDuration } from './validate.js';
 
 const FILTER_FIELDS = ['id', 'port', 'app', 'instance', 'service'] as const;
-const SCOPE_FIELDS = ['app', 'instance', 'home'];
+const SCOPE_FIELDS = ['app', 'instance'];
 
 /** Checks a filter and returns a predicate over leases (pure). */
 function toPredicate(filter: LeaseFilter, where = 'list()'): (lease: Lease) => boolean {
   if (filter === null || typeof filter !== 'object') throw typeError(`${where} takes a filter object, got ${describe(filter)}`);
-  checkKnownKeys(filter, [...FILTER_FIELDS, 'home'], where);
+  checkKnownKeys(filter, FILTER_FIELDS, where);
   if (filter.id !== undefined && (!Number.isSafeInteger(filter.id) || filter.id < 1))
     throw rangeError(`id must be a positive integer, got ${describe(filter.id)}`);
   if (filter.port !== undefined) checkPort(filter.port);
@@ -62,7 +62,7 @@ export function toFilter(
   }
   if (target === null || typeof target !== 'object') throw typeError(`release() takes a lease, an id, a service name or a filter, got ${describe(target)}`);
   if ('createdAt' in target && typeof (target as Lease).id === 'number') return { id: (target as Lease).id, port: (target as Lease).port };
-  const { home: _home, ...filter } = target as LeaseFilter;
+  const filter = target as LeaseFilter;
   checkKnownKeys(filter, FILTER_FIELDS, 'release()');
   if (!FILTER_FIELDS.some((field) => filter[field] !== undefined)) {
     throw typeError('release() needs at least one of id, port, app, instance or service: an empty filter would release everything');

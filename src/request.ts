@@ -40,23 +40,7 @@ export interface ReserveRequest {
   stripPath: boolean;
 }
 
-const KNOWN = [
-  'port',
-  'prefer',
-  'range',
-  'exclude',
-  'app',
-  'instance',
-  'label',
-  'owner',
-  'ttl',
-  'durable',
-  'claim',
-  'home',
-  'exclusive',
-  'path',
-  'stripPath',
-] as const;
+const KNOWN = ['port', 'prefer', 'range', 'exclude', 'app', 'instance', 'label', 'owner', 'ttl', 'durable', 'claim', 'exclusive', 'path', 'stripPath'] as const;
 
 function checkBoolean(value: unknown, what: string): boolean {
   if (value === undefined) return false;

@@ -230,7 +230,6 @@ export async function reserveAllIn(ctx: RegistryContext, services: unknown, shar
     if (typeof item === 'string') return toRequest(item, (shared ?? {}) as ReserveOptions, ctx.env, scope);
     if (item === null || typeof item !== 'object') throw typeError(`reserveAll() takes service names or option objects, got ${describe(item)}`);
     const { service, ...own } = item as ReserveOptions & { service?: string };
-    if (own.home !== undefined) throw typeError('reserveAll(): home selects the registry, so it goes in the options of the whole call, not of one service');
     return toRequest(service, { ...(shared as ReserveOptions), ...own }, ctx.env, scope);
   });
   return reserveBatch(ctx, requests);

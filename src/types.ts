@@ -63,7 +63,11 @@ export interface HeldLease extends Lease {
 /** An inclusive port range `[from, to]`. */
 export type PortRange = readonly [from: number, to: number];
 
-/** Options that select the registry. */
+/**
+ * The option that selects a registry, for the surfaces that open one themselves
+ * (`serve()`, `setupPorts()`, `workerPort()`). The library's functions never take it per
+ * call: `openRegistry({ home })` selects the registry they act on.
+ */
 export interface HomeOptions {
   /**
    * Directory of the registry.
@@ -73,7 +77,7 @@ export interface HomeOptions {
 }
 
 /** Options that name the application a lease belongs to. */
-export interface ScopeOptions extends HomeOptions {
+export interface ScopeOptions {
   /** @default process.env.PORTLEASE_APP ?? the git repository's name ?? the folder name */
   app?: string;
   /** @default process.env.PORTLEASE_INSTANCE ?? the linked worktree's folder name ?? 'default' */
@@ -133,7 +137,7 @@ export interface ReserveOptions extends ScopeOptions {
 }
 
 /** Filter of leases, for `list()` and `release()`. Fields are ANDed. */
-export interface LeaseFilter extends HomeOptions {
+export interface LeaseFilter {
   id?: number;
   port?: number;
   app?: string;

@@ -1,6 +1,6 @@
 /** Several leases in one transaction: reserveAll() and release() of a list. */
 import { readdirSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { isPortleaseError, openRegistry, release, reserveAll } from '../src/index.js';
 import { bindOn, FIXTURES, freeRun, registryData, startNode, tempHome } from './helpers.js';
 
@@ -64,16 +64,21 @@ describe('reserveAll()', () => {
     const home = tempHome();
     const registry = openRegistry({ home });
     await expect(registry.reserveAll(['web', 'web'], scope)).rejects.toThrow(TypeError);
-    await expect(registry.reserveAll([{ service: 'web', home: tempHome() }])).rejects.toThrow(/home selects the registry/);
+    await expect(registry.reserveAll([{ service: 'web', home: tempHome() } as never])).rejects.toThrow(/home selects a registry/);
     await expect(registry.reserveAll([])).rejects.toThrow(TypeError);
     expect(readdirSync(home)).toEqual([]);
   });
 
-  it('works from the top level with a home, and 16 processes reserving 5 services each at once never share a port', async () => {
+  it('works from the top level (the registry of PORTLEASE_HOME), and 16 processes reserving 5 services each at once never share a port', async () => {
     const home = tempHome();
-    const [one] = await reserveAll(['solo'], { ...scope, home });
-    expect((await openRegistry({ home }).list()).map((lease) => lease.id)).toEqual([one!.id]);
-    expect(await release([one!], { home })).toBe(1);
+    vi.stubEnv('PORTLEASE_HOME', home);
+    try {
+      const [one] = await reserveAll(['solo'], scope);
+      expect((await openRegistry({ home }).list()).map((lease) => lease.id)).toEqual([one!.id]);
+      expect(await release([one!])).toBe(1);
+    } finally {
+      vi.unstubAllEnvs();
+    }
     const children = Array.from({ length: 16 }, () => startNode(`${FIXTURES}/grab.mjs`, [home, '5', 'svc'], { GRAB_HOLD: '1', GRAB_BATCH: '1' }));
     const reports = await Promise.all(
       children.map(async (child) => {
@@ -99,9 +104,9 @@ describe('an opened registry and home', () => {
     const a = tempHome();
     const b = tempHome();
     const registry = openRegistry({ home: a });
-    await expect(registry.reserve('web', { home: b })).rejects.toThrow(/home belongs to openRegistry/);
-    await expect(registry.list({ home: b })).rejects.toThrow(/home belongs to openRegistry/);
-    await expect(registry.release({ app: 'x', home: b })).rejects.toThrow(/home belongs to openRegistry/);
+    await expect(registry.reserve('web', { home: b } as never)).rejects.toThrow(/home selects a registry — pass it to openRegistry/);
+    await expect(registry.list({ home: b } as never)).rejects.toThrow(/home selects a registry — pass it to openRegistry/);
+    await expect(registry.release({ app: 'x', home: b } as never)).rejects.toThrow(/home selects a registry — pass it to openRegistry/);
     expect(readdirSync(a)).toEqual([]);
     expect(readdirSync(b)).toEqual([]);
   });

@@ -7,7 +7,7 @@ import { registryData, ROOT, startNode, tempHome } from './helpers.js';
 describe('the built package', () => {
   it('works from CommonJS, and a reservation persists to disk', async () => {
     const home = tempHome();
-    const code = `require(${JSON.stringify(`${ROOT}/dist/index.cjs`)}).reserve('cjs', { home: ${JSON.stringify(home)}, app: 'a', instance: 'i' }).then((l) => console.log(l.port))`;
+    const code = `require(${JSON.stringify(`${ROOT}/dist/index.cjs`)}).openRegistry({ home: ${JSON.stringify(home)} }).reserve('cjs', { app: 'a', instance: 'i' }).then((l) => console.log(l.port))`;
     const result = await startNode('-e', [code]).done;
     expect(result.code, result.stderr).toBe(0);
     const registry = registryData(home);
@@ -28,7 +28,7 @@ describe('the built package', () => {
     const code = `
       const cjs = require(${JSON.stringify(`${ROOT}/dist/index.cjs`)});
       import(${JSON.stringify(`${ROOT}/dist/index.js`)}).then(async (esm) => {
-        const failure = (api) => api.renew(999, '1h', { home: ${JSON.stringify(home)} }).catch((error) => error);
+        const failure = (api) => api.openRegistry({ home: ${JSON.stringify(home)} }).renew(999, '1h').catch((error) => error);
         const [fromCjs, fromEsm] = [await failure(cjs), await failure(esm)];
         console.log(JSON.stringify([
           esm.PortleaseError !== cjs.PortleaseError,

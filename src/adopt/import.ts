@@ -12,7 +12,7 @@ import { describeHolder, planImport, type ImportRow } from './plan.js';
 import { scanProjects } from './scan.js';
 
 /** Options of {@link importPorts}: what to scan (from the registry's cwd) and the names to register under. */
-export interface ImportOptions extends Omit<ScopeOptions, 'home'> {
+export interface ImportOptions extends ScopeOptions {
   /**
    * Project directories or single files (compose, `.env*`, package.json) to scan, relative
    * to the registry's cwd. The first one's git repository names the app.

@@ -6,14 +6,15 @@
  * by the first run and refused to the second).
  */
 import { typeError } from '../errors.js';
-import { release, reserveAll, type HeldLease, type Lease, type ReserveOptions } from '../index.js';
+import { openRegistry, type HeldLease, type Lease, type ReserveOptions } from '../index.js';
+import type { HomeOptions } from '../types.js';
 import { checkServices, portsEnv, readPorts } from './services.js';
 
 /** Something to run at teardown; its result is awaited. */
 export type Teardown = () => unknown;
 
 /** Options of `setupPorts()` for vitest and jest. */
-export interface SetupPortsOptions<Name extends string = string> extends Pick<ReserveOptions, 'home' | 'range' | 'exclude' | 'app' | 'instance'> {
+export interface SetupPortsOptions<Name extends string = string> extends HomeOptions, Pick<ReserveOptions, 'range' | 'exclude' | 'app' | 'instance'> {
   /**
    * Runs once every port is reserved, in the runner's main process: start the servers
    * the tests talk to here. May return a teardown, run before the ports are released.
@@ -50,10 +51,12 @@ export interface HeldPorts {
  */
 export async function holdPorts(services: unknown, options: SetupPortsOptions<string>, runner: 'vitest' | 'jest'): Promise<HeldPorts> {
   const names = checkServices(services);
-  const { onReady, env = true, ...reserveOptions } = options;
+  const { onReady, env = true, home, ...reserveOptions } = options;
   if (onReady !== undefined && typeof onReady !== 'function') {
     throw typeError(`onReady must be a function, got ${typeof onReady}`);
   }
+  // The registry the leases are reserved in and released from: `home`, else the default one.
+  const registry = openRegistry({ home });
   const held: HeldLease[] = [];
   const restoreEnv = new Map<string, string | undefined>();
   const setEnv = (name: string, value: string): void => {
@@ -76,8 +79,7 @@ export async function holdPorts(services: unknown, options: SetupPortsOptions<st
       // reclaimed once this process exits.
       const failures: unknown[] = [];
       const leases = held.splice(0);
-      if (leases.length > 0)
-        await release(leases, reserveOptions.home === undefined ? {} : { home: reserveOptions.home }).catch((error: unknown) => failures.push(error));
+      if (leases.length > 0) await registry.release(leases).catch((error: unknown) => failures.push(error));
       for (const [name, value] of restoreEnv) {
         if (value === undefined) delete process.env[name];
         else process.env[name] = value;
@@ -93,7 +95,7 @@ export async function holdPorts(services: unknown, options: SetupPortsOptions<st
     const ports: Record<string, number> = {};
     const leases: Record<string, Lease> = {};
     // One transaction for all of them: one read, one probe pass, one durable write.
-    const granted = await reserveAll(
+    const granted = await registry.reserveAll(
       names.map((name) => ({ label: labelFor(runner, name) })),
       reserveOptions,
     );
@@ -108,13 +110,13 @@ export async function holdPorts(services: unknown, options: SetupPortsOptions<st
       const published = { ...readPorts(process.env), ...ports };
       for (const [name, value] of Object.entries(portsEnv(published))) setEnv(name, value);
       // Workers find the same registry the ports came from.
-      if (reserveOptions.home !== undefined) setEnv('PORTLEASE_HOME', reserveOptions.home);
+      if (home !== undefined) setEnv('PORTLEASE_HOME', home);
     }
     if (onReady) {
       const result = await onReady(ports, leases);
       if (typeof result === 'function') teardown = result as Teardown;
     }
-    return { ports, leases, home: reserveOptions.home, close };
+    return { ports, leases, home, close };
   } catch (error) {
     await close().catch(() => {});
     throw error;

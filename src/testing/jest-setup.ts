@@ -3,7 +3,7 @@
  * process; the leases are owned by it and published to the workers through
  * `process.env`, the only channel jest passes from its main process to its workers.
  */
-import { prune } from '../index.js';
+import { openRegistry } from '../index.js';
 import { holdPorts, type HeldPorts, type SetupPortsOptions, type Teardown } from './global-ports.js';
 import { workerLeases } from './jest-workers.js';
 import { checkServices } from './services.js';
@@ -57,7 +57,8 @@ export async function teardownPorts(): Promise<void> {
   if (homes.size === 0 && inBand.size > 0) homes.add(process.env['PORTLEASE_HOME']);
   const results = await Promise.allSettled([...held.reverse().map((ports) => ports.close()), releaseWorkerLeases(inBand)]);
   // One write that reclaims the exited workers' leases now rather than at someone's next reserve.
-  for (const home of homes) await prune(home === undefined ? {} : { home }).catch(() => {});
+  const sweep = async (home: string | undefined) => openRegistry({ home }).prune();
+  for (const home of homes) await sweep(home).catch(() => {});
   const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
   if (failed) throw failed.reason;
 }

@@ -5,10 +5,11 @@
  * process, so a worker that dies has its lease reclaimed at the registry's next write.
  */
 import { typeError } from '../errors.js';
-import { reserve, type HeldLease, type ReserveOptions } from '../index.js';
+import { openRegistry, type HeldLease, type ReserveOptions } from '../index.js';
+import type { HomeOptions } from '../types.js';
 
-/** Options of `workerPort()`. */
-export type WorkerPortOptions = Pick<ReserveOptions, 'home' | 'range' | 'exclude' | 'app' | 'instance'>;
+/** Options of `workerPort()`: `home` selects the registry (else the default one), the rest are `reserve()`'s. */
+export type WorkerPortOptions = HomeOptions & Pick<ReserveOptions, 'range' | 'exclude' | 'app' | 'instance'>;
 
 /** Leases of one worker by label. Lives wherever "one worker" is visible to the runner. */
 export type WorkerLeases = Map<string, Promise<HeldLease>>;
@@ -26,17 +27,21 @@ export function workerLease(cache: WorkerLeases, label: string, options: WorkerP
   }
   const cached = cache.get(label);
   if (cached) return cached;
-  const pending = reserve({ ...options, label }).then(
-    (lease) => {
-      onCreate?.(lease);
-      return lease;
-    },
-    (error: unknown) => {
-      // Do not cache a failure: the next call tries again.
-      cache.delete(label);
-      throw error;
-    },
-  );
+  const { home, ...reserveOptions } = options;
+  // Opened inside the promise: a bad home is a rejection, as every failure of this call.
+  const pending = Promise.resolve()
+    .then(() => openRegistry({ home }).reserve({ ...reserveOptions, label }))
+    .then(
+      (lease) => {
+        onCreate?.(lease);
+        return lease;
+      },
+      (error: unknown) => {
+        // Do not cache a failure: the next call tries again.
+        cache.delete(label);
+        throw error;
+      },
+    );
   cache.set(label, pending);
   return pending;
 }

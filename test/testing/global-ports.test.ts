@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
-import { list } from '../../src/index.js';
+import { openRegistry } from '../../src/index.js';
 import { holdPorts } from '../../src/testing/global-ports.js';
 import { readPorts } from '../../src/testing/services.js';
 import { tempHome } from '../helpers.js';
@@ -24,10 +24,10 @@ describe('holdPorts', () => {
     expect(process.env['PORTLEASE_PORT_DB']).toBe(String(held.ports.db));
     expect(JSON.parse(process.env['PORTLEASE_PORTS']!)).toEqual(held.ports);
     expect(process.env['PORTLEASE_HOME']).toBe(home);
-    expect((await list({ home })).map((lease) => lease.port).sort()).toEqual(Object.values(held.ports).sort());
+    expect((await openRegistry({ home }).list()).map((lease) => lease.port).sort()).toEqual(Object.values(held.ports).sort());
 
     await held.close();
-    expect(await list({ home })).toEqual([]);
+    expect(await openRegistry({ home }).list()).toEqual([]);
     expect(process.env['PORTLEASE_PORT_DB']).toBe('before');
     expect(process.env['PORTLEASE_PORTS']).toBeUndefined();
     expect(process.env['PORTLEASE_HOME']).toBe(saved['PORTLEASE_HOME']);
@@ -69,7 +69,7 @@ describe('holdPorts', () => {
         async onReady(ports, leases) {
           seen.push(`ready ${ports['web'] === leases['web']?.port}`);
           return async () => {
-            seen.push(`teardown with ${(await list({ home })).length} lease`);
+            seen.push(`teardown with ${(await openRegistry({ home }).list()).length} lease`);
           };
         },
       },
@@ -78,7 +78,7 @@ describe('holdPorts', () => {
     expect(process.env['PORTLEASE_PORTS']).toBeUndefined();
     await held.close();
     expect(seen).toEqual(['ready true', 'teardown with 1 lease']);
-    expect(await list({ home })).toEqual([]);
+    expect(await openRegistry({ home }).list()).toEqual([]);
   });
 
   test('a failing onReady releases what was reserved', async () => {
@@ -86,7 +86,7 @@ describe('holdPorts', () => {
     await expect(holdPorts(['a', 'b'], { home, onReady: () => Promise.reject(new Error('server did not start')) }, 'vitest')).rejects.toThrow(
       'server did not start',
     );
-    expect(await list({ home })).toEqual([]);
+    expect(await openRegistry({ home }).list()).toEqual([]);
     expect(process.env['PORTLEASE_PORTS']).toBeUndefined();
   });
 

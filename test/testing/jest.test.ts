@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { builtinModules, createRequire } from 'node:module';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { inspect, list } from '../../src/index.js';
+import { openRegistry } from '../../src/index.js';
 import { killMidRun, ROOT, sandboxDist, narrowRange, overlapped, sharedAtOnce, startRun, type RunResult } from './example-runs.js';
 import { NEEDS } from '../os.js';
 import { tempHome } from '../helpers.js';
@@ -80,8 +80,8 @@ describe('portlease/jest on the example project', () => {
     }
 
     // The teardown released the global leases and swept the ended workers' leases.
-    expect(await list({ home })).toEqual([]);
-    const report = await inspect({ home });
+    expect(await openRegistry({ home }).list()).toEqual([]);
+    const report = await openRegistry({ home }).inspect();
     expect(report.dead).toEqual([]);
     expect(report.leases).toBe(0);
   });
@@ -91,7 +91,7 @@ describe('portlease/jest on the example project', () => {
     const result = await (await startRun('jest30', home, { args: ['--runInBand'] })).done;
     expectPassed(result);
     expect(new Set(portsOf(result, 'worker')).size).toBe(1);
-    expect((await inspect({ home })).leases).toBe(0);
+    expect((await openRegistry({ home }).inspect()).leases).toBe(0);
   });
 
   // Kills the run's whole process group: POSIX only.
@@ -100,12 +100,12 @@ describe('portlease/jest on the example project', () => {
     const range = await narrowRange(5);
     await killMidRun('jest30', home, range);
 
-    const before = await inspect({ home });
+    const before = await openRegistry({ home }).inspect();
     expect(before.dead.length).toBeGreaterThanOrEqual(3);
     expect(before.live).toEqual([]);
 
     const next = await (await startRun('jest29', home, { args: ['--maxWorkers=2'], env: { PORTLEASE_RANGE: range } })).done;
     expectPassed(next);
-    expect((await inspect({ home })).leases).toBe(0);
+    expect((await openRegistry({ home }).inspect()).leases).toBe(0);
   });
 });

@@ -3,7 +3,7 @@
  * The end-to-end proof with real runners is in vitest.test.ts and jest.test.ts.
  */
 import { describe, expect, expectTypeOf, inject, test } from 'vitest';
-import { list } from '../../src/index.js';
+import { openRegistry } from '../../src/index.js';
 import * as jestSide from '../../src/testing/jest.js';
 import { setupPorts as jestSetupPorts, teardownPorts } from '../../src/testing/jest-setup.js';
 import jestTeardown from '../../src/testing/jest-teardown.js';
@@ -21,9 +21,9 @@ describe('portlease/vitest/setup setupPorts', () => {
     expect(key).toBe('portlease');
     expect(Object.keys(value.ports)).toEqual(['db', 'api']);
     expect(value.leases.db?.port).toBe(value.ports.db);
-    expect(await list({ home })).toHaveLength(2);
+    expect(await openRegistry({ home }).list()).toHaveLength(2);
     await teardown();
-    expect(await list({ home })).toEqual([]);
+    expect(await openRegistry({ home }).list()).toEqual([]);
   });
 
   test('a second setup without teardown (vitest restart) does not leak', async () => {
@@ -31,9 +31,9 @@ describe('portlease/vitest/setup setupPorts', () => {
     const setup = setupPorts(['db'], { home, env: false });
     await setup({ provide() {} });
     const teardown = await setup({ provide() {} });
-    expect(await list({ home })).toHaveLength(1);
+    expect(await openRegistry({ home }).list()).toHaveLength(1);
     await teardown();
-    expect(await list({ home })).toEqual([]);
+    expect(await openRegistry({ home }).list()).toEqual([]);
   });
 
   test('checks names when the config loads, not when vitest runs it', () => {
@@ -59,7 +59,7 @@ describe('portlease/vitest/setup setupPorts', () => {
     expect(await workerPort('unit worker', { home })).toBe(first);
     const lease = await workerLease('unit worker', { home });
     expect(lease).toMatchObject({ port: first, label: 'unit worker', service: null });
-    expect((await list({ home })).map((live) => live.port)).toEqual([first]);
+    expect((await openRegistry({ home }).list()).map((live) => live.port)).toEqual([first]);
     // Released by vitest's worker cleanup when this worker stops (covered end to end).
   });
 });
@@ -77,11 +77,11 @@ describe('portlease/jest setup and teardown', () => {
       // In band, a worker lease belongs to the main process: the teardown releases it too.
       const own = await jestSide.workerPort();
       expect(await jestSide.workerPort()).toBe(own);
-      expect(await list({ home })).toHaveLength(3);
+      expect(await openRegistry({ home }).list()).toHaveLength(3);
     } finally {
       await jestTeardown();
     }
-    expect(await list({ home })).toEqual([]);
+    expect(await openRegistry({ home }).list()).toEqual([]);
     expect(process.env['PORTLEASE_PORTS']).toBe(before['PORTLEASE_PORTS']);
     expect(process.env['PORTLEASE_HOME']).toBe(before['PORTLEASE_HOME']);
     expect(jestTeardown).toBe(teardownPorts);

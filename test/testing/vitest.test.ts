@@ -4,7 +4,7 @@
  * killed with SIGKILL followed by a run that must not notice.
  */
 import { describe, expect, test } from 'vitest';
-import { inspect, list } from '../../src/index.js';
+import { openRegistry } from '../../src/index.js';
 import { killMidRun, narrowRange, overlapped, sharedAtOnce, startRun, type RunResult } from './example-runs.js';
 import { NEEDS } from '../os.js';
 import { tempHome } from '../helpers.js';
@@ -46,8 +46,8 @@ describe('portlease/vitest on the example project', () => {
 
     // Teardown released the global leases and vitest's worker cleanup the worker leases
     // (threads share the main pid, so only an explicit release removes theirs).
-    expect(await list({ home })).toEqual([]);
-    const report = await inspect({ home });
+    expect(await openRegistry({ home }).list()).toEqual([]);
+    const report = await openRegistry({ home }).inspect();
     expect(report.dead).toEqual([]);
     expect(report.leases).toBe(0);
   });
@@ -66,7 +66,7 @@ describe('portlease/vitest on the example project', () => {
     expectPassed(b);
     expect(overlapped(a, b)).toBe(true);
     expect(sharedAtOnce(a, b)).toEqual([]);
-    expect((await inspect({ home })).leases).toBe(0);
+    expect((await openRegistry({ home }).inspect()).leases).toBe(0);
   });
 
   // Kills the run's whole process group: POSIX only.
@@ -78,13 +78,13 @@ describe('portlease/vitest on the example project', () => {
     await killMidRun('vitest', home, range);
 
     // Its leases are still on file (nobody wrote since) but no longer live.
-    const before = await inspect({ home });
+    const before = await openRegistry({ home }).inspect();
     expect(before.dead.length).toBeGreaterThanOrEqual(3);
     expect(before.live).toEqual([]);
 
     const next = await (await startRun('vitest', home, { args: ['--maxWorkers=1'], env: { PORTLEASE_RANGE: range } })).done;
     expectPassed(next);
-    const after = await inspect({ home });
+    const after = await openRegistry({ home }).inspect();
     expect(after.leases).toBe(0);
   });
 });

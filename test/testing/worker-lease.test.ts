@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { list } from '../../src/index.js';
+import { openRegistry } from '../../src/index.js';
 import { releaseWorkerLeases, workerLease, type WorkerLeases } from '../../src/testing/worker-lease.js';
 import { tempHome } from '../helpers.js';
 
@@ -21,7 +21,7 @@ describe('workerLease', () => {
 
     await releaseWorkerLeases(cache);
     expect(cache.size).toBe(0);
-    expect(await list({ home })).toEqual([]);
+    expect(await openRegistry({ home }).list()).toEqual([]);
   });
 
   test('does not cache a failure', async () => {
