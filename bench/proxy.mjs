@@ -45,6 +45,19 @@ async function rssOf(pid) {
   }
 }
 
+/**
+ * Connections process `pid` holds open to `port` (ss), or NaN where ss is missing: counted
+ * at the proxy, because the backend's own count also holds the idle pooled connections of
+ * the proxy measured just before (the targets are interleaved).
+ */
+function connectionsOf(pid, port) {
+  return new Promise((resolve) => {
+    execFile('ss', ['-Htnp', 'state', 'established', `( dport = :${port} )`], { maxBuffer: 64 * 1024 ** 2 }, (error, stdout) => {
+      resolve(error ? Number.NaN : stdout.split('\n').filter((line) => line.includes(`pid=${pid},`)).length);
+    });
+  });
+}
+
 function getJson(port, path) {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path, agent: false }, (res) => {
@@ -120,7 +133,7 @@ async function echoRoundTrips(port, host, count) {
     samples.push(performance.now() - begin);
   }
   socket.close();
-  return summarize(samples);
+  return samples;
 }
 
 /** @param {{ home: string, root: string, dist?: string, runs: number, quick?: boolean }} ctx */
@@ -129,7 +142,11 @@ export async function run(ctx) {
   const { openRegistry, getOsFreePort } = await import(pathToFileURL(join(dist, 'index.js')).href);
   const home = await mkdtemp(join(ctx.home, 'proxy-'));
   const lease = await openRegistry({ home }).reserve('bench', { app: 'bench', instance: 'default', durable: true });
-  const duration = ctx.quick ? 2 : 10;
+  // Several short rounds, the targets interleaved in each, rather than one long cell per
+  // target: on a shared machine the load moves between cells, and a ratio taken within a
+  // round (portlease and direct seconds apart) is what compares.
+  const duration = ctx.quick ? 2 : 4;
+  const rounds = ctx.quick ? 1 : 3;
   const echoes = ctx.quick ? 300 : 3000;
   const children = [];
   const notes = [];
@@ -159,60 +176,90 @@ export async function run(ctx) {
       { name: 'small GET, 50 connections', path: '/', connections: 50 },
       { name: '1 MiB GET, 10 connections', path: '/1mb', connections: 10 },
     ];
-    const results = new Map(targets.map((target) => [target.name, { rss: 0, backendMax: 0, backendTotal: 0, runs: [] }]));
-    // Target by target (portless last): a proxy that leaves backend connections open
-    // (portless opens one per request) must not inflate the counts of the ones after it.
-    for (const target of targets) {
-      for (const scenario of scenarios) {
-        const entry = results.get(target.name);
-        // A proxy that wrecks the backend (portless leaves thousands of sockets open) makes
-        // later calls fail: the cell says so instead of ending the whole module.
-        await getJson(lease.port, '/__stats?reset').catch(() => {});
-        let sampling = true;
-        const sampler = (async () => {
-          while (sampling && target.pid !== undefined) {
-            entry.rss = Math.max(entry.rss, await rssOf(target.pid));
-            await new Promise((resolve) => setTimeout(resolve, 200));
-          }
-        })();
-        const measured = await load(target.port, target.host, scenario.path, scenario.connections, duration).catch((error) => {
-          notes.push(`${scenario.name} through ${target.name} failed: ${error.message}.`);
-          return { rps: 0, p50: Number.NaN, p99: Number.NaN, bad: 'failed' };
-        });
-        sampling = false;
-        await sampler;
-        const stats = await getJson(lease.port, '/__stats').catch((error) => {
-          notes.push(`backend statistics after ${scenario.name} through ${target.name} unavailable: ${error.message}.`);
-          return { max: 0, total: 0 };
-        });
-        entry.backendMax = Math.max(entry.backendMax, stats.max);
-        entry.backendTotal += stats.total;
-        entry.runs.push({ scenario: scenario.name, ...measured });
-      }
+    const results = new Map(
+      targets.map((target) => [target.name, { rss: 0, sockets: Number.NaN, backendMax: 0, backendTotal: 0, runs: scenarios.map(() => []) }]),
+    );
+    const measure = async (target, scenario, index) => {
+      const entry = results.get(target.name);
+      // A proxy that wrecks the backend (portless leaves thousands of sockets open) makes
+      // later calls fail: the cell says so instead of ending the whole module.
+      await getJson(lease.port, '/__stats?reset').catch(() => {});
+      let sampling = true;
+      const sampler = (async () => {
+        while (sampling && target.pid !== undefined) {
+          entry.rss = Math.max(entry.rss, await rssOf(target.pid));
+          const open = await connectionsOf(target.pid, lease.port);
+          if (Number.isFinite(open)) entry.sockets = Math.max(Number.isFinite(entry.sockets) ? entry.sockets : 0, open);
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        }
+      })();
+      const measured = await load(target.port, target.host, scenario.path, scenario.connections, duration).catch((error) => {
+        notes.push(`${scenario.name} through ${target.name} failed: ${error.message}.`);
+        return { rps: 0, p50: Number.NaN, p99: Number.NaN, bad: 'failed' };
+      });
+      sampling = false;
+      await sampler;
+      const stats = await getJson(lease.port, '/__stats').catch((error) => {
+        notes.push(`backend statistics after ${scenario.name} through ${target.name} unavailable: ${error.message}.`);
+        return { max: 0, total: 0 };
+      });
+      entry.backendMax = Math.max(entry.backendMax, stats.max);
+      entry.backendTotal += stats.total;
+      entry.runs[index].push(measured);
+    };
+    // portless last and in one round: it leaves a backend connection open per request, which
+    // must not inflate the counts of the targets measured after it.
+    const [interleaved, last] = [
+      targets.filter((target) => !target.name.startsWith('portless')),
+      targets.filter((target) => target.name.startsWith('portless')),
+    ];
+    for (let round = 0; round < rounds; round++) {
+      for (const [index, scenario] of scenarios.entries()) for (const target of interleaved) await measure(target, scenario, index);
     }
-    const ws = new Map();
-    for (const target of targets) {
-      try {
-        ws.set(target.name, await echoRoundTrips(target.port, target.host, echoes));
-      } catch (error) {
-        notes.push(`WebSocket echo through ${target.name} failed: ${error.message}.`);
-      }
-    }
+    for (const target of last) for (const [index, scenario] of scenarios.entries()) await measure(target, scenario, index);
 
-    const direct = results.get('direct');
-    const ours = results.get('portlease serve');
+    // WebSocket echo: a warm-up, then the round trips split over the rounds, targets interleaved.
+    const ws = new Map();
+    const samples = new Map();
+    for (let round = -1; round < rounds; round++) {
+      for (const target of targets) {
+        if (round >= 0 && !samples.has(target.name)) continue; // failed in the warm-up
+        try {
+          const got = await echoRoundTrips(target.port, target.host, round < 0 ? 200 : Math.ceil(echoes / rounds));
+          if (round >= 0) samples.get(target.name).push(...got);
+          else samples.set(target.name, []);
+        } catch (error) {
+          notes.push(`WebSocket echo through ${target.name} failed: ${error.message}.`);
+          samples.delete(target.name);
+        }
+      }
+    }
+    for (const [name, list] of samples) ws.set(name, summarize(list));
+
+    // A cell is its median round; a ratio is the median of the ratios within each round
+    // (portless, measured in one round of its own, against direct's median round).
+    const median = (values) => [...values].sort((x, y) => x - y)[values.length >> 1];
+    const cell = (name, index) => {
+      const runs = results.get(name).runs[index];
+      return [...runs].sort((x, y) => x.rps - y.rps)[runs.length >> 1];
+    };
+    const within = (name, base, index) => {
+      const [mine, theirs] = [results.get(name).runs[index], results.get(base).runs[index]];
+      if (mine.length !== theirs.length) return ratio(cell(name, index).rps, cell(base, index).rps);
+      return ratio(median(mine.map((run, round) => run.rps / theirs[round].rps)), 1);
+    };
     const rows = [];
     scenarios.forEach((scenario, index) => {
       for (const target of targets) {
-        const run = results.get(target.name).runs[index];
-        rows.push([scenario.name, target.name, int(run.rps), ms(run.p50), ms(run.p99), ratio(run.rps, direct.runs[index].rps), run.bad]);
+        const run = cell(target.name, index);
+        rows.push([scenario.name, target.name, int(run.rps), ms(run.p50), ms(run.p99), within(target.name, 'direct', index), run.bad]);
       }
     });
     const versus = scenarios.map((scenario, index) => {
       const parts = targets
         .filter((target) => target.name !== 'portlease serve' && target.name !== 'direct')
-        .map((target) => `${ratio(ours.runs[index].rps, results.get(target.name).runs[index].rps)} ${target.name.split(' ')[0]}`);
-      return `- ${scenario.name}: portlease ${ratio(ours.runs[index].rps, direct.runs[index].rps)} of direct; ${parts.join(', ')}`;
+        .map((target) => `${within('portlease serve', target.name, index)} ${target.name.split(' ')[0]}`);
+      return `- ${scenario.name}: portlease ${within('portlease serve', 'direct', index)} of direct; ${parts.join(', ')}`;
     });
     const wsRows = targets
       .filter((target) => ws.has(target.name))
@@ -224,24 +271,29 @@ export async function run(ctx) {
       .filter((target) => target.pid !== undefined)
       .map((target) => {
         const entry = results.get(target.name);
-        return [target.name, `${(entry.rss / 1024 ** 2).toFixed(0)} MiB`, entry.backendMax, int(entry.backendTotal)];
+        return [
+          target.name,
+          `${(entry.rss / 1024 ** 2).toFixed(0)} MiB`,
+          Number.isFinite(entry.sockets) ? entry.sockets : `${entry.backendMax} (backend's count)`,
+          int(entry.backendTotal),
+        ];
       });
 
     return [
       '## Named-URL reverse proxy (`portlease serve`)',
       '',
-      `Backend, each proxy and autocannon in separate processes on this machine; ${duration} s per cell, pipelining 1, one target at a time through all scenarios (portless last).`,
+      `Backend, each proxy and autocannon in separate processes on this machine; ${rounds} round(s) of ${duration} s per cell, pipelining 1; in each round every scenario runs through direct, portlease and http-proxy one after another, and a cell shows its median round; "of direct" and the comparisons are medians of the ratios within a round. portless runs last, in one round (it leaves a backend connection open per request).`,
       '',
       table(['scenario', 'through', 'req/s', 'p50 ms', 'p99 ms', 'of direct', 'errors'], rows),
       '',
       'portlease throughput against the others, same run:',
       ...versus,
       '',
-      `WebSocket echo, ${echoes} sequential round trips of 32 bytes on one connection:`,
+      `WebSocket echo, ${echoes} sequential round trips of 32 bytes, after 200 not counted, split over ${rounds} round(s) with the targets interleaved (one connection per target and round):`,
       '',
       table(['through', 'n', 'median ms', 'p99 ms', 'median over direct'], wsRows),
       '',
-      'Proxy peak RSS and backend connections (most open at once during any HTTP cell; all accepted over the run):',
+      'Proxy peak RSS and backend connections (most the proxy held open at once, sampled every 200 ms with ss during the HTTP cells; all the backend accepted while that proxy was measured):',
       '',
       table(['proxy', 'peak RSS', 'max backend connections open', 'backend connections accepted'], resources),
       '',
