@@ -20,9 +20,12 @@ const ROOT = resolve(import.meta.dirname, '..');
 // the http entry, ESM and CJS), the revision storage and the schema; 209 kB / 704 kB with
 // the named-URL proxy; 214 kB / 737 kB / 74 files with the CLI built as CommonJS (its
 // chunks carry the CommonJS interop, dist/cli/package.json marks the bin as CommonJS, and
-// the server's daemon module is a chunk of its own, loaded only for named URLs).
-const MAX_PACKED = 225_000;
-const MAX_UNPACKED = 760_000;
+// the pid-file module is a chunk of its own, loaded only for named URLs); 240 kB / 830 kB
+// / 73 files once the proxy parses and frames HTTP itself (head, framing, client,
+// exchange, intake, ws-frames: about 25 kB of source, shipped in the http entry as ESM and
+// as CommonJS).
+const MAX_PACKED = 250_000;
+const MAX_UNPACKED = 870_000;
 const MAX_FILES = 75;
 // Every file the package may carry. dist/ holds entries and the chunks they share.
 const ALLOWED = [

@@ -3,6 +3,7 @@
  * runs (its pid file says where), so that a URL shown is one that answers.
  */
 import { URL_PORT } from '../url.js';
+import { isPidAlive } from '../owner.js';
 
 /**
  * The port of the running `portlease serve` of registry `home`, or `undefined` when none
@@ -12,12 +13,11 @@ import { URL_PORT } from '../url.js';
  * const port = await runningServePort(registry.home); // 51234 | undefined
  */
 export async function runningServePort(home: string): Promise<number | undefined> {
-  // Loaded when a URL is shown: the daemon module brings node:http and node:child_process,
-  // which `portlease reserve web` (a port, no URL) need not load at start.
-  const { isProcessAlive, readPidFile } = await import('../http/daemon.js');
+  // Loaded when a URL is shown (with node:fs/promises), not at every start.
+  const { readPidFile } = await import('./pid-file.js');
   try {
     const info = await readPidFile(home);
-    return info && isProcessAlive(info.pid) ? info.port : undefined;
+    return info && isPidAlive(info.pid) ? info.port : undefined;
   } catch {
     // An unreadable pid file only means no URL column: never a failed command.
     return undefined;

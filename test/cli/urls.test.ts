@@ -1,6 +1,6 @@
 /** Named URLs in the CLI: reserve --json, get --url, the list URL column, run's lines and env. */
 import { describe, expect, test } from 'vitest';
-import { writePidFile } from '../../src/http/daemon.js';
+import { writePidFile } from '../../src/cli/pid-file.js';
 import { cli, tempDir } from './helpers.js';
 
 const shop = ['--app', 'shop', '--instance', 'default'];

@@ -4,7 +4,8 @@
  */
 import { isLoopbackHost } from '../../http/guard.js';
 import { DEFAULT_SERVE_HOST, DEFAULT_SERVE_PORT, serve } from '../../http/server.js';
-import { removePidFile, serverStatus, startDetached, stopServer, writePidFile, type PidInfo } from '../../http/daemon.js';
+import { serverStatus, startDetached, stopServer } from '../background-server.js';
+import { type PidInfo, removePidFile, writePidFile } from '../pid-file.js';
 import type { Command, Io } from '../command.js';
 import { parseFlags, parseInteger, UsageError } from '../args.js';
 import { formatJson } from '../output.js';

@@ -1,36 +1,21 @@
 /**
- * `portlease serve --detach | --stop | --status`: a background server known by a pid file
- * (`serve.pid`, JSON) in the registry directory, its output appended to `serve.log` there.
- * The server writes the pid file itself once it listens and removes it when it stops, so
- * the file means "a server was listening"; a pid file whose process is gone (SIGKILL, a
- * reboot) is stale and cleaned up by whoever finds it.
+ * `portlease serve --detach | --stop | --status`: a background server known by its pid file
+ * (pid-file.ts) in the registry directory, its output appended to `serve.log` there.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { request } from 'node:http';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { currentPlatform } from '../platform/index.js';
-import { bracket } from './guard.js';
-import { writeFileAtomic } from '../atomic-write.js';
+import { bracket } from '../http/guard.js';
 import { isPidAlive } from '../owner.js';
+import { currentPlatform } from '../platform/index.js';
+import { type PidInfo, readPidFile, removePidFile } from './pid-file.js';
 
-/** File name of the pid file inside the registry directory. */
-export const PID_FILE = 'serve.pid';
 /** File name of the detached server's log inside the registry directory. */
 export const LOG_FILE = 'serve.log';
-
-/** What the pid file records. */
-export interface PidInfo {
-  pid: number;
-  port: number;
-  host: string;
-  url: string;
-  /** ISO time the server started listening. */
-  startedAt: string;
-}
 
 /** The state of the background server of one registry. */
 export type ServerState =
@@ -38,71 +23,6 @@ export type ServerState =
   | { state: 'stopped' }
   /** The pid file named a process that is gone (`null`: it was unreadable); the file has been removed. */
   | { state: 'stale'; info: PidInfo | null };
-
-/**
- * Writes the pid file atomically (temp file, rename), readable by the user only.
- *
- * @example
- * await writePidFile(registry.home, { pid: process.pid, port: 51234, host: '127.0.0.1', url, startedAt: new Date().toISOString() });
- */
-export async function writePidFile(dir: string, info: PidInfo): Promise<void> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  await writeFileAtomic(join(dir, PID_FILE), `${JSON.stringify(info)}\n`, { mode: 0o600 });
-}
-
-/**
- * Reads the pid file: its contents, `undefined` when there is none, or `null` when it is
- * unreadable or not ours (treated as stale).
- *
- * @example
- * const info = await readPidFile(registry.home);
- */
-export async function readPidFile(dir: string): Promise<PidInfo | undefined | null> {
-  let text: string;
-  try {
-    text = await readFile(join(dir, PID_FILE), 'utf8');
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ENOENT' ? undefined : null;
-  }
-  try {
-    const value = JSON.parse(text) as Partial<PidInfo>;
-    const valid =
-      Number.isSafeInteger(value.pid) &&
-      (value.pid as number) > 0 &&
-      Number.isInteger(value.port) &&
-      typeof value.host === 'string' &&
-      typeof value.url === 'string' &&
-      typeof value.startedAt === 'string';
-    return valid ? (value as PidInfo) : null;
-  } catch {
-    return null;
-  }
-}
-
-/**
- * Removes the pid file when it names `pid` (or always, without `pid`): a server never
- * removes the file of another one that took over.
- *
- * @example
- * await removePidFile(registry.home, process.pid);
- */
-export async function removePidFile(dir: string, pid?: number): Promise<void> {
-  if (pid !== undefined) {
-    const info = await readPidFile(dir);
-    if (info?.pid !== pid) return;
-  }
-  await rm(join(dir, PID_FILE), { force: true });
-}
-
-/**
- * True when a process with this pid exists (EPERM: it exists but belongs to someone else).
- *
- * @example
- * isProcessAlive(info.pid); // false after a crash or a reboot
- */
-export function isProcessAlive(pid: number): boolean {
-  return isPidAlive(pid); // the one liveness check (owner.ts, over the platform layer)
-}
 
 /**
  * True unless the process is provably not a portlease server. Pids are reused, and
@@ -146,7 +66,7 @@ export function checkHealth(host: string, port: number, timeoutMs = 1000): Promi
 export async function serverStatus(dir: string): Promise<ServerState> {
   const info = await readPidFile(dir);
   if (info === undefined) return { state: 'stopped' };
-  if (info !== null && isProcessAlive(info.pid) && looksLikeServer(info.pid)) {
+  if (info !== null && isPidAlive(info.pid) && looksLikeServer(info.pid)) {
     return { state: 'running', info, healthy: await checkHealth(info.host, info.port) };
   }
   // By pid: a server that started since we read the file has written its own, which stays.
@@ -246,7 +166,7 @@ export async function stopServer(dir: string, timeoutMs = 5000): Promise<StopRes
   }
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (!isProcessAlive(info.pid)) {
+    if (!isPidAlive(info.pid)) {
       await removePidFile(dir, info.pid);
       return { state: 'stopped', info };
     }
