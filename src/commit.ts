@@ -48,10 +48,12 @@
  * can re-create a pruned name (ABA). Such a commit can never become the newest, so nobody
  * reads it (readers confirm the newest name after reading, see `load`; a writer reuses a
  * read of its own only while its name is still the newest), but its writer must not report
- * success. It can only happen to a writer that was passed over (others committed while it
- * held the lock), and a writer knows that: its lock entry is gone. Such a writer lists the
- * directory and checks that the oldest newer revision carries its commit token among the
- * tokens of its last LINEAGE commits; otherwise it removes its orphan and retries. (A
+ * success. It can happen to a writer that still holds the lock, too: writers that were
+ * passed over earlier commit without it (three of them, between its read and its link,
+ * make and prune its name). So every writer lists the directory after its link: a newest
+ * name equal to its own is its real commit (a re-created name is never the newest);
+ * otherwise it checks that the oldest newer revision carries its commit token among the
+ * tokens of its last LINEAGE commits, or else removes its orphan and retries. (A
  * passed-over writer whose real commit was followed by LINEAGE commits of others before it
  * looked cannot tell, and retries too: a named lease comes back the same, an anonymous one
  * twice.)
@@ -75,7 +77,7 @@ import { isPidAlive, PLACE } from './owner.js';
 import type { RegistryPaths } from './paths.js';
 import { parseListing, prunable, revisionName, tempName, type Listing } from './revisions.js';
 import { emptyRegistry, type RegistryData } from './schema.js';
-import { FILE_MODE, forgetDir, listing, load, readFileState, type Loaded } from './storage.js';
+import { FILE_MODE, forgetDir, load, readFileState, type Loaded } from './storage.js';
 
 /** Commit tokens each revision carries (its own last): how far a writer can tell its descendants. */
 const LINEAGE = 64;
@@ -102,10 +104,10 @@ const newToken = () => randomBytes(6).toString('hex');
  * not hold it). Trouble after that (the directory fsync, cleanup) is a warning: the
  * caller's lease exists.
  *
- * `held` tells whether this writer still holds the lock it took before reading: if so, no
- * other writer can have read a base since, so nobody can have made and pruned the name just
- * linked, and the commit is certain. Only a writer that was passed over (it stalled past
- * the stale time) must check the newer revisions' lineage.
+ * `held` tells whether this writer still holds the lock it took before reading. It decides
+ * how often the writer prunes, and whether a failed fsync may be reverted; it does not make
+ * the commit certain (passed-over writers commit without the lock): the listing after the
+ * link does.
  */
 export async function commit(paths: RegistryPaths, loaded: Loaded, data: RegistryData, held: () => Promise<boolean>, revert = true): Promise<void> {
   const rev = loaded.base + 1;
@@ -146,19 +148,21 @@ export async function commit(paths: RegistryPaths, loaded: Loaded, data: Registr
   // that fsync would then have to write as well.
   await io.unlink(temp).catch((error: unknown) => trouble.push(`remove ${temp}: ${codeOf(error)}`));
   const certain = await held();
-  // A passed-over writer must see the listing; the others list only now and then, to prune.
-  const after = !certain
-    ? await listingToConfirm(paths, target)
-    : rev % PRUNE_BATCH === 0 || loaded.skipped.length > 0
-      ? await listing(paths).catch(() => null)
-      : null;
-  if (!certain && after!.revisions[0]! > rev && !(await descends(paths, after!.revisions, rev, token))) {
+  // Every writer looks, the holder too: holding the lock does not mean that nobody made and
+  // pruned this name meanwhile. Writers passed over earlier commit without the lock; three
+  // of them between this writer's read and its link make rev, rev + 1 and rev + 2 and prune
+  // rev, which the link then re-creates (test/passed-over.test.ts). The newest name listed tells:
+  // a re-created name is never the newest.
+  const after = await listingToConfirm(paths, target);
+  if (after.revisions[0]! > rev && !(await descends(paths, after.revisions, rev, token))) {
     await io.unlink(target).catch(() => {});
     throw new CommitConflict();
   }
   cache.keep(target, bytes, data);
-  // Pruning waits for a durable directory: the backup must outlive the new name's fsync.
-  if (after && durable) trouble.push(...(await tidy(paths, after, rev, loaded)));
+  // A passed-over writer prunes every time; the others only now and then. Pruning waits for
+  // a durable directory: the backup must outlive the new name's fsync.
+  const prune = !certain || rev % PRUNE_BATCH === 0 || loaded.skipped.length > 0;
+  if (prune && durable) trouble.push(...(await tidy(paths, after, rev, loaded)));
   if (trouble.length > 0) {
     process.emitWarning(`The registry was written (rev ${rev}), but cleaning up failed: ${trouble.join('; ')}.`, { code: 'PORTLEASE_STORAGE' });
   }
