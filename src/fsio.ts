@@ -167,7 +167,8 @@ export const io = {
   },
   /**
    * Creates a new file (never an existing one, never through a symlink) and writes it, not
-   * yet durably: returns its descriptor, for `syncClose`. Closed when anything fails.
+   * yet durably: returns its descriptor, for `syncClose` (which closes it). Closed when
+   * anything fails.
    */
   async writeTemp(path: string, bytes: Buffer, mode: number): Promise<number> {
     const fd = await call('open', path, () => openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode));
@@ -194,10 +195,6 @@ export const io = {
       throw error;
     }
     await call('close', path, () => closeSync(fd));
-  },
-  /** Closes a descriptor of `writeTemp` that will not be synced. */
-  closeTemp(fd: number): void {
-    closeQuietly(fd);
   },
   /** Creates a new empty file (never an existing one, never through a symlink). */
   async createEmpty(path: string, mode: number): Promise<void> {
