@@ -150,7 +150,7 @@ export async function commit(paths: RegistryPaths, loaded: Loaded, data: Registr
 }
 
 /**
- * The listing a passed-over writer needs to confirm its commit, tried a few times (EMFILE
+ * The listing every writer needs to confirm its commit, tried a few times (EMFILE
  * passes): without it the writer cannot tell a real commit from a re-created pruned name,
  * and must not report success.
  */
@@ -167,7 +167,7 @@ async function listingToConfirm(paths: RegistryPaths, target: string): Promise<L
   }
   throw new PortleaseError(
     'E_STORAGE',
-    `Wrote ${target} but could not list ${paths.registry} (${codeOf(failure)}) to confirm it after this process was passed over; the lease may or may not be in the registry. Check with portlease list.`,
+    `Wrote ${target} but could not list ${paths.registry} (${codeOf(failure)}) to confirm the commit (its name may be a pruned one, re-created); the lease may or may not be in the registry. Check with portlease list.`,
     { cause: failure, file: target },
   );
 }
