@@ -8,62 +8,55 @@
  *
  * 1. The writer read revision B (the newest name it listed; it may be unreadable, then
  *    the data came from an older one).
- * 2. It writes its whole registry to a temp file of its own (`O_EXCL`, 0600): every byte
- *    written, not yet fsynced.
+ * 2. It writes its whole registry to a temp file of its own (`O_EXCL`, 0600) and fsyncs it:
+ *    the data and the inode are on disk before any name other than its own points at them.
  * 3. **Commit point: `link(temp, rev-<B+1>)`.** `link` fails with `EEXIST` when the name
  *    exists, so of all writers that read B, exactly one creates B+1; the others retry from
- *    a fresh read, and their callers never see it. The file is complete before its name
- *    appears, so no reader can see a torn revision.
- * 4. It fsyncs the file, then the directory, and only then tells its caller: the lease is
- *    durably written (data, inode, name). Then it removes its temp name and, every few
- *    commits, prunes revisions more than one behind the newest (never before the directory
- *    fsync succeeded, never the base it read).
+ *    a fresh read, and their callers never see it. The file is complete and durable before
+ *    its name appears, so no reader can see a torn revision, nor one that a power cut or a
+ *    failing disk could still take away.
+ * 4. It fsyncs the directory (the name's durability; a failure here is a warning: the commit
+ *    is made and the data is on disk), then removes its temp name and, every few commits,
+ *    prunes revisions more than one behind the newest (never before the directory fsync
+ *    succeeded, never the base it read).
  *
- * Why the link comes before the fsyncs, and why that is safe. On a journalling file system
- * (ext4, XFS) the file's fsync commits the journal transaction that holds the link as
- * well, so the directory fsync right after it finds nothing left to write: one journal
- * commit per write instead of two (ext4 here, measured on their own: the directory fsync
- * went from 0.18–0.27 ms to 0.08–0.09 ms; file systems without a journal lose nothing).
- * What it changes:
- * - Readers: nothing. Every byte is written before the name exists, and a reader reads
- *   them from the page cache whether or not they are on disk yet: never a torn file.
- * - The caller: nothing. It is told of its lease only after both fsyncs, as before.
- * - A power cut between the link and the fsyncs may leave the new name with its data
- *   missing (an empty or zero-filled file), where before it left no name. That revision
- *   is unreadable, so it is passed over for the one before it — the state every process
- *   had until then, and no caller was told of the lost one — with a warning, kept aside by
- *   the next writer, which commits on top: the recovery every unreadable revision gets. A
- *   writer that built on the lost revision meanwhile (only one that passed over a stalled
- *   holder can) wrote a whole registry of its own and fsynced it before telling anyone.
- * - An fsync that fails after the link (EIO): the revision is published but may not be on
- *   disk. A writer that still holds the lock (nobody can have built on it) reverts it by
- *   committing its base's state again as one more revision, and fails the call; one that
- *   cannot (passed over, or the revert fails too) says the lease may or may not be there.
- * The temp name is removed after the directory fsync: removing it before would change the
- * directory again, and that fsync would have to write it.
+ * Why the fsync comes before the link. A revision is visible the moment it is linked: a
+ * lock-free reader (a re-ask of `reserve` answered without the lock, `lookup`, `list`) may
+ * act on it at once, and hand its caller a lease from it. If the link came first and the
+ * file's fsync then failed (EIO), the revision would have been seen but may not be on disk,
+ * and nothing can take back what a reader was told: withdrawing the revision afterwards
+ * frees a port that someone was handed, and a power cut between the link and the fsync
+ * loses it the same way. So an fsync failure happens before anything is published: the
+ * call fails and the registry is as it was. (Linking first saves one journal commit per
+ * write on ext4, about 0.1–0.2 ms: not worth a port handed out twice.) What remains open
+ * between the link and the directory fsync is the name alone, never the data: a power cut
+ * there may lose the name (the previous revision is then the newest), and it takes every
+ * process of the host, and so every reader that saw the revision, with it. The temp name is
+ * removed after the directory fsync: removing it before would change the directory again,
+ * and that fsync would have to write it too.
  *
- * The newest name only grows: pruning never removes the newest nor the one before it, a
- * revert is a new revision, and nothing else removes a revision. One trap remains: a
- * writer that stalls between its read and its link while others commit twice and prune
- * can re-create a pruned name (ABA). Such a commit can never become the newest, so nobody
+ * The newest name only grows: pruning never removes the newest nor the one before it, and
+ * nothing else removes a revision. One trap remains: a writer that stalls between its
+ * read and its link while others commit twice and prune can re-create a pruned name (ABA). Such a commit can never become the newest, so nobody
  * reads it (readers confirm the newest name after reading, see `load`; a writer reuses a
  * read of its own only while its name is still the newest), but its writer must not report
- * success. It can only happen to a writer that was passed over (others committed while it
- * held the lock), and a writer knows that: its lock entry is gone. Such a writer lists the
- * directory and checks that the oldest newer revision carries its commit token among the
- * tokens of its last LINEAGE commits; otherwise it removes its orphan and retries. (A
+ * success. It can happen to a writer that still holds the lock, too: writers that were
+ * passed over earlier commit without it (three of them, between its read and its link,
+ * make and prune its name). So every writer lists the directory after its link: a newest
+ * name equal to its own is its real commit (a re-created name is never the newest);
+ * otherwise it checks that the oldest newer revision carries its commit token among the
+ * tokens of its last LINEAGE commits, or else removes its orphan and retries. (A
  * passed-over writer whose real commit was followed by LINEAGE commits of others before it
  * looked cannot tell, and retries too: a named lease comes back the same, an anonymous one
  * twice.)
  *
  * What a crash leaves, at each step: before 3, the last committed state (plus a temp file,
- * swept once its writer's pid is gone); after 3, the new state (after a power cut before
- * the fsyncs, possibly the last one, see above). An I/O error (EIO, ENOSPC, EROFS) at any
- * step before 3 leaves the last committed state and fails the call; at the file's fsync,
- * the revision is reverted and the call fails; after that, it is a warning. A revision
- * that cannot be read (bit rot, a hand edit, a FIFO planted in its place) is passed over
- * for the one before it, with a warning: the previous revision is the backup, and it is
- * never deleted before a newer one is durable.
+ * swept once its writer's pid is gone); after 3, the new state. An I/O error (EIO, ENOSPC,
+ * EROFS) at any step up to 3, the file's fsync included, leaves the last committed state
+ * and fails the call; after 3 it is a warning. A revision that cannot be read (bit rot, a
+ * hand edit, a FIFO planted in its place) is passed over for the one before it, with a
+ * warning: the previous revision is the backup, and it is never deleted before a newer one
+ * is durable.
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -75,7 +68,7 @@ import { isPidAlive, PLACE } from './owner.js';
 import type { RegistryPaths } from './paths.js';
 import { parseListing, prunable, revisionName, tempName, type Listing } from './revisions.js';
 import { emptyRegistry, type RegistryData } from './schema.js';
-import { FILE_MODE, forgetDir, listing, load, readFileState, type Loaded } from './storage.js';
+import { FILE_MODE, forgetDir, load, readFileState, type Loaded } from './storage.js';
 
 /** Commit tokens each revision carries (its own last): how far a writer can tell its descendants. */
 const LINEAGE = 64;
@@ -96,18 +89,17 @@ export class CommitConflict extends Error {
 const newToken = () => randomBytes(6).toString('hex');
 
 /**
- * Publishes `data` as revision `loaded.base + 1`. Resolves once the revision is linked and
- * durable (file and directory fsynced); throws `CommitConflict` when another writer got
- * there first, a `PortleaseError` when it could not be written (and then the registry does
- * not hold it). Trouble after that (the directory fsync, cleanup) is a warning: the
- * caller's lease exists.
+ * Publishes `data` as revision `loaded.base + 1`. Resolves once the file was fsynced, then
+ * linked, and the directory fsynced; throws `CommitConflict` when another writer got there
+ * first, a `PortleaseError` when it could not be written (and then the registry does not
+ * hold it, and no reader saw it). Trouble after the link (the directory fsync, cleanup) is a
+ * warning: the caller's lease exists.
  *
- * `held` tells whether this writer still holds the lock it took before reading: if so, no
- * other writer can have read a base since, so nobody can have made and pruned the name just
- * linked, and the commit is certain. Only a writer that was passed over (it stalled past
- * the stale time) must check the newer revisions' lineage.
+ * `held` tells whether this writer still holds the lock it took before reading. It decides
+ * how often the writer prunes; it does not make the commit certain (passed-over writers
+ * commit without the lock): the listing after the link does.
  */
-export async function commit(paths: RegistryPaths, loaded: Loaded, data: RegistryData, held: () => Promise<boolean>, revert = true): Promise<void> {
+export async function commit(paths: RegistryPaths, loaded: Loaded, data: RegistryData, held: () => Promise<boolean>): Promise<void> {
   const rev = loaded.base + 1;
   const token = newToken();
   data.rev = rev;
@@ -116,25 +108,16 @@ export async function commit(paths: RegistryPaths, loaded: Loaded, data: Registr
   const bytes = Buffer.from(`${JSON.stringify({ schema, rev, nextId, lineage, leases, sticky })}\n`);
   const temp = join(paths.registry, tempName(process.pid, PLACE, randomBytes(4).toString('hex')));
   const target = join(paths.registry, revisionName(rev));
-  let fd: number | null = null;
   try {
-    fd = await io.writeTemp(temp, bytes, FILE_MODE);
+    // Durable before it is published: a failed fsync publishes nothing (see the header).
+    // (writeTemp closes its descriptor when it fails; syncClose closes it in any case.)
+    await io.syncClose(await io.writeTemp(temp, bytes, FILE_MODE), temp);
     await io.link(temp, target);
   } catch (error) {
-    if (fd !== null) io.closeTemp(fd);
     await io.unlink(temp).catch(() => {});
     if (codeOf(error) === 'EEXIST') throw new CommitConflict();
     if (codeOf(error) === 'ENOENT') forgetDir(paths.registry);
     throw storageError(error, target, 'write');
-  }
-  // Linked: the commit point. Its fsync makes the file durable (and, on a journalling file
-  // system, the link with it: the directory fsync below then finds nothing left to write).
-  try {
-    await io.syncClose(fd, temp);
-  } catch (error) {
-    await io.unlink(temp).catch(() => {});
-    // A revert whose own fsync fails is not reverted again (the disk is failing): its caller says so.
-    throw revert ? await withdraw(paths, loaded, data, held, target, error) : error;
   }
   // Written. From here on, a failure must not make the caller believe that nothing happened.
   const trouble: string[] = [];
@@ -146,58 +129,28 @@ export async function commit(paths: RegistryPaths, loaded: Loaded, data: Registr
   // that fsync would then have to write as well.
   await io.unlink(temp).catch((error: unknown) => trouble.push(`remove ${temp}: ${codeOf(error)}`));
   const certain = await held();
-  // A passed-over writer must see the listing; the others list only now and then, to prune.
-  const after = !certain
-    ? await listingToConfirm(paths, target)
-    : rev % PRUNE_BATCH === 0 || loaded.skipped.length > 0
-      ? await listing(paths).catch(() => null)
-      : null;
-  if (!certain && after!.revisions[0]! > rev && !(await descends(paths, after!.revisions, rev, token))) {
+  // Every writer looks, the holder too: holding the lock does not mean that nobody made and
+  // pruned this name meanwhile. Writers passed over earlier commit without the lock; three
+  // of them between this writer's read and its link make rev, rev + 1 and rev + 2 and prune
+  // rev, which the link then re-creates (test/passed-over.test.ts). The newest name listed
+  // tells: a re-created name is never the newest.
+  const after = await listingToConfirm(paths, target);
+  if (after.revisions[0]! > rev && !(await descends(paths, after.revisions, rev, token))) {
     await io.unlink(target).catch(() => {});
     throw new CommitConflict();
   }
   cache.keep(target, bytes, data);
-  // Pruning waits for a durable directory: the backup must outlive the new name's fsync.
-  if (after && durable) trouble.push(...(await tidy(paths, after, rev, loaded)));
+  // A passed-over writer prunes every time; the others only now and then. Pruning waits for
+  // a durable directory: the backup must outlive the new name's fsync.
+  const prune = !certain || rev % PRUNE_BATCH === 0 || loaded.skipped.length > 0;
+  if (prune && durable) trouble.push(...(await tidy(paths, after, rev, loaded)));
   if (trouble.length > 0) {
     process.emitWarning(`The registry was written (rev ${rev}), but cleaning up failed: ${trouble.join('; ')}.`, { code: 'PORTLEASE_STORAGE' });
   }
 }
 
 /**
- * The fsync of a linked revision failed: it is published (readers may see it) but may not
- * be on disk, so it must not stand, and its caller must not be told it was written. While
- * this writer holds the lock nobody has built on it: it commits its base's state again, on
- * top of it (a revert is one more revision: names only grow and no revision is rewritten;
- * the ids it handed out stay used), and reports the failure. A writer that was passed over,
- * or whose revert fails too, cannot tell what stands: it says so.
- */
-async function withdraw(
-  paths: RegistryPaths,
-  loaded: Loaded,
-  data: RegistryData,
-  held: () => Promise<boolean>,
-  target: string,
-  failure: unknown,
-): Promise<PortleaseError> {
-  if (await held()) {
-    const published = { ...loaded, base: data.rev, data: { ...loaded.data, nextId: data.nextId, lineage: data.lineage ?? [] } };
-    try {
-      await commit(paths, published, { ...published.data }, held, false);
-      return storageError(failure, target, 'write');
-    } catch {
-      // the revert failed too: fall through
-    }
-  }
-  return new PortleaseError(
-    'E_STORAGE',
-    `Wrote ${target} but could not fsync it (${codeOf(failure)}), nor revert it; the lease may or may not be in the registry. Check with portlease list.`,
-    { cause: failure, file: target },
-  );
-}
-
-/**
- * The listing a passed-over writer needs to confirm its commit, tried a few times (EMFILE
+ * The listing every writer needs to confirm its commit, tried a few times (EMFILE
  * passes): without it the writer cannot tell a real commit from a re-created pruned name,
  * and must not report success.
  */
@@ -214,7 +167,7 @@ async function listingToConfirm(paths: RegistryPaths, target: string): Promise<L
   }
   throw new PortleaseError(
     'E_STORAGE',
-    `Wrote ${target} but could not list ${paths.registry} (${codeOf(failure)}) to confirm it after this process was passed over; the lease may or may not be in the registry. Check with portlease list.`,
+    `Wrote ${target} but could not list ${paths.registry} (${codeOf(failure)}) to confirm the commit (its name may be a pruned one, re-created); the lease may or may not be in the registry. Check with portlease list.`,
     { cause: failure, file: target },
   );
 }

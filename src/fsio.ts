@@ -18,8 +18,9 @@
  * `<call>` is its number (1-based), `<op>#<k>`, the k-th call of one kind (`link#1`), or
  * `<op>#<k>+`, that call and every later one of its kind (`readdir#4+`).
  * `EIO`, `ENOSPC`, `EROFS` make it fail without touching the disk, `kill` SIGKILLs the
- * process just before it, `kill-after` just after it, `stop` SIGSTOPs it just before it
- * (a test resumes it with SIGCONT, to replay an interleaving step by step).
+ * process just before it, `kill-after` just after it returned (also when it failed), `stop`
+ * SIGSTOPs it just before it (a test resumes it with SIGCONT, to replay an interleaving
+ * step by step).
  * `PORTLEASE_FAULT=count` prints `PORTLEASE_FAULT_CALLS <n> <op,op,…>` on stderr at exit,
  * so a test learns how many injection points one operation has. Unset, every call goes
  * straight to `node:fs`: one integer increment is the cost.
@@ -96,9 +97,12 @@ async function call<T>(name: string, path: string, run: () => T | Promise<T>): P
     return run();
   }
   if (plan.action === 'kill-after') {
-    const result = await run();
-    process.kill(process.pid, 'SIGKILL');
-    return result;
+    // A kill right after the call returned, whatever it returned: a failing call too.
+    try {
+      return await run();
+    } finally {
+      process.kill(process.pid, 'SIGKILL');
+    }
   }
   throw Object.assign(new Error(`${plan.action}: injected fault, ${name} '${path}'`), { code: plan.action, syscall: name, path });
 }
@@ -167,7 +171,8 @@ export const io = {
   },
   /**
    * Creates a new file (never an existing one, never through a symlink) and writes it, not
-   * yet durably: returns its descriptor, for `syncClose`. Closed when anything fails.
+   * yet durably: returns its descriptor, for `syncClose` (which closes it). Closed when
+   * anything fails.
    */
   async writeTemp(path: string, bytes: Buffer, mode: number): Promise<number> {
     const fd = await call('open', path, () => openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode));
@@ -194,10 +199,6 @@ export const io = {
       throw error;
     }
     await call('close', path, () => closeSync(fd));
-  },
-  /** Closes a descriptor of `writeTemp` that will not be synced. */
-  closeTemp(fd: number): void {
-    closeQuietly(fd);
   },
   /** Creates a new empty file (never an existing one, never through a symlink). */
   async createEmpty(path: string, mode: number): Promise<void> {

@@ -216,6 +216,25 @@ export async function lockHolder(paths: RegistryPaths): Promise<LockHolder | nul
 }
 
 /**
+ * Creates the holder's entry in its stage. mkdir's mode passes through the umask, which may
+ * take the owner's own bits (0277 leaves the stage 0500, and the lock it becomes must let
+ * its holder remove the entry): when the entry cannot be created for want of them (EACCES),
+ * the stage gets 0700 and the entry is tried again. So only such a umask costs a call; root,
+ * whom modes do not stop, never needs one.
+ */
+async function createEntry(stage: string, entry: string): Promise<void> {
+  try {
+    await io.createEmpty(join(stage, entry), 0o600);
+  } catch (error) {
+    if (codeOf(error) !== 'EACCES') throw error;
+    await io.chmod(stage, 0o700).catch(() => {
+      throw error;
+    });
+    await io.createEmpty(join(stage, entry), 0o600);
+  }
+}
+
+/**
  * Runs `fn` while holding the registry lock.
  *
  * @example
@@ -229,7 +248,7 @@ export async function withLock<T>(paths: RegistryPaths, fn: (held: () => Promise
   const stage = join(paths.dir, `.lock-${process.pid}-${PLACE}-${token}`);
   try {
     await io.mkdir(stage, 0o700);
-    await io.createEmpty(join(stage, entry), 0o600);
+    await createEntry(stage, entry);
   } catch (error) {
     await removeStage(stage, entry); // the entry too, if only its close failed
     throw storageError(error, stage, 'create');

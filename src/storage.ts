@@ -226,8 +226,19 @@ async function makeDirs(dir: string): Promise<void> {
   } catch (error) {
     if (codeOf(error) === 'EEXIST') return;
     if (codeOf(error) !== 'ENOENT' || dirname(dir) === dir) throw error;
-    await makeDirs(dirname(dir));
-    await io.mkdir(dir, DIR_MODE);
+    const parent = dirname(dir);
+    await makeDirs(parent);
+    try {
+      await io.mkdir(dir, DIR_MODE);
+    } catch (again) {
+      // The parent was just made, and the umask may have taken the owner's own bits (0277
+      // leaves it 0500): give a parent of ours 0700 and try once more.
+      if (codeOf(again) !== 'EACCES' || !POSIX_MODES) throw again;
+      const stat = await io.lstat(parent);
+      if (Number(stat.uid) !== process.getuid?.() || (Number(stat.mode) & 0o777) === DIR_MODE) throw again;
+      await io.chmod(parent, DIR_MODE);
+      await io.mkdir(dir, DIR_MODE);
+    }
   }
 }
 

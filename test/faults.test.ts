@@ -10,7 +10,8 @@ import { cpSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { isPortleaseError, openRegistry } from '../src/index.js';
-import { FIXTURES, registryData, registryFile, startNode, tempHome } from './helpers.js';
+import { NEEDS } from './os.js';
+import { FIXTURES, registryData, registryFile, startNode, stopped, tempHome, waitForLine } from './helpers.js';
 
 const ACTIONS = ['EIO', 'ENOSPC', 'EROFS', 'kill', 'kill-after'] as const;
 const scope = { app: 'shop', instance: 'main' };
@@ -96,28 +97,49 @@ describe('a fault at every file-system call (tagged: crash)', () => {
   );
 });
 
-describe('the fsync of a linked revision fails (tagged: crash)', () => {
-  // A revision is linked (published) before its fsync (see src/commit.ts): when that fsync
-  // fails, the revision may not be on disk, so it must not stand.
-  it('the writer reverts it with one more revision, reports E_STORAGE, and no id is used twice', async () => {
+describe("the fsync of a revision's file fails (tagged: crash)", () => {
+  // A revision's file is fsynced before it is linked (see src/commit.ts): a failed fsync
+  // publishes nothing, so no reader can have seen the lease it held.
+  it('the writer reports E_STORAGE and the registry is as it was: same revision, same next id', async () => {
     const home = await seed(false);
     const before = registryData(home);
+    const file = registryFile(home);
     const { outcome } = await runFaulted(home, 'fsync#1:EIO');
     expect(outcome?.code, outcome?.message).toBe('E_STORAGE');
     expect(outcome?.message).toMatch(/EIO/);
-    const after = registryData(home);
-    // rev N+1 held the lease, rev N+2 is N again (the lease gone), and the id it had is spent.
-    expect(after.rev).toBe(before.rev + 2);
-    expect(after.leases.map((lease) => lease.service).sort()).toEqual(['cache', 'db']);
-    expect(after.nextId).toBe(before.nextId + 1);
+    expect(registryFile(home)).toBe(file);
+    expect(registryData(home)).toEqual(before);
+    expect(readdirSync(join(home, 'registry')).filter((name) => name.startsWith('.tmp-'))).toEqual([]);
     const registry = openRegistry({ home });
-    expect((await registry.reserve('web', scope)).id).toBe(before.nextId + 1);
+    expect((await registry.reserve('web', scope)).id).toBe(before.nextId);
   });
 
-  it('when the revert cannot be made durable either, the error says the lease may or may not be there', async () => {
-    const home = await seed(false);
-    const { outcome } = await runFaulted(home, 'fsync#1+:EIO');
-    expect(outcome?.code).toBe('E_STORAGE');
-    expect(outcome?.message).toMatch(/may or may not be in the registry/);
-  });
+  it.skipIf(NEEDS.proc ?? NEEDS.signals)(
+    'no lock-free reader sees the lease while the fsync is pending, and the next reserve does not hand its port twice',
+    async () => {
+      const home = await seed(false);
+      const registry = openRegistry({ home });
+      const file = registryFile(home);
+      // W reserves shop/main/web (durable) and stops at its first fsync, its revision's file,
+      // which then fails with EIO.
+      const w = startNode('--import', [`${FIXTURES}/fsync-eio.mjs`, `${FIXTURES}/fault-op.mjs`, home]);
+      await stopped(w.pid!);
+      // Nothing is linked yet: list and lookup (lock-free) see the registry as it was.
+      expect(registryFile(home)).toBe(file);
+      expect((await registry.list()).map((lease) => lease.service).sort()).toEqual(['cache', 'db']);
+      expect(await registry.lookup('web', scope)).toBeUndefined();
+      // Another caller asks for the same durable service: it waits for W's lock.
+      const asked = registry.reserve('web', { ...scope, durable: true });
+      process.kill(w.pid!, 'SIGCONT');
+      const outcome = JSON.parse(await waitForLine(w, /^\{/)) as { code?: string; message?: string };
+      expect(outcome.code, outcome.message).toBe('E_STORAGE');
+      expect(outcome.message).not.toMatch(/may or may not/);
+      const mine = await asked;
+      const live = (await registry.list()).map((lease) => [lease.id, lease.port]);
+      expect(live).toContainEqual([mine.id, mine.port]);
+      // Its port is taken: nobody else is granted it.
+      const other = await registry.reserve('other', { app: 'x', instance: 'x', port: mine.port, durable: true }).catch((error: unknown) => error);
+      expect(isPortleaseError(other)).toBe(true);
+    },
+  );
 });

@@ -127,7 +127,7 @@ describe.skipIf(NEEDS.proc ?? NEEDS.signals)('interleavings, step by step (tagge
     const home = tempHome();
     const registry = openRegistry({ home, lock: { stale: 1000 } });
     await registry.reserve('seed', { app: 'i', instance: 'i', durable: true });
-    // The first unlink of a write is its temp file's, once the linked revision is durable.
+    // The first unlink of a write is its temp file's, after the link and the directory fsync.
     const b = grab(home, 'unlink#1:stop');
     await stopped(b.pid!);
     for (let i = 0; i < 30; i++) await (await registry.reserve({ label: `c${i}` })).release();
