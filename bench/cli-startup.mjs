@@ -66,7 +66,7 @@ export async function run(ctx) {
     '',
     table(['command', 'median ms', 'p99 ms', 'min ms', 'ratio to node -e 0'], rows),
     '',
-    `Targets, median against \`node -e 0\`: \`reserve x\` ${verdict(2, 1.3)}, a new lease ${verdict(3, 1.5)}, \`--help\` ${verdict(5, 1.3)}. The bin is CommonJS (no ESM loader at start); \`--version\` and \`--help\` load only the bin, the dispatcher and package.json (\`--help\` reads one table of summaries, no command module). A command's module and the library load when it is typed; the daemon module (node:http) only for commands that show named URLs (\`get\`, \`list\`, \`run\`, \`reserve --json\`), the server, the YAML parser and the import code, and get-port only for \`serve\`, \`import\` and \`free\`.`,
+    `Targets, median against \`node -e 0\`: \`reserve x\` ${verdict(2, 1.3)}, a new lease ${verdict(3, 1.5)}, \`--help\` ${verdict(5, 1.3)}. The bin is CommonJS (no ESM loader at start); \`--version\` and \`--help\` load only the bin, the dispatcher and package.json (\`--help\` reads one table of summaries, no command module). A command's module and the library load when it is typed; the pid-file module (node:fs/promises) only for commands that show named URLs (\`get\`, \`list\`, \`run\`, \`reserve --json\`); the server, the YAML parser and the import code, and get-port only for \`serve\`, \`import\` and \`free\`; node:child_process, node:perf_hooks and node:tty not on Linux for these commands.`,
     '',
   ].join('\n');
 }

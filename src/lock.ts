@@ -52,6 +52,7 @@ import { PortleaseError, storageError } from './errors.js';
 import { codeOf, io } from './fsio.js';
 import { isAlive, isPidAlive, ownerOf, PLACE, shortTag } from './owner.js';
 import type { RegistryPaths } from './paths.js';
+import { monotonicMs } from './platform/snapshot.js';
 import type { Owner } from './types.js';
 
 /** Lock timing knobs (tests shorten them). */
@@ -80,8 +81,6 @@ const MAX_WAIT_MS = 12;
 const RENAME_REPLACES_DIR = process.platform !== 'win32';
 const STAGE = /^\.lock-(\d+)-([0-9a-f]+)-[0-9a-f]+$/;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-/** A monotonic clock in ms (`performance.now()` would load node:perf_hooks, ~0.6 ms of every CLI start). */
-const monotonicMs = () => Number(process.hrtime.bigint()) / 1e6;
 const tag = shortTag;
 
 // Read on first use: on Windows the identity costs a PowerShell query, not for an import.
