@@ -80,6 +80,8 @@ export interface DetachOptions {
   dir: string;
   port: number;
   host: string;
+  /** `--response-timeout` of the server, in ms (its default when undefined). */
+  responseTimeout?: number | undefined;
   /** Path of the CLI's `bin.js`. @default dist/cli/bin.js of this package */
   bin?: string;
   /** Environment of the server process. */
@@ -114,7 +116,9 @@ export async function startDetached(options: DetachOptions): Promise<DetachResul
   let exited: string | undefined;
   let child: ChildProcess;
   try {
-    child = spawn(process.execPath, [bin, 'serve', '--port', String(options.port), '--host', options.host, '--home', options.dir], {
+    const args = [bin, 'serve', '--port', String(options.port), '--host', options.host, '--home', options.dir];
+    if (options.responseTimeout !== undefined) args.push('--response-timeout', `${options.responseTimeout}ms`);
+    child = spawn(process.execPath, args, {
       detached: true,
       stdio: ['ignore', fd, fd],
       env: options.env,

@@ -12,6 +12,7 @@ import { formatJson } from '../output.js';
 import { reportFailure } from '../failure.js';
 import { openRegistry } from '../../api.js';
 import { checkHome } from '../targets.js';
+import { parseDuration } from '../../validate.js';
 import { SUMMARIES } from '../summaries.js';
 
 const FLAGS = {
@@ -20,14 +21,15 @@ const FLAGS = {
   detach: { type: 'boolean' },
   stop: { type: 'boolean' },
   status: { type: 'boolean' },
+  'response-timeout': { type: 'string' },
 } as const;
 
 /** `portlease serve`. */
 export const command: Command = {
   name: 'serve',
   summary: SUMMARIES.serve,
-  help: `Usage: portlease serve [--port 51234] [--host 127.0.0.1] [--json] [--home DIR]
-       portlease serve --detach [--port 51234] [--host 127.0.0.1]
+  help: `Usage: portlease serve [--port 51234] [--host 127.0.0.1] [--response-timeout 2m] [--json] [--home DIR]
+       portlease serve --detach [--port 51234] [--host 127.0.0.1] [--response-timeout 2m]
        portlease serve --stop | --status
 
 Serves the port-registry /v1 API (POST/GET/DELETE /v1/allocations, GET /v1/ports/{port},
@@ -52,6 +54,10 @@ reach 127.0.0.1.
 Options:
   --port N      port to listen on (default 51234, port-registry's; 0 lets the OS choose)
   --host ADDR   address to listen on (default 127.0.0.1; anything else exposes the registry)
+  --response-timeout D
+                how long a named URL's backend has to begin its response before the
+                client gets a 504 page (default 2m; 500ms, 30s, 15m…). A response that
+                has begun, and a WebSocket, run as long as they take
   --detach      start in the background and return once it answers
   --stop        stop the background server (SIGTERM)
   --status      tell whether the background server runs (a stale pid file is removed)
@@ -69,9 +75,11 @@ Exit codes: 0 ok (--status: running), 1 failure (--status: not running), 2 usage
     const { flags } = parseFlags(argv, FLAGS);
     const modes = [flags.detach, flags.stop, flags.status].filter((flag) => flag === true).length;
     if (modes > 1) throw new UsageError('Give only one of --detach, --stop and --status');
-    if ((flags.stop === true || flags.status === true) && (flags.port !== undefined || flags.host !== undefined)) {
-      throw new UsageError('--stop and --status take no --port or --host: the pid file says where the server runs');
+    if ((flags.stop === true || flags.status === true) && (flags.port !== undefined || flags.host !== undefined || flags['response-timeout'] !== undefined)) {
+      throw new UsageError('--stop and --status take no --port, --host or --response-timeout: the pid file says where the server runs');
     }
+    const timeout = flags['response-timeout'];
+    const responseTimeout = timeout === undefined ? undefined : parseDuration(timeout, '--response-timeout');
     const port = flags.port === undefined ? DEFAULT_SERVE_PORT : parseInteger('--port', flags.port, 0, 65_535);
     const host = flags.host ?? DEFAULT_SERVE_HOST;
     if (host.trim() === '') throw new UsageError('--host needs an address');
@@ -86,12 +94,19 @@ Exit codes: 0 ok (--status: running), 1 failure (--status: not running), 2 usage
     if (!isLoopbackHost(host)) {
       io.stderr.write(`portlease: warning: listening on ${host} exposes the registry to other machines; it has no authentication.\n`);
     }
-    if (flags.detach === true) return detach(dir, port, host, io, json);
-    return foreground(dir, port, host, io, json);
+    if (flags.detach === true) return detach(dir, { port, host, responseTimeout }, io, json);
+    return foreground(dir, { port, host, responseTimeout }, io, json);
   },
 };
 
-async function foreground(dir: string, port: number, host: string, io: Io, json: boolean): Promise<number> {
+/** Where and how the server listens. */
+interface Listen {
+  port: number;
+  host: string;
+  responseTimeout: number | undefined;
+}
+
+async function foreground(dir: string, { port, host, responseTimeout }: Listen, io: Io, json: boolean): Promise<number> {
   const current = await serverStatus(dir);
   if (current.state === 'running') return alreadyRunning(current.info, io, json);
 
@@ -100,6 +115,7 @@ async function foreground(dir: string, port: number, host: string, io: Io, json:
     host,
     home: dir,
     env: io.env,
+    ...(responseTimeout === undefined ? {} : { responseTimeout }),
     onError: (error) => io.stderr.write(`portlease serve: ${error instanceof Error ? error.message : String(error)}\n`),
   });
   const info: PidInfo = { pid: process.pid, port: server.port, host: server.host, url: server.url, startedAt: new Date().toISOString() };
@@ -121,8 +137,8 @@ async function foreground(dir: string, port: number, host: string, io: Io, json:
   return 0;
 }
 
-async function detach(dir: string, port: number, host: string, io: Io, json: boolean): Promise<number> {
-  const result = await startDetached({ dir, port, host, env: io.env, cwd: io.cwd });
+async function detach(dir: string, { port, host, responseTimeout }: Listen, io: Io, json: boolean): Promise<number> {
+  const result = await startDetached({ dir, port, host, responseTimeout, env: io.env, cwd: io.cwd });
   if (result.ok) {
     const { info } = result;
     io.stdout.write(
