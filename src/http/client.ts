@@ -215,8 +215,9 @@ export class ClientConnection {
     } else this.socket.destroy();
   }
 
-  /** Closes the connection at once (the server is closing). */
+  /** Closes the connection at once (the server is closing); a WebSocket tunnel first says 1001 to both sides. */
   destroy() {
+    if (this.exchange?.serverClosing()) return;
     this.socket.destroy();
   }
 }

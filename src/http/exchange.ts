@@ -341,6 +341,13 @@ export class Exchange implements BackendUser {
     this.badGateway(error ? describeFailure(error) : 'it closed the connection without a response');
   }
 
+  /** The server is closing: true when this exchange is a tunnel, which then closes both sides itself. */
+  serverClosing(): boolean {
+    if (this.phase !== TUNNEL) return false;
+    this.tunnel!.shutdown();
+    return true;
+  }
+
   /** The client connection closed: stop the backend request too. */
   clientGone() {
     if (this.phase === DONE) return;

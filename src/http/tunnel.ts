@@ -5,7 +5,8 @@
  * code reaches the other side as sent. An end on one side ends the other. When one side
  * breaks without a close frame, a WebSocket's other side gets one if the stream is between
  * two frames (`ws-frames.ts`): the browser sees 1014 (bad gateway) instead of 1006, the
- * backend 1001 (going away). Upgraded connections are never cut by the request timeout.
+ * backend 1001 (going away). When the server shuts down, both sides get 1001 the same way.
+ * Upgraded connections are never cut by the request timeout.
  */
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
@@ -15,6 +16,8 @@ import { closeFrame, FrameTracker } from './ws-frames.js';
 export const BACKEND_LOST_CODE = 1014;
 /** Close code sent to a backend whose client went away (RFC 6455: Going Away). */
 export const CLIENT_GONE_CODE = 1001;
+/** Close code sent to both sides when the server shuts down (RFC 6455: Going Away). */
+export const SHUTDOWN_CODE = 1001;
 /** How long a backend may take to finish its close once told the client went away. @default 5000 */
 const CLOSE_GRACE = 5000;
 
@@ -70,6 +73,26 @@ export class Tunnel {
     if (backend.destroyed) return;
     this.closeBackend();
     setTimeout(() => backend.destroy(), CLOSE_GRACE).unref();
+  }
+
+  /**
+   * The server is shutting down: each side that is between two frames and has not closed
+   * gets a 1001 close frame, and both connections are destroyed once that is written (a
+   * peer that never answers the close must not hold the server's close up).
+   */
+  shutdown(): void {
+    const backend = this.backend;
+    const client = this.client;
+    const going = (tracker: FrameTracker | undefined) => this.opened && tracker !== undefined && !tracker.closed && tracker.atBoundary;
+    if (!backend.destroyed) {
+      if (!backend.writableEnded && going(this.toBackend))
+        backend.end(closeFrame(SHUTDOWN_CODE, 'server shutting down', randomBytes(4)), () => backend.destroy());
+      else backend.destroy();
+    }
+    if (!client.destroyed) {
+      if (!client.writableEnded && going(this.toClient)) client.end(closeFrame(SHUTDOWN_CODE, 'server shutting down'), () => client.destroy());
+      else client.destroy();
+    }
   }
 
   /** Ends the backend's side, with a close frame of our own when the client sent none. */

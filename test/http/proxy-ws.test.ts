@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import { startServer, type Harness } from './helpers.js';
+import { eventually, startServer, type Harness } from './helpers.js';
 
 let harness: Harness | undefined;
 const servers: WebSocketServer[] = [];
@@ -170,12 +170,36 @@ describe('WebSockets', () => {
 });
 
 describe('closing the server', () => {
-  it('closes open WebSocket tunnels instead of waiting for them', async () => {
+  it('closes open WebSocket tunnels with 1001 (going away) to both sides instead of waiting for them', async () => {
     harness = await startServer();
-    await echoServer('open');
+    let backendSaw!: Promise<[number, string]>;
+    await echoServer('open', (socket) => {
+      backendSaw = new Promise((resolve) => socket.on('close', (code, reason) => resolve([code, reason.toString()])));
+    });
     const socket = await open('open');
-    const closed = new Promise<number>((resolve) => socket.on('close', (code) => resolve(code)));
+    const closed = new Promise<[number, string]>((resolve) => socket.on('close', (code, reason) => resolve([code, reason.toString()])));
     await harness.server.close();
-    expect(await closed).toBe(1006);
+    expect(await closed).toEqual([1001, 'server shutting down']);
+    expect(await backendSaw).toEqual([1001, 'server shutting down']);
+  });
+
+  it('drops a tunnel that is in the middle of a frame (no close frame can follow)', async () => {
+    harness = await startServer();
+    const head = Buffer.from([0x82, 100]); // the first two bytes of a 100-byte binary frame, and nothing more
+    await echoServer('midframe', (socket) => (socket as unknown as { _socket: { write(b: Buffer): void } })._socket.write(head));
+    const port = harness.server.port;
+    const raw = connect(port, '127.0.0.1');
+    let got = Buffer.alloc(0);
+    raw.on('data', (bytes: Buffer) => (got = Buffer.concat([got, bytes])));
+    const ended = new Promise<void>((resolve) => raw.on('close', () => resolve()));
+    raw.write(
+      `GET / HTTP/1.1\r\nHost: midframe.shop.localhost:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+        `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+    );
+    await eventually(() => got.includes('\r\n\r\n') && got.subarray(got.indexOf('\r\n\r\n') + 4).equals(head));
+    await harness.server.close();
+    await ended;
+    // Nothing after the partial frame: a close frame there would be read as its payload.
+    expect(got.subarray(got.indexOf('\r\n\r\n') + 4)).toEqual(head);
   });
 });
