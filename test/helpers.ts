@@ -11,6 +11,8 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, vi } from 'vitest';
+import { openRegistry, type Registry } from '../src/api.js';
+import { isPortleaseError } from '../src/errors.js';
 import { getOsFreePort } from '../src/probe.js';
 
 export const ROOT = resolve(import.meta.dirname, '..');
@@ -325,6 +327,7 @@ export async function freeRun(count: number): Promise<number> {
   for (let attempt = 0; attempt < 200; attempt++) {
     const from = FREE_RUN_FROM + Math.floor(Math.random() * (FREE_RUN_TO - FREE_RUN_FROM + 2 - count));
     const servers: Server[] = [];
+    let free = true;
     try {
       for (let port = from; port < from + count; port++) {
         servers.push(
@@ -335,14 +338,33 @@ export async function freeRun(count: number): Promise<number> {
           }),
         );
       }
-      return from;
     } catch {
-      // one of them is busy: try elsewhere
+      free = false; // one of them is busy: try elsewhere
     } finally {
       await Promise.all(servers.map((server) => new Promise((done) => server.close(done))));
     }
+    if (free && (await claimWindow(from, count))) return from;
   }
   throw new Error(`no ${count} free ports in a row`);
+}
+
+let windows: Registry | undefined;
+
+/**
+ * Leases a window of freeRun in a registry that every test process shares, owned by the
+ * process that asked (reclaimed once it is gone): two test files running at once then never
+ * get overlapping windows, which each would hand out from a registry of its own, and one
+ * would find its port taken by the other's server. False when a port of it is leased.
+ */
+async function claimWindow(from: number, count: number): Promise<boolean> {
+  windows ??= openRegistry({ home: join(tmpdir(), 'portlease-test-windows') });
+  try {
+    await windows.reserveAll(Array.from({ length: count }, (_, index) => ({ port: [from + index], label: 'freeRun' })));
+    return true;
+  } catch (error) {
+    if (isPortleaseError(error) && (error.code === 'E_PORT_LEASED' || error.code === 'E_PORT_BUSY')) return false;
+    throw error;
+  }
 }
 
 /** `count` distinct ports the OS calls free right now (ephemeral, not leased): for fixtures that need real free ports. */
