@@ -11,7 +11,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, vi } from 'vitest';
-import { openRegistry, type Registry } from '../src/api.js';
+import type { Registry } from '../src/api.js';
 import { isPortleaseError } from '../src/errors.js';
 import { getOsFreePort } from '../src/probe.js';
 
@@ -357,7 +357,9 @@ let windows: Registry | undefined;
  * would find its port taken by the other's server. False when a port of it is leased.
  */
 async function claimWindow(from: number, count: number): Promise<boolean> {
-  windows ??= openRegistry({ home: join(tmpdir(), 'portlease-test-windows') });
+  // Imported here, not at the top: a test file that mocks the platform layer imports these
+  // helpers before its mock's values exist, and the library reads the platform as it loads.
+  windows ??= (await import('../src/api.js')).openRegistry({ home: join(tmpdir(), 'portlease-test-windows') });
   try {
     await windows.reserveAll(Array.from({ length: count }, (_, index) => ({ port: [from + index], label: 'freeRun' })));
     return true;
