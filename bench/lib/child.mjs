@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createServer } from 'node:net';
 import { installFsMeter } from './fs-meter.mjs';
-import { commitAsAnotherProcess, floorCycle, newestRevision, now, portleaseCycle, RESERVE_RANGE } from './workload.mjs';
+import { commitAsAnotherProcess, floorCycle, newestRevision, now, portleaseBatchCycle, portleaseCycle, RESERVE_RANGE } from './workload.mjs';
 
 /**
  * The probe of src/probe.ts (not exported by the package): bind and close the port on
@@ -44,7 +44,8 @@ const tasks = {
   /**
    * reserve + release cycles through portlease (`portlease`; `cold`: another process's
    * commit imitated before each, see workload.mjs — one process only, since it commits
-   * without the lock) and the floor's add + remove cycles,
+   * without the lock; `batch`: 5 named services in one `reserveAll`, then one `release` of
+   * them all) and the floor's add + remove cycles,
    * in phases the parent interleaves (portlease, plain floor, durable floor, again…), so
    * that load from elsewhere on the machine hits all of them alike.
    */
@@ -56,6 +57,7 @@ const tasks = {
     const kinds = {
       portlease: () => portleaseCycle(registry),
       cold: () => portleaseCycle(registry, undefined, { cold: true }),
+      batch: () => portleaseBatchCycle(registry),
       plain: () => floorCycle(plainDir, 'plain', waitCap),
       durable: () => floorCycle(durableDir, 'durable', waitCap),
     };

@@ -233,6 +233,23 @@ export async function portleaseCycle(registry, range = RESERVE_RANGE, { cold = f
   return [t1 - t0, performance.now() - t1];
 }
 
+/** How many services the batch cycle reserves in one call (issue 13: "5 services in one call"). */
+export const BATCH_SIZE = 5;
+
+/**
+ * One `reserveAll` of BATCH_SIZE named services (one locked transaction: one read, one
+ * probe pass, one durable write) and one `release` of all of them (one transaction).
+ * Returns both latencies in ms, to compare with one reserve + release of one lease.
+ */
+export async function portleaseBatchCycle(registry, range = RESERVE_RANGE) {
+  const services = Array.from({ length: BATCH_SIZE }, (_, i) => `batch-${i}`);
+  const t0 = performance.now();
+  const leases = await registry.reserveAll(services, { range, label: 'bench' });
+  const t1 = performance.now();
+  await registry.release(leases);
+  return [t1 - t0, performance.now() - t1];
+}
+
 /** Absolute high-resolution time in ms, comparable across processes of one machine. */
 export function now() {
   return performance.timeOrigin + performance.now();
