@@ -200,10 +200,17 @@ export const io = {
     }
     await call('close', path, () => closeSync(fd));
   },
-  /** Creates a new empty file (never an existing one, never through a symlink). */
-  async createEmpty(path: string, mode: number): Promise<void> {
+  /**
+   * Creates a new empty file (never an existing one, never through a symlink) and returns
+   * its ctime: the kernel's clock at that moment, which no process's clock can skew.
+   */
+  async createEmpty(path: string, mode: number): Promise<number> {
     const fd = await call('open', path, () => openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode));
-    await call('close', path, () => closeSync(fd));
+    try {
+      return (await call('fstat', path, () => fstatSync(fd))).ctimeMs;
+    } finally {
+      await call('close', path, () => closeSync(fd));
+    }
   },
   /** fsyncs a directory, so that the names created in it survive a power cut. */
   async syncDir(path: string): Promise<void> {

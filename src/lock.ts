@@ -221,16 +221,32 @@ export async function lockHolder(paths: RegistryPaths): Promise<LockHolder | nul
  * the stage gets 0700 and the entry is tried again. So only such a umask costs a call; root,
  * whom modes do not stop, never needs one.
  */
-async function createEntry(stage: string, entry: string): Promise<void> {
+async function createEntry(stage: string, entry: string): Promise<number> {
   try {
-    await io.createEmpty(join(stage, entry), 0o600);
+    return await io.createEmpty(join(stage, entry), 0o600);
   } catch (error) {
     if (codeOf(error) !== 'EACCES') throw error;
     await io.chmod(stage, 0o700).catch(() => {
       throw error;
     });
-    await io.createEmpty(join(stage, entry), 0o600);
+    return await io.createEmpty(join(stage, entry), 0o600);
   }
+}
+
+/**
+ * What the lock gives the code it runs: whether this process still holds the lock, and the
+ * time to judge leases by.
+ */
+export interface Held {
+  /** Whether this process still holds the lock: its entry is there (nobody passed it over). */
+  held: () => Promise<boolean>;
+  /**
+   * Wall-clock ms by the kernel's clock: the holder entry's ctime, stamped by the kernel
+   * when the entry was made, plus the monotonic time since. Every writer judges ttl leases
+   * by this one clock, so a process whose own clock is off (libfaketime, fake timers that
+   * replace `Date`) neither reclaims a live lease early nor writes one already expired.
+   */
+  now: () => number;
 }
 
 /**
@@ -239,15 +255,18 @@ async function createEntry(stage: string, entry: string): Promise<void> {
  * @example
  * await withLock(paths, async () => { … });
  */
-export async function withLock<T>(paths: RegistryPaths, fn: (held: () => Promise<boolean>) => Promise<T>, timings: LockTimings = {}): Promise<T> {
+export async function withLock<T>(paths: RegistryPaths, fn: (lock: Held) => Promise<T>, timings: LockTimings = {}): Promise<T> {
   const stale = Math.max(timings.stale ?? LOCK_STALE_MS, 1000);
   const deadline = monotonicMs() + (timings.deadline ?? LOCK_DEADLINE_MS);
   const token = randomBytes(6).toString('hex');
   const entry = holderEntry(whoAmI().owner, Date.now(), token);
   const stage = join(paths.dir, `.lock-${process.pid}-${PLACE}-${token}`);
+  let now: () => number;
   try {
     await io.mkdir(stage, 0o700);
-    await createEntry(stage, entry);
+    const created = await createEntry(stage, entry);
+    const since = monotonicMs();
+    now = () => created + (monotonicMs() - since);
   } catch (error) {
     await removeStage(stage, entry); // the entry too, if only its close failed
     throw storageError(error, stage, 'create');
@@ -294,14 +313,13 @@ export async function withLock<T>(paths: RegistryPaths, fn: (held: () => Promise
   // passed over) changes nothing here: the commit is what protects the registry.
   const heartbeat = setInterval(() => void io.utimes(mine, new Date()).catch(() => {}), Math.floor(stale / 2));
   heartbeat.unref();
-  // Whether this process still holds the lock: its entry is there (nobody passed it over).
   const held = () =>
     io.lstat(mine).then(
       () => true,
       () => false,
     );
   try {
-    return await fn(held);
+    return await fn({ held, now });
   } finally {
     clearInterval(heartbeat);
     try {

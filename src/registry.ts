@@ -7,7 +7,7 @@ import { appendFileSync } from 'node:fs';
 import { LOCK_DEADLINE_MS } from './defaults.js';
 import { resolve } from 'node:path';
 import { PortleaseError, typeError } from './errors.js';
-import { withLock, type LockTimings } from './lock.js';
+import { type Held, type LockTimings, withLock } from './lock.js';
 import { isAlive } from './owner.js';
 import { resolvePaths, type RegistryPaths } from './paths.js';
 import { probePort } from './probe.js';
@@ -142,7 +142,7 @@ export async function transaction<T>(ctx: RegistryContext, decide: Decide<T>, kn
   for (let recreated = false; ; ) {
     let result: T | typeof LOST;
     try {
-      result = await withLock(paths, (held) => attempt(ctx, decide, held, known), ctx.timings);
+      result = await withLock(paths, (lock) => attempt(ctx, decide, lock, known), ctx.timings);
     } catch (error) {
       // The home or the registry directory was removed since this process checked it
       // (ensureDir looks once per process): check again, once.
@@ -166,13 +166,14 @@ export async function transaction<T>(ctx: RegistryContext, decide: Decide<T>, kn
   }
 }
 
-async function attempt<T>(ctx: RegistryContext, decide: Decide<T>, held: () => Promise<boolean>, known: Loaded | null): Promise<T | typeof LOST> {
-  const { db, adapter } = await openDatabase(ctx.paths, held, known);
+async function attempt<T>(ctx: RegistryContext, decide: Decide<T>, lock: Held, known: Loaded | null): Promise<T | typeof LOST> {
+  const { db, adapter } = await openDatabase(ctx.paths, lock.held, known);
   await db.read();
   const loaded = adapter.loaded!;
   const data = db.data;
   const before = ctx.env['PORTLEASE_AUDIT_LOG'] ? new Map(data.leases.map((lease) => [lease.id, lease.port])) : null;
-  const now = Date.now();
+  // The kernel's clock, not this process's (see Held.now): ttl expiry is decided here.
+  const now = lock.now();
   const reclaimed = await reclaimable(data.leases, now);
   const gone = new Set(reclaimed);
   if (gone.size > 0) data.leases = data.leases.filter((lease) => !gone.has(lease));

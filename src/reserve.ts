@@ -261,11 +261,16 @@ export async function reserveBatch(ctx: RegistryContext, requests: ReserveReques
   let view = peeked.data;
   const now = Date.now();
   // Ensure without a write: every key is already live, ours to return, lifetime unchanged.
-  // That answer comes from this read alone, so the read is confirmed first.
+  // That answer comes from this read alone, so the read is confirmed first. Not for a ttl
+  // lease: whether it is still live is judged under the lock, by the kernel's clock rather
+  // than this process's (see lock.ts, Held.now).
   const answers = (data: RegistryData) =>
     requests.map((request) => (request.key === undefined || request.exclusive ? undefined : liveByKey(data, request.key, now)));
   const returnsAll = (live: Array<Lease | undefined>) =>
-    live.every((existing, index) => existing !== undefined && mayReturn(existing, requests[index]!) && !changes(existing, requests[index]!));
+    live.every(
+      (existing, index) =>
+        existing !== undefined && existing.expiresAt === null && mayReturn(existing, requests[index]!) && !changes(existing, requests[index]!),
+    );
   if (returnsAll(answers(view))) {
     peeked = await confirmPeek(ctx, peeked);
     view = peeked.data;

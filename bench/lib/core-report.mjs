@@ -29,7 +29,7 @@ const REVISION_READ = /^open rev-\*\.json$/;
 const STEPS = [
   ['home and registry directory checks (`lstat` ×2, once per process)', /^(lstat|mkdir|chmod) (\(home\)|registry\/)$/],
   [
-    "lock: stage `mkdir`, holder's entry created (open + close), `rename` onto `registry.lock`, `lstat` of the entry after the commit, release `unlink` (+ looking at a holder under contention)",
+    "lock: stage `mkdir`, holder's entry created (open + fstat for the kernel's time + close), `rename` onto `registry.lock`, `lstat` of the entry after the commit, release `unlink` (+ looking at a holder under contention)",
     /^(mkdir|rmdir|lstat|utimes|unlink|open|close) (\.lock-\*|h\.\*|registry\.lock)$|^rename \.lock-\* → |^readdir (registry\.lock|\(home\)|\.lock-\*)$/,
   ],
   ['listings of `registry/` (before the read, under the lock, every 4th commit)', /^readdir registry\/$/],
@@ -80,7 +80,7 @@ export function report({ plan, quick, single, concurrent, getPort, breakdown, co
       'Definitions. **Reserve** = `openRegistry({home}).reserve({ range: [20000, 29999] })` (anonymous, owned by the calling',
       'process, the test-helper case): a lock-free read of the newest revision, an OS probe of the candidate port on `::`,',
       '`0.0.0.0`, `127.0.0.1`, `::1`, then one locked transaction: take the lock (a staging directory `.lock-<pid>-<place>-<token>/`',
-      "holding the holder's entry, an empty file `h.<pid>.…`: `mkdir`, open + close, then `rename` onto `registry.lock/`),",
+      "holding the holder's entry, an empty file `h.<pid>.…`: `mkdir`, open + fstat (its ctime is the kernel's clock, by which ttl leases are judged) + close, then `rename` onto `registry.lock/`),",
       'list `registry/` (when the newest revision is still the one the lock-free read got, that read is used, else the',
       'newest is read and validated), then commit a new revision: temp file `.tmp-<pid>-<hex>` written,',
       '**`link`ed to `rev-<N+1>.json`** (the compare-and-swap: it fails if another writer made that name first), fsynced,',
