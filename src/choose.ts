@@ -2,7 +2,6 @@
  * Which ports to try, in order (pure). The probe and the registry then decide which of
  * them is actually free.
  */
-import { createHash } from 'node:crypto';
 import type { PortRange } from './types.js';
 
 /** Inputs of {@link candidates}. */
@@ -26,10 +25,11 @@ export interface ChoiceInput {
 
 /**
  * Stable position of a key in a range: the same key gets the same first port on every
- * machine (FNV would do; SHA-1 is at hand and spreads well).
+ * machine (FNV would do; SHA-1 is at hand and spreads well). node:crypto is loaded on first
+ * use: a CLI call that finds its lease live chooses no port (see shortTag in owner.ts).
  */
 export function hashPort(key: string, [from, to]: PortRange): number {
-  const digest = createHash('sha1').update(key).digest();
+  const digest = process.getBuiltinModule('node:crypto').createHash('sha1').update(key).digest();
   return from + (digest.readUInt32BE(0) % (to - from + 1));
 }
 

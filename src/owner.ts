@@ -3,7 +3,6 @@
  * 32768), so an owner is pid + process start time + boot id + pid namespace + hostname.
  * What the OS tells about processes comes from the platform layer (src/platform/).
  */
-import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { currentPlatform } from './platform/index.js';
 import { pidExists } from './platform/linux.js';
@@ -130,12 +129,19 @@ export function sameOwner(a: Owner, b: Owner): boolean {
   return a.pid === b.pid && a.start === b.start && a.boot === b.boot && a.ns === b.ns && a.host === b.host;
 }
 
-/** A short hash of a text: names on disk only need equality, and must stay short. */
-export const shortTag = (text: string) => createHash('sha1').update(text).digest('hex').slice(0, 8);
+/**
+ * A short hash of a text: names on disk only need equality, and must stay short.
+ * node:crypto is loaded on first use (~1.5 ms with the stream modules it pulls in): a CLI
+ * call that only reads the registry, such as `portlease reserve x` of a live lease, never
+ * hashes anything.
+ */
+export const shortTag = (text: string) => process.getBuiltinModule('node:crypto').createHash('sha1').update(text).digest('hex').slice(0, 8);
+
+let place: string | undefined;
 
 /**
  * This host and pid namespace as a short tag: names on disk that carry a pid carry it too,
  * so a sweeper only judges the pids of its own place (a container sharing the registry
- * has pids that mean nothing here).
+ * has pids that mean nothing here). Computed on first use, by the first write (see shortTag).
  */
-export const PLACE = shortTag(`${hostname()}|${currentPlatform().pidNamespace() ?? ''}`);
+export const hereTag = (): string => (place ??= shortTag(`${hostname()}|${currentPlatform().pidNamespace() ?? ''}`));
