@@ -8,7 +8,7 @@ import { defineConfig } from 'vitest/config';
  */
 const UNIT = [
   'test/adopt/{compose-port,discover,dotenv,interpolate,plan,scripts}.test.ts',
-  'test/cli/{args,check,dotenv,env,free,get,list,listeners,main,names,output,release,reserve,suggest}.test.ts',
+  'test/cli/{args,check,dotenv,env,fd-sink,free,get,list,listeners,main,names,output,release,reserve,suggest}.test.ts',
   'test/http/{batcher,connections,contract,dashboard-units,dashboard,framing,head,parity,portctl,routes,security}.test.ts',
   'test/platform/*.test.ts',
   'test/readme/blocks.test.ts',

@@ -4,6 +4,7 @@
  * and process signals. Everything else runs through `main(argv, io)`.
  */
 import type { SignalSource } from './command.js';
+import { fdSink } from './fd-sink.js';
 import { main } from './main.js';
 
 const FORWARDED: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
@@ -19,15 +20,21 @@ const signals: SignalSource = (listener) => {
   };
 };
 
-// `portlease list | head -1` closes the pipe early: that is not an error worth a stack trace.
-process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-  throw error;
-});
+/** process.stdout, built when the sink first needs it (fdSink asks once; see fd-sink.ts). */
+function stdoutStream(): NodeJS.WriteStream {
+  // `portlease list | head -1` closes the pipe early: that is not an error worth a stack trace.
+  return process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+}
 
 main(process.argv.slice(2), {
-  stdout: process.stdout,
-  stderr: process.stderr,
+  // Neither stream is built unless used: on a pipe each is a net.Socket (see fd-sink.ts).
+  stdout: fdSink(1, stdoutStream),
+  get stderr() {
+    return process.stderr;
+  },
   env: process.env,
   cwd: process.cwd(),
   signals,
