@@ -67,6 +67,7 @@ import { hereTag, isPidAlive } from './owner.js';
 import type { RegistryPaths } from './paths.js';
 import { parseListing, prunable, revisionName, tempName, type Listing } from './revisions.js';
 import { emptyRegistry, type RegistryData } from './schema.js';
+import { randomToken } from './token.js';
 import { FILE_MODE, forgetDir, load, readFileState, type Loaded } from './storage.js';
 
 /** Commit tokens each revision carries (its own last): how far a writer can tell its descendants. */
@@ -84,11 +85,8 @@ export class CommitConflict extends Error {
   }
 }
 
-// node:crypto is loaded by the first write, not by every reader (see shortTag in owner.ts).
-const randomHex = (bytes: number) => process.getBuiltinModule('node:crypto').randomBytes(bytes).toString('hex');
-
 /** Makes a commit token: random, short, never reused in practice. */
-const newToken = () => randomHex(6);
+const newToken = () => randomToken(6);
 
 /**
  * Publishes `data` as revision `loaded.base + 1`. Resolves once the file was fsynced, then
@@ -108,7 +106,7 @@ export async function commit(paths: RegistryPaths, loaded: Loaded, data: Registr
   data.lineage = [...(loaded.data.lineage ?? []), token].slice(-LINEAGE);
   const { schema, nextId, lineage, leases, sticky } = data;
   const bytes = Buffer.from(`${JSON.stringify({ schema, rev, nextId, lineage, leases, sticky })}\n`);
-  const temp = join(paths.registry, tempName(process.pid, hereTag(), randomHex(4)));
+  const temp = join(paths.registry, tempName(process.pid, hereTag(), randomToken(4)));
   const target = join(paths.registry, revisionName(rev));
   try {
     // Durable before it is published: a failed fsync publishes nothing (see the header).

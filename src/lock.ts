@@ -51,6 +51,7 @@ import { PortleaseError, storageError } from './errors.js';
 import { codeOf, io } from './fsio.js';
 import { hereTag, isAlive, isPidAlive, ownerOf, shortTag } from './owner.js';
 import type { RegistryPaths } from './paths.js';
+import { randomToken } from './token.js';
 import { monotonicMs } from './platform/snapshot.js';
 import type { Owner } from './types.js';
 
@@ -241,8 +242,7 @@ async function createEntry(stage: string, entry: string): Promise<void> {
 export async function withLock<T>(paths: RegistryPaths, fn: (held: () => Promise<boolean>) => Promise<T>, timings: LockTimings = {}): Promise<T> {
   const stale = Math.max(timings.stale ?? LOCK_STALE_MS, 1000);
   const deadline = monotonicMs() + (timings.deadline ?? LOCK_DEADLINE_MS);
-  // node:crypto on first use: see shortTag in owner.ts.
-  const token = process.getBuiltinModule('node:crypto').randomBytes(6).toString('hex');
+  const token = randomToken(6);
   const entry = holderEntry(whoAmI().owner, Date.now(), token);
   const stage = join(paths.dir, `.lock-${process.pid}-${hereTag()}-${token}`);
   try {

@@ -6,6 +6,7 @@
 import { hostname } from 'node:os';
 import { currentPlatform } from './platform/index.js';
 import { pidExists } from './platform/linux.js';
+import { sha1Hex } from './sha1.js';
 import type { Platform } from './platform/types.js';
 import type { Owner } from './types.js';
 
@@ -129,19 +130,14 @@ export function sameOwner(a: Owner, b: Owner): boolean {
   return a.pid === b.pid && a.start === b.start && a.boot === b.boot && a.ns === b.ns && a.host === b.host;
 }
 
-/**
- * A short hash of a text: names on disk only need equality, and must stay short.
- * node:crypto is loaded on first use (~1.5 ms with the stream modules it pulls in): a CLI
- * call that only reads the registry, such as `portlease reserve x` of a live lease, never
- * hashes anything.
- */
-export const shortTag = (text: string) => process.getBuiltinModule('node:crypto').createHash('sha1').update(text).digest('hex').slice(0, 8);
+/** A short hash of a text: names on disk only need equality, and must stay short. */
+export const shortTag = (text: string) => sha1Hex(text).slice(0, 8);
 
 let place: string | undefined;
 
 /**
  * This host and pid namespace as a short tag: names on disk that carry a pid carry it too,
  * so a sweeper only judges the pids of its own place (a container sharing the registry
- * has pids that mean nothing here). Computed on first use, by the first write (see shortTag).
+ * has pids that mean nothing here). Computed by the first write: a read needs none of it.
  */
 export const hereTag = (): string => (place ??= shortTag(`${hostname()}|${currentPlatform().pidNamespace() ?? ''}`));
