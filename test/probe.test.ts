@@ -51,3 +51,43 @@ describe('getOsFreePort', () => {
     expect(portOf(server)).toBe(second);
   });
 });
+
+describe('the probe answers its literal addresses without dns.lookup', () => {
+  const dns = process.getBuiltinModule('node:dns');
+
+  it('leaves dns.lookup as it found it, patched or not, and never calls it for a probe', async () => {
+    const port = await getOsFreePort();
+    const original = dns.lookup;
+    const calls: string[] = [];
+    const mine = ((hostname: string, ...rest: unknown[]) => {
+      calls.push(hostname);
+      return Reflect.apply(original, dns, [hostname, ...rest]);
+    }) as unknown as typeof dns.lookup;
+    dns.lookup = mine;
+    onCleanup(() => {
+      dns.lookup = original;
+    });
+    expect(await probePort(port)).toEqual({ port, free: true, busyOn: [] });
+    expect(dns.lookup).toBe(mine);
+    expect(calls).toEqual([]);
+    // Other names still resolve through it.
+    await new Promise<void>((done, fail) => dns.lookup('localhost', (error) => (error ? fail(error) : done())));
+    expect(calls).toEqual(['localhost']);
+  });
+
+  it('a dns module whose lookup cannot be replaced gets the ordinary listen, with the same answers', async () => {
+    const descriptor = Object.getOwnPropertyDescriptor(dns, 'lookup')!;
+    Object.defineProperty(dns, 'lookup', { ...descriptor, writable: false });
+    onCleanup(() => {
+      Object.defineProperty(dns, 'lookup', descriptor);
+    });
+    const free = await getOsFreePort();
+    expect(await probePort(free)).toEqual({ port: free, free: true, busyOn: [] });
+    const host = ipv6 ? '::1' : '127.0.0.1'; // an IPv6 literal is what the shortcut is for
+    const server = await bindOn(0, host);
+    const busy = await probePort(portOf(server));
+    expect(busy.free).toBe(false);
+    expect(busy.busyOn).toContain(`${host}:EADDRINUSE`);
+    expect(dns.lookup).toBe(descriptor.value);
+  });
+});
