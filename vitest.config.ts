@@ -8,13 +8,13 @@ import { defineConfig } from 'vitest/config';
  */
 const UNIT = [
   'test/adopt/{compose-port,discover,dotenv,interpolate,plan,scripts}.test.ts',
-  'test/cli/{args,check,dotenv,env,free,get,list,listeners,main,names,output,release,reserve,suggest}.test.ts',
+  'test/cli/{args,check,dotenv,env,fd-sink,free,get,list,listeners,main,names,output,release,reserve,suggest}.test.ts',
   'test/http/{batcher,connections,contract,dashboard-units,dashboard,framing,head,parity,portctl,routes,security}.test.ts',
   'test/platform/*.test.ts',
   'test/readme/blocks.test.ts',
   'test/skill/install.test.ts',
   'test/testing/{setup-ports,worker-lease}.test.ts',
-  'test/{api,choose,identity,leases,listen,names,owner,probe,reask,schema,storage,validate}.test.ts',
+  'test/{api,choose,identity,leases,listen,names,owner,probe,reask,schema,sha1,storage,token,validate}.test.ts',
 ];
 
 const shared = {

@@ -4,7 +4,6 @@
  * `env --write`, `run --port-file`, the skill files and the server's pid file use it. (The
  * registry does not: its revisions are published by link(), see commit.ts.)
  */
-import { randomBytes } from 'node:crypto';
 // fs.promises rather than node:fs/promises: the CLI (CommonJS) then loads it only when a
 // file is written, not at every start (~0.7 ms).
 import { promises as fs } from 'node:fs';
@@ -22,7 +21,7 @@ export async function writeFileAtomic(file: string, text: string | Uint8Array, o
     (stats) => stats.mode & 0o7777,
     () => undefined,
   );
-  const temp = join(dirname(file), `.${basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
+  const temp = join(dirname(file), `.${basename(file)}.${process.getBuiltinModule('node:crypto').randomBytes(6).toString('hex')}.tmp`);
   try {
     // A new file: the mode asked for (the pid file: 0600), else the umask decides, like any editor would.
     const handle = await fs.open(temp, 'wx', existingMode ?? options.mode ?? 0o666);

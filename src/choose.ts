@@ -2,7 +2,7 @@
  * Which ports to try, in order (pure). The probe and the registry then decide which of
  * them is actually free.
  */
-import { createHash } from 'node:crypto';
+import { sha1 } from './sha1.js';
 import type { PortRange } from './types.js';
 
 /** Inputs of {@link candidates}. */
@@ -26,11 +26,12 @@ export interface ChoiceInput {
 
 /**
  * Stable position of a key in a range: the same key gets the same first port on every
- * machine (FNV would do; SHA-1 is at hand and spreads well).
+ * machine (FNV would do; SHA-1 spreads well, and changing it would move every key's port).
  */
 export function hashPort(key: string, [from, to]: PortRange): number {
-  const digest = createHash('sha1').update(key).digest();
-  return from + (digest.readUInt32BE(0) % (to - from + 1));
+  const digest = sha1(key);
+  const first = ((digest[0]! << 24) | (digest[1]! << 16) | (digest[2]! << 8) | digest[3]!) >>> 0;
+  return from + (first % (to - from + 1));
 }
 
 /**

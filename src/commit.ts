@@ -58,16 +58,16 @@
  * warning: the previous revision is the backup, and it is never deleted before a newer one
  * is durable.
  */
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Low, type Adapter } from 'lowdb';
 import { cache } from './cache.js';
 import { PortleaseError, storageError } from './errors.js';
 import { codeOf, io } from './fsio.js';
-import { isPidAlive, PLACE } from './owner.js';
+import { hereTag, isPidAlive } from './owner.js';
 import type { RegistryPaths } from './paths.js';
 import { parseListing, prunable, revisionName, tempName, type Listing } from './revisions.js';
 import { emptyRegistry, type RegistryData } from './schema.js';
+import { randomToken } from './token.js';
 import { FILE_MODE, forgetDir, load, readFileState, type Loaded } from './storage.js';
 
 /** Commit tokens each revision carries (its own last): how far a writer can tell its descendants. */
@@ -86,7 +86,7 @@ export class CommitConflict extends Error {
 }
 
 /** Makes a commit token: random, short, never reused in practice. */
-const newToken = () => randomBytes(6).toString('hex');
+const newToken = () => randomToken(6);
 
 /**
  * Publishes `data` as revision `loaded.base + 1`. Resolves once the file was fsynced, then
@@ -106,7 +106,7 @@ export async function commit(paths: RegistryPaths, loaded: Loaded, data: Registr
   data.lineage = [...(loaded.data.lineage ?? []), token].slice(-LINEAGE);
   const { schema, nextId, lineage, leases, sticky } = data;
   const bytes = Buffer.from(`${JSON.stringify({ schema, rev, nextId, lineage, leases, sticky })}\n`);
-  const temp = join(paths.registry, tempName(process.pid, PLACE, randomBytes(4).toString('hex')));
+  const temp = join(paths.registry, tempName(process.pid, hereTag(), randomToken(4)));
   const target = join(paths.registry, revisionName(rev));
   try {
     // Durable before it is published: a failed fsync publishes nothing (see the header).
@@ -199,7 +199,7 @@ async function tidy(paths: RegistryPaths, after: Listing, rev: number, loaded: L
     });
   }
   for (const temp of after.temps) {
-    if (temp.place === PLACE && temp.pid !== process.pid && !isPidAlive(temp.pid)) await io.unlink(join(paths.registry, temp.name)).catch(() => {});
+    if (temp.place === hereTag() && temp.pid !== process.pid && !isPidAlive(temp.pid)) await io.unlink(join(paths.registry, temp.name)).catch(() => {});
   }
   return trouble;
 }

@@ -45,13 +45,13 @@
  * judges staleness by comparing the lock's mtime with the local clock (one process with
  * its clock an hour off took over live locks).
  */
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { LOCK_DEADLINE_MS, LOCK_STALE_MS } from './defaults.js';
 import { PortleaseError, storageError } from './errors.js';
 import { codeOf, io } from './fsio.js';
-import { isAlive, isPidAlive, ownerOf, PLACE, shortTag } from './owner.js';
+import { hereTag, isAlive, isPidAlive, ownerOf, shortTag } from './owner.js';
 import type { RegistryPaths } from './paths.js';
+import { randomToken } from './token.js';
 import { monotonicMs } from './platform/snapshot.js';
 import type { Owner } from './types.js';
 
@@ -106,7 +106,7 @@ export function parseEntry(entry: string): (LockHolder & { owner: Owner }) | nul
   const parts = entry.split('.');
   if (parts.length !== 7 || parts[0] !== 'h' || !/^\d+$/.test(parts[1]!)) return null;
   const [, pid, start, boot, place, since] = parts as [string, string, string, string, string, string];
-  const here = place === PLACE;
+  const here = place === hereTag();
   const { owner: me, bootTag } = whoAmI();
   // Rebuilt so that isAlive judges it like a lease owner: another boot of this machine is
   // dead, another machine or pid namespace is unknown (alive).
@@ -200,7 +200,7 @@ async function sweepStages(paths: RegistryPaths): Promise<void> {
   for (const name of names) {
     const [, pid, place] = STAGE.exec(name) ?? [];
     // Only pids of this host and pid namespace mean something here.
-    if (pid === undefined || place !== PLACE || Number(pid) === process.pid || isPidAlive(Number(pid))) continue;
+    if (pid === undefined || place !== hereTag() || Number(pid) === process.pid || isPidAlive(Number(pid))) continue;
     const stage = join(paths.dir, name);
     for (const entry of await io.readdir(stage).catch(() => [] as string[])) await removeEntry(stage, entry).catch(() => {});
     await io.rmdir(stage).catch(() => {});
@@ -258,9 +258,9 @@ export interface Held {
 export async function withLock<T>(paths: RegistryPaths, fn: (lock: Held) => Promise<T>, timings: LockTimings = {}): Promise<T> {
   const stale = Math.max(timings.stale ?? LOCK_STALE_MS, 1000);
   const deadline = monotonicMs() + (timings.deadline ?? LOCK_DEADLINE_MS);
-  const token = randomBytes(6).toString('hex');
+  const token = randomToken(6);
   const entry = holderEntry(whoAmI().owner, Date.now(), token);
-  const stage = join(paths.dir, `.lock-${process.pid}-${PLACE}-${token}`);
+  const stage = join(paths.dir, `.lock-${process.pid}-${hereTag()}-${token}`);
   let now: () => number;
   try {
     await io.mkdir(stage, 0o700);

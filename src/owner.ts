@@ -3,10 +3,10 @@
  * 32768), so an owner is pid + process start time + boot id + pid namespace + hostname.
  * What the OS tells about processes comes from the platform layer (src/platform/).
  */
-import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { currentPlatform } from './platform/index.js';
 import { pidExists } from './platform/linux.js';
+import { sha1Hex } from './sha1.js';
 import type { Platform } from './platform/types.js';
 import type { Owner } from './types.js';
 
@@ -131,11 +131,13 @@ export function sameOwner(a: Owner, b: Owner): boolean {
 }
 
 /** A short hash of a text: names on disk only need equality, and must stay short. */
-export const shortTag = (text: string) => createHash('sha1').update(text).digest('hex').slice(0, 8);
+export const shortTag = (text: string) => sha1Hex(text).slice(0, 8);
+
+let place: string | undefined;
 
 /**
  * This host and pid namespace as a short tag: names on disk that carry a pid carry it too,
  * so a sweeper only judges the pids of its own place (a container sharing the registry
- * has pids that mean nothing here).
+ * has pids that mean nothing here). Computed by the first write: a read needs none of it.
  */
-export const PLACE = shortTag(`${hostname()}|${currentPlatform().pidNamespace() ?? ''}`);
+export const hereTag = (): string => (place ??= shortTag(`${hostname()}|${currentPlatform().pidNamespace() ?? ''}`));

@@ -14,7 +14,7 @@ export function revisionName(rev: number): string {
   return `rev-${String(rev).padStart(12, '0')}.json`;
 }
 
-/** A temp file name: the pid and place (owner.ts PLACE) let a sweeper tell a dead writer's temp file. */
+/** A temp file name: the pid and place (owner.ts hereTag) let a sweeper tell a dead writer's temp file. */
 export function tempName(pid: number, place: string, random: string): string {
   return `.tmp-${pid}-${place}-${random}`;
 }

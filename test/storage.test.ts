@@ -17,7 +17,7 @@ import {
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isPortleaseError, openRegistry, type Registry } from '../src/index.js';
-import { PLACE } from '../src/owner.js';
+import { hereTag } from '../src/owner.js';
 import { captureWarnings, freeRun, registryData, registryFile, tempHome } from './helpers.js';
 import { NEEDS } from './os.js';
 
@@ -171,7 +171,7 @@ describe('commits', () => {
     const registry = openRegistry({ home: tempHome() });
     await registry.reserve('a', scope);
     const dead = execFileSync(process.execPath, ['-p', 'process.pid'], { encoding: 'utf8' }).trim();
-    const temp = (pid: string | number, place = PLACE) => join(registry.file, `.tmp-${pid}-${place}-00ff`);
+    const temp = (pid: string | number, place = hereTag()) => join(registry.file, `.tmp-${pid}-${place}-00ff`);
     writeFileSync(temp(dead), 'orphan of a killed writer');
     writeFileSync(temp(process.ppid), 'a live writer between write and link');
     writeFileSync(temp(dead, '0badc0de'), 'a writer in another container: its pid means nothing here');

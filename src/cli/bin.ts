@@ -4,9 +4,14 @@
  * and process signals. Everything else runs through `main(argv, io)`.
  */
 import type { SignalSource } from './command.js';
+import { fdSink } from './fd-sink.js';
 import { main } from './main.js';
 
 const FORWARDED: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+// This process is portlease's own: its probes may skip dns.lookup (see probe.ts,
+// OWN_PROCESS; the symbol is spelled out so that the bin does not load probe.ts for it).
+(globalThis as Record<symbol, unknown>)[Symbol.for('portlease.own-process')] = true;
 
 /**
  * Signals reach a command only while it listens (`run`, `serve`); while nobody listens,
@@ -19,15 +24,21 @@ const signals: SignalSource = (listener) => {
   };
 };
 
-// `portlease list | head -1` closes the pipe early: that is not an error worth a stack trace.
-process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-  throw error;
-});
+/** process.stdout, built when the sink first needs it (fdSink asks once; see fd-sink.ts). */
+function stdoutStream(): NodeJS.WriteStream {
+  // `portlease list | head -1` closes the pipe early: that is not an error worth a stack trace.
+  return process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+}
 
 main(process.argv.slice(2), {
-  stdout: process.stdout,
-  stderr: process.stderr,
+  // Neither stream is built unless used: on a pipe each is a net.Socket (see fd-sink.ts).
+  stdout: fdSink(1, stdoutStream),
+  get stderr() {
+    return process.stderr;
+  },
   env: process.env,
   cwd: process.cwd(),
   signals,

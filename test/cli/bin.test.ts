@@ -5,6 +5,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { openRegistry } from '../../src/index.js';
 import { binEnv, FIXTURES, runBin, spawnCollect, tempDir, useBuiltBin } from './helpers.js';
 
 const bin = useBuiltBin();
@@ -20,6 +21,25 @@ describe.skipIf(process.platform === 'win32')('node dist/cli/bin.js', () => {
     expect(shell.stderr()).toBe('');
     const got = await runBin(['get', 'web'], { env: binEnv(home) });
     expect(got).toEqual({ code: 0, stdout: `${match?.[1]}\n`, stderr: '' });
+  });
+
+  test('output larger than a pipe holds: whole through a pipe, and a reader that stops early ends the command quietly', async () => {
+    const home = await tempDir();
+    // ~85 kB of `list --all --json`, more than a pipe buffers (64 kB): the writer must wait for the reader.
+    await openRegistry({ home }).reserveAll(
+      Array.from({ length: 400 }, (_, index) => `svc${index}`),
+      { durable: true, range: [30000, 39999] },
+    );
+    const run = `"${process.execPath}" "${bin()}" list --all --json`;
+    const whole = spawnCollect('sh', ['-c', `${run} | wc -c; ${run} | head -c 1 >/dev/null; echo "code=$?"`], { env: binEnv(home) });
+    expect(await whole.exited).toBe(0);
+    const [bytes, code] = whole.stdout().trim().split(/\s+/);
+    expect(Number(bytes)).toBeGreaterThan(65_536);
+    expect(code).toBe('code=0');
+    // pipefail: the pipeline's code is the bin's own. EPIPE is not a failure.
+    const closed = spawnCollect('bash', ['-c', `set -o pipefail; ${run} | head -c 1 >/dev/null`], { env: binEnv(home) });
+    expect(await closed.exited).toBe(0);
+    expect(closed.stderr()).toBe('');
   });
 
   test('run forwards SIGTERM to the command, exits with its code and releases', async () => {
