@@ -17,7 +17,7 @@ import { pathToFileURL } from 'node:url';
 import { WebSocket } from 'ws';
 import { generators } from './lib/proxy-load.mjs';
 import { startPortless } from './lib/proxy-portless.mjs';
-import { connectionsOf, cpuOf, getJson, rssOf, start, stop, stopped } from './lib/proxy-procs.mjs';
+import { connectionsOf, cpuOf, getJson, machineBusy, rssOf, start, stop, stopped } from './lib/proxy-procs.mjs';
 import { report } from './lib/proxy-report.mjs';
 import { summarize } from './lib/stats.mjs';
 
@@ -106,7 +106,12 @@ export async function run(ctx) {
           await new Promise((resolve) => setTimeout(resolve, 200));
         }
       })();
-      const [proxyBefore, backendBefore, selfBefore] = [await cpuOf(target.pid), await cpuOf(backend.pid), process.cpuUsage()];
+      const [proxyBefore, backendBefore, machineBefore, selfBefore] = [
+        await cpuOf(target.pid),
+        await cpuOf(backend.pid),
+        await machineBusy(),
+        process.cpuUsage(),
+      ];
       const measured = await loader.load({ ...target, ...scenario, duration }).catch((error) => {
         notes.push(`${scenario.name} through ${target.name} with ${loader.name} failed: ${error.message}.`);
         return { rps: 0, p50: Number.NaN, p99: Number.NaN, bad: 'failed', cpu: Number.NaN, wall: duration };
@@ -115,6 +120,7 @@ export async function run(ctx) {
       measured.proxyCpu = (await cpuOf(target.pid)) - proxyBefore;
       measured.backendCpu = (await cpuOf(backend.pid)) - backendBefore;
       measured.selfCpu = (self.user + self.system) / 1e6;
+      measured.machineCpu = (await machineBusy()) - machineBefore;
       sampling = false;
       await sampler;
       const stats = await getJson(lease.port, '/__stats').catch((error) => {

@@ -108,3 +108,18 @@ export async function waitForPort(port) {
   }
   throw new Error(`nothing listens on ${port}`);
 }
+
+/**
+ * Seconds of CPU the whole machine has spent busy so far (user, nice, system, irq, softirq,
+ * steal over all cores; /proc/stat, Linux), or NaN: set against the benchmark's own
+ * processes, it tells whether the cores were saturated and how much went elsewhere.
+ */
+export async function machineBusy() {
+  try {
+    const [, ...fields] = (await readFile('/proc/stat', 'utf8')).split('\n')[0].trim().split(/\s+/);
+    const [user, nice, system, , , irq, softirq, steal] = fields.map(Number);
+    return (user + nice + system + irq + softirq + steal) / clockTicks();
+  } catch {
+    return Number.NaN;
+  }
+}

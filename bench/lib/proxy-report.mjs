@@ -13,6 +13,17 @@ function share(cpu, wall) {
 }
 
 /**
+ * The whole machine's busy CPU over the cell (of 100% per core) and, in brackets, what of
+ * it was not the generator, proxy, backend or bench process: other processes, and kernel
+ * work charged to no process (softirq: much of loopback TCP).
+ */
+function machine(run, proxied) {
+  if (!Number.isFinite(run.machineCpu)) return 'n/a';
+  const ours = run.cpu + (proxied ? run.proxyCpu : 0) + run.backendCpu + (run.inProcess ? 0 : run.selfCpu);
+  return `${share(run.machineCpu, run.wall)} (${share(run.machineCpu - ours, run.wall)})`;
+}
+
+/**
  * @param {{ targets: {name: string, pid?: number}[], loaders: {name: string}[], scenarios: {name: string}[],
  *   cells: Map<string, Map<string, object[][]>>, resources: Map<string, object>, ws: Map<string, object>,
  *   notes: string[], rounds: number, duration: number, echoes: number }} m
@@ -49,6 +60,7 @@ export function report({ targets, loaders, scenarios, cells, resources, ws, note
           share(run.cpu, run.wall),
           target.pid === undefined ? '–' : share(run.proxyCpu, run.wall),
           share(run.backendCpu, run.wall),
+          machine(run, target.pid !== undefined),
         ]);
       }
       const parts = targets
@@ -63,7 +75,7 @@ export function report({ targets, loaders, scenarios, cells, resources, ws, note
   const cpuLines = loaders.map(({ name: loader }) => {
     const all = [...cells.get(loader).values()].flat(2).filter((run) => Number.isFinite(run.cpu));
     const shares = all.map((run) => run.cpu / run.wall);
-    const self = loader === 'autocannon' ? '' : `; this process (sampler) meanwhile ${share(median(all.map((run) => run.selfCpu / run.wall)), 1)}`;
+    const self = all.some((run) => run.inProcess) ? '' : `; this process (sampler) meanwhile ${share(median(all.map((run) => run.selfCpu / run.wall)), 1)}`;
     return `- ${loader}: median ${share(median(shares), 1)} of one core, ${share(Math.min(...shares), 1)}–${share(Math.max(...shares), 1)} over its ${all.length} cells${self}`;
   });
   const wsRows = targets
@@ -89,9 +101,25 @@ export function report({ targets, loaders, scenarios, cells, resources, ws, note
     '',
     `Backend, each proxy and the load generator in separate processes on this machine; ${rounds} round(s) of ${duration} s per cell, pipelining 1; in each round every scenario runs through direct, portlease and http-proxy one after another, with each generator (${names}); a cell shows its median round; "of direct" and the comparisons are medians of the ratios within a round, always with the same generator. portless runs last, in one round per generator, each on a freshly started backend (it leaves a backend connection open per request).`,
     '',
-    "Why two generators: generator, backend and proxy share the cores, and a proxied request costs three processes CPU where a direct one costs two, so the heavier the generator, the more it starves the proxied case and the lower every proxy looks against direct. wrk (C, one thread here: `wrk -t1 -cN -d4s --latency -H \"Host: …\"`, no Lua) is the light one and is used when it is on PATH (it is optional: `apt-get install wrk`, `brew install wrk`); autocannon (Node, in the bench process) always runs too, in its own rows, so the numbers with either generator stand side by side. The CPU columns are shares of one core over the cell (of 200% on two cores): the generator's own (wrk: its exact times after exit; autocannon: the bench process's `process.cpuUsage`, sampler included), the proxy's and the backend's (from /proc/<pid>/stat). autocannon reports latency in whole milliseconds, wrk in microseconds.",
+    'Why two generators: generator, backend and proxy share the cores, and a proxied request passes through three processes where a direct one passes through two, so a generator that takes much of a core could starve the proxied case more than the direct one and make every proxy look worse against direct. wrk (C, one thread here: `wrk -t1 -cN -d4s --latency -H "Host: …"`, no Lua) is the lighter one and runs when it is on PATH (it is optional: `apt-get install wrk`, `brew install wrk`); autocannon (Node, in the bench process) always runs too, in its own rows, so the two stand side by side and a ratio is only ever taken between rows of one generator. The CPU columns are shares of one core over the cell: the generator\'s own (wrk: its exact times after it exited; autocannon: the bench process\'s `process.cpuUsage`, sampler included), the proxy\'s and the backend\'s (/proc/<pid>/stat); "machine busy" is the whole machine over all cores (/proc/stat; 200% is both cores saturated), and in brackets what of it none of those processes was charged with: other processes on the machine, and kernel work charged to no process (softirq, where much of loopback TCP runs). autocannon reports latency in whole milliseconds, wrk in microseconds.',
     '',
-    table(['scenario', 'generator', 'through', 'req/s', 'p50 ms', 'p99 ms', 'of direct', 'errors', 'generator CPU', 'proxy CPU', 'backend CPU'], rows),
+    table(
+      [
+        'scenario',
+        'generator',
+        'through',
+        'req/s',
+        'p50 ms',
+        'p99 ms',
+        'of direct',
+        'errors',
+        'generator CPU',
+        'proxy CPU',
+        'backend CPU',
+        'machine busy (not those)',
+      ],
+      rows,
+    ),
     '',
     'Generator CPU per cell, as a share of one core:',
     ...cpuLines,
