@@ -2,9 +2,9 @@
  * One proxied request and its response over one backend connection. The request head is
  * rewritten (`forward.ts`) and sent with the body's first bytes in one write; the body
  * follows as it arrives, counted (`framing.ts`) so that its end is known; the response
- * head is parsed (`head.ts`), rewritten, and its body forwarded and counted the same way.
+ * head is read (`response-reader.ts`), rewritten, and its body forwarded and counted the same way.
  * Bytes are never copied into a larger buffer, and each direction pauses its source while
- * its destination is full (backpressure). Once the response is complete the backend
+ * its destination is full (backpressure, `flow.ts`). Once the response is complete the backend
  * connection goes back to the pool if both sides ended cleanly, else it is closed; a client
  * that goes away mid-exchange closes it at once, so the backend sees the disconnect.
  *
@@ -15,21 +15,18 @@
  */
 import type { BackendConnection, BackendUser } from './backend.js';
 import type { ClientConnection } from './client.js';
+import { Flow } from './flow.js';
 import { BodyCounter } from './framing.js';
-import { requestHead, requestHeaders, responseHead } from './forward.js';
-import { BARE_LF, INCOMPLETE, parseResponseHead, scanHead, type RequestHead, type ResponseHead } from './head.js';
+import { forwardRequest, responseHead } from './forward.js';
+import type { RequestHead, ResponseHead } from './head.js';
 import { badGatewayPage, badRequestPage, gatewayTimeoutPage } from './pages.js';
 import { describeFailure } from './proxy.js';
-import { Tunnel } from './tunnel.js';
+import { ResponseHeadReader } from './response-reader.js';
+import { asksWebSocket, Tunnel } from './tunnel.js';
 import type { Lease } from '../types.js';
 
-/** The largest response head accepted from a backend (node:http's client limit). @default 16384 */
-const MAX_RESPONSE_HEAD = 16 * 1024;
 /** Methods whose request may be sent again on a fresh connection when a reused one was closed under it. */
 const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
-
-/** Body bytes that go out joined to the response head as text rather than as a second buffer. */
-const SMALL_BODY = 4096;
 
 const SENDING = 0;
 const AWAITING = 1;
@@ -48,20 +45,13 @@ export class Exchange implements BackendUser {
   private readonly requestBody: BodyCounter;
   private response: BodyCounter | undefined;
   private responseHead: ResponseHead | undefined;
-  private pendingHead: Buffer | undefined;
+  private readonly heads = new ResponseHeadReader();
   private answered = false;
   private keepClient = false;
   private surplus = false;
   private retried = false;
-  private lastBodyAt = 0;
   private tunnel: Tunnel | undefined;
-  /** The client is paused until the backend's socket drains. */
-  private draining = false;
-  /** Backend reads are paused until the client's socket has written what it was given. */
-  private held = false;
-  /** The exchange ended while held: the backend connection is released once the client's writes are out. */
-  private releaseLater: (() => void) | undefined;
-  private readonly websocket: boolean;
+  private readonly flow: Flow;
 
   constructor(
     private readonly client: ClientConnection,
@@ -69,16 +59,14 @@ export class Exchange implements BackendUser {
     private readonly lease: Lease,
     target: string,
   ) {
-    const headers = requestHeaders(request.headers, {
-      clientAddress: client.socket.remoteAddress,
-      leaseId: lease.id,
-      upgrade: request.upgrade,
-      continued: request.expectContinue,
-    });
-    this.head = requestHead(request.method, target, request.minor, headers, request.body.kind === 'chunked');
+    this.head = forwardRequest(request, target, client.socket.remoteAddress, lease.id);
     this.requestBody = new BodyCounter(request.body);
-    const upgrade = request.upgrade ? request.headers.findIndex((name, i) => i % 2 === 0 && name.toLowerCase() === 'upgrade') : -1;
-    this.websocket = upgrade !== -1 && request.headers[upgrade + 1]!.toLowerCase() === 'websocket';
+    this.flow = new Flow(client.socket, this);
+  }
+
+  /** The exchange is over (answered, cut, or its client gone). */
+  get over(): boolean {
+    return this.phase === DONE;
   }
 
   /** The client's next bytes belong to this exchange (its body, or the upgraded stream). */
@@ -101,9 +89,10 @@ export class Exchange implements BackendUser {
     this.cancel = noop;
     this.backend = connection;
     const socket = connection.socket;
-    if (this.request.upgrade) this.tunnel = new Tunnel(this.client.socket, socket, this.websocket);
+    this.flow.backend = socket;
+    if (this.request.upgrade) this.tunnel = new Tunnel(this.client.socket, socket, asksWebSocket(this.request));
     const buffered = this.client.take();
-    this.lastBodyAt = Date.now();
+    this.flow.lastBodyAt = Date.now();
     if (buffered) {
       // Head and the body's first bytes in one write.
       socket.cork();
@@ -129,13 +118,13 @@ export class Exchange implements BackendUser {
     if (this.request.upgrade) {
       const part = start === 0 ? chunk : chunk.subarray(start);
       this.tunnel!.fromClient(part);
-      return this.toBackend(part);
+      return this.flow.toBackend(part);
     }
     const end = this.requestBody.feed(chunk, start);
     if (end === -1) return this.refuse(`Refused: malformed chunked body (${this.requestBody.error}).`);
     if (end > start) {
-      this.lastBodyAt = Date.now();
-      this.toBackend(start === 0 && end === chunk.length ? chunk : chunk.subarray(start, end));
+      this.flow.lastBodyAt = Date.now();
+      this.flow.toBackend(start === 0 && end === chunk.length ? chunk : chunk.subarray(start, end));
     }
     if (end < chunk.length) this.client.hold(chunk.subarray(end));
     this.bodyProgress();
@@ -148,78 +137,28 @@ export class Exchange implements BackendUser {
     if (!this.answered) this.deadline = Date.now() + this.client.engine.proxy.responseTimeout;
   }
 
-  private toBackend(bytes: Buffer) {
-    const socket = this.backend!.socket;
-    if (!socket.write(bytes) && !this.draining) {
-      this.draining = true;
-      this.client.socket.pause();
-      socket.once('drain', this.backendDrained);
-    }
-  }
-
-  private readonly backendDrained = () => {
-    this.draining = false;
-    this.lastBodyAt = Date.now();
-    if (this.phase !== DONE && this.wantsBody) this.client.socket.resume();
-  };
-
-  /**
-   * Writes to the client. Backend bytes live in the backend connection's read buffer, which
-   * the next read overwrites: while the client's socket still holds any of them (written
-   * later, not at once), backend reads pause, and resume once everything is out. The same
-   * pause is the backpressure of a slow client.
-   */
-  private toClient(bytes: Buffer | string) {
-    const client = this.client.socket;
-    if (typeof bytes === 'string') client.write(bytes, 'latin1', this.flushed);
-    else client.write(bytes, this.flushed);
-    if (client.writableLength > 0 && !client.destroyed && !this.held) {
-      this.held = true;
-      this.backend!.socket.pause();
-    }
-  }
-
-  private readonly flushed = () => {
-    if (!this.held) return;
-    const client = this.client.socket;
-    if (client.writableLength > 0 && !client.destroyed) return;
-    this.held = false;
-    const later = this.releaseLater;
-    this.releaseLater = undefined;
-    if (later) later();
-    else if (this.phase !== DONE) this.backend?.socket.resume();
-  };
-
   onBackendData(chunk: Buffer) {
     if (this.phase === TUNNEL) {
       this.tunnel!.fromBackend(chunk);
-      return this.toClient(chunk);
+      return this.flow.toClient(chunk);
     }
     if (this.phase === RESPONDING) return this.responseBody(chunk, 0);
     if (this.phase === DONE) return;
-    let buffer = this.pendingHead ? Buffer.concat([this.pendingHead, chunk]) : chunk;
-    this.pendingHead = undefined;
+    let bytes = chunk;
     for (;;) {
-      const end = scanHead(buffer, 0);
-      if (end === INCOMPLETE) {
-        if (buffer.length > MAX_RESPONSE_HEAD) return this.badGateway('its response head is too large');
-        // Kept past this read: a copy, since the read buffer is reused.
-        this.pendingHead = buffer === chunk ? Buffer.from(chunk) : buffer;
-        return;
-      }
-      if (end === BARE_LF) return this.badGateway('it sent a malformed response');
-      const parsed = parseResponseHead(buffer.toString('latin1', 0, end), this.request.method);
-      if ('malformed' in parsed) return this.badGateway(`it sent a malformed response (${parsed.malformed})`);
-      const head = parsed.head;
+      const read = this.heads.read(bytes, this.request.method);
+      if (read.kind === 'more') return;
+      if (read.kind === 'malformed') return this.badGateway(read.reason);
+      const { head, buffer, end } = read;
       if (head.status === 101) {
         if (!this.request.upgrade) return this.badGateway('it switched protocols unasked');
         return this.upgraded(buffer, end);
       }
       if (head.status < 200) {
         // Interim (100 Continue, 103 Early Hints): passed on, the final response follows.
-        this.toClient(responseHead(head.status, head.reason, head.headers, 'interim'));
+        this.flow.toClient(responseHead(head.status, head.reason, head.headers, 'interim'));
         if (end === buffer.length) return;
-        buffer = buffer.subarray(end);
+        bytes = buffer.subarray(end);
         continue;
       }
       return this.respond(head, buffer, end);
@@ -235,14 +174,7 @@ export class Exchange implements BackendUser {
     this.response = new BodyCounter(head.body);
     const text = responseHead(head.status, head.reason, head.headers, this.keepClient ? 'keep-alive' : 'close');
     const bodyEnd = this.response.feed(buffer, end);
-    // The head and the body bytes that came with it in one write: a small body joins the
-    // head as text (latin1 keeps every byte), a larger one follows it in a writev.
-    if (bodyEnd - end > SMALL_BODY) {
-      this.client.socket.cork();
-      this.toClient(text);
-      this.toClient(buffer.subarray(end, bodyEnd));
-      this.client.socket.uncork();
-    } else this.toClient(bodyEnd > end ? text + buffer.toString('latin1', end, bodyEnd) : text);
+    this.flow.headToClient(text, buffer, end, bodyEnd);
     if (bodyEnd !== -1 && bodyEnd < buffer.length) this.surplus = true;
     if (bodyEnd === -1) return this.cut();
     if (this.response.done) this.finish();
@@ -252,7 +184,7 @@ export class Exchange implements BackendUser {
     const counter = this.response!;
     const end = counter.feed(chunk, start);
     if (end === -1) return this.cut();
-    if (end > start) this.toClient(start === 0 && end === chunk.length ? chunk : chunk.subarray(start, end));
+    if (end > start) this.flow.toClient(start === 0 && end === chunk.length ? chunk : chunk.subarray(start, end));
     if (end < chunk.length) this.surplus = true;
     if (counter.done) this.finish();
   }
@@ -265,7 +197,7 @@ export class Exchange implements BackendUser {
     this.tunnel!.open();
     // The backend's 101 head goes to the client as it is: its Upgrade and Connection fields are the point.
     this.tunnel!.fromBackend(buffer.subarray(end));
-    this.toClient(buffer);
+    this.flow.toClient(buffer);
   }
 
   /** The response is complete: the backend connection goes back to the pool or closes, the client goes on. */
@@ -274,14 +206,12 @@ export class Exchange implements BackendUser {
     const backend = this.backend!;
     const { pool } = this.client.engine.proxy;
     if (!this.request.upgrade && this.responseHead!.keepAlive && this.requestBody.done && !this.surplus) {
-      const release = () => {
-        backend.socket.resume();
-        pool.release(backend);
-      };
       // The client's socket may still hold bytes of the backend's read buffer: the next
       // exchange on this connection would overwrite them.
-      if (this.held) this.releaseLater = release;
-      else release();
+      this.flow.whenFlushed(() => {
+        backend.socket.resume();
+        pool.release(backend);
+      });
     } else pool.discard(backend);
     this.client.exchangeDone(this.keepClient);
   }
@@ -331,9 +261,10 @@ export class Exchange implements BackendUser {
     const backend = this.backend!;
     // A reused connection the backend closed just as the request went out: the request
     // never reached it, so a request without a body may go again, once.
-    if (backend.reused && !this.retried && this.pendingHead === undefined && this.request.body.kind === 'none' && IDEMPOTENT.has(this.request.method)) {
+    if (backend.reused && !this.retried && !this.heads.started && this.request.body.kind === 'none' && IDEMPOTENT.has(this.request.method)) {
       this.retried = true;
       this.backend = undefined;
+      this.flow.backend = undefined;
       this.phase = SENDING;
       this.cancel = this.client.engine.proxy.pool.acquire(this.lease.port, this, (connection) => this.attach(connection));
       return;
@@ -376,7 +307,7 @@ export class Exchange implements BackendUser {
     }
     // A body that stalls: cut both sides (the backend sees its request aborted). Not while
     // the backend is the slow one (the client is paused until its socket drains).
-    if (this.backend && !this.request.upgrade && !this.requestBody.done && !this.draining && now - this.lastBodyAt >= proxy.timeout) {
+    if (this.backend && !this.request.upgrade && !this.requestBody.done && !this.flow.backendFull && now - this.flow.lastBodyAt >= proxy.timeout) {
       this.clientGone();
       this.client.socket.destroy();
     }

@@ -8,6 +8,8 @@
  * URLs from it) and `X-Forwarded-For/-Host/-Proto` say where the request came from.
  */
 
+import type { RequestHead } from './head.js';
+
 /** Header names (lower-case) that never cross the proxy. */
 export const HOP_BY_HOP: ReadonlySet<string> = new Set([
   'connection',
@@ -151,6 +153,16 @@ export function requestHead(method: string, target: string, minor: 0 | 1, header
   for (let i = 0; i < headers.length; i += 2) text += `${headers[i]}: ${headers[i + 1]}\r\n`;
   if (chunked) text += 'Transfer-Encoding: chunked\r\n';
   return `${text}\r\n`;
+}
+
+/**
+ * The head to send the backend for a request the proxy parsed (`head.ts`): its headers
+ * forwarded ({@link requestHeaders}) after `Expect: 100-continue` was answered by the
+ * proxy, and its line with `target` ({@link requestHead}).
+ */
+export function forwardRequest(request: RequestHead, target: string, clientAddress: string | undefined, leaseId: number): string {
+  const headers = requestHeaders(request.headers, { clientAddress, leaseId, upgrade: request.upgrade, continued: request.expectContinue });
+  return requestHead(request.method, target, request.minor, headers, request.body.kind === 'chunked');
 }
 
 /**

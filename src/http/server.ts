@@ -5,7 +5,8 @@
  * `application/json` for bodies from web pages (CSRF), a 64 KiB body cap, short timeouts, a
  * connection cap that evicts slow and idle clients rather than refusing new ones
  * (`connections.ts`), no CORS headers, and JSON errors without stacks, also for what Node
- * answers before the handler (`refusals.ts`). Routing itself is pure and lives in `routes.ts`.
+ * answers before the handler (`refusals.ts`). The API's request handler is `api-handler.ts`;
+ * routing itself is pure and lives in `routes.ts`.
  * Every connection is read by the named-URL proxy first (`client.ts`), which hands the
  * API's and the dashboard's connections to node:http.
  */
@@ -16,24 +17,20 @@ import { networkInterfaces } from 'node:os';
 import { openRegistry, type PortRange } from '../index.js';
 import type { HomeOptions } from '../types.js';
 import { probePort } from '../probe.js';
-import { ABORTED, declaresTooLarge, readBody, TIMED_OUT, TOO_LARGE, withTimeout } from './body.js';
-import { connectionGuard, MAX_CONNECTIONS, type ConnectionGuard } from './connections.js';
-import { createDashboard, type DashboardHandler } from './dashboard/index.js';
-import { allowedHosts, BODY_LIMIT, bracket, checkContentType, checkRequest, isLoopbackHost } from './guard.js';
-import { ALLOWED_METHODS, clientError, KNOWN_METHODS, refuseConnect } from './refusals.js';
-import { route, takesBody, type RouteApi, type RouteOptions } from './routes.js';
+import { handleRequest, type HandlerContext } from './api-handler.js';
+import { connectionGuard, MAX_CONNECTIONS } from './connections.js';
+import { createDashboard } from './dashboard/index.js';
+import { allowedHosts, bracket, isLoopbackHost } from './guard.js';
+import { clientError, refuseConnect } from './refusals.js';
+import type { RouteApi, RouteOptions } from './routes.js';
 import { resolvePaths } from '../paths.js';
 import { backendPool } from './backend.js';
-import { dispatch } from './dispatch.js';
-import { smugglingRisk } from './forward.js';
 import { liveRoutes } from './live-routes.js';
-import { badRequestPage, misdirectedPage } from './pages.js';
-import { sendPage, type ProxyContext } from './proxy.js';
+import type { ProxyContext } from './proxy.js';
 import { watchRegistry } from './registry-watch.js';
 import { takeConnections } from './intake.js';
 import { onUpgrade } from './upgrade.js';
 import { listen, listenV6 } from './bind.js';
-import { sendJson } from './wire.js';
 import { reserveBatcher } from './batcher.js';
 
 /** Default port: port-registry's, so that its clients find us without configuration. */
@@ -171,7 +168,7 @@ export async function serve(options: ServeOptions = {}): Promise<PortleaseServer
       requireHostHeader: false,
       // No whole-request timeout from Node: a proxied upload streams for as long as its
       // bytes keep coming (proxy.ts cuts one that goes idle), and Node's timer would cut it
-      // after `timeout` however fast it flows. API bodies get the same limit in handle().
+      // after `timeout` however fast it flows. API bodies get the same limit in handleRequest() (api-handler.ts).
       requestTimeout: 0,
       headersTimeout: Math.min(5000, timeout),
       keepAliveTimeout: 5000,
@@ -179,9 +176,9 @@ export async function serve(options: ServeOptions = {}): Promise<PortleaseServer
       connectionsCheckingInterval: Math.min(1000, timeout),
       maxHeaderSize: 16 * 1024,
     },
-    (req, res) => void handle(req, res, context, false),
+    (req, res) => void handleRequest(req, res, context, false),
   );
-  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => void handle(req, res, context, true));
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => void handleRequest(req, res, context, true));
   // No server.maxConnections: it refuses newcomers while slow or idle sockets hold every
   // slot (slowloris). The guard evicts the connection that has sent the least instead.
   // No per-connection request cap: Node answers requests past it with 503 instead of
@@ -241,85 +238,6 @@ export async function serve(options: ServeOptions = {}): Promise<PortleaseServer
       return closing;
     },
   };
-}
-
-interface HandlerContext {
-  api: RouteApi;
-  routeOptions: RouteOptions;
-  hosts: () => readonly string[];
-  onError: ((error: unknown) => void) | undefined;
-  connections: ConnectionGuard;
-  dashboard: DashboardHandler;
-  proxy: ProxyContext;
-  /** Connections handed over because the proxy would not parse their request. */
-  refused: WeakSet<Socket>;
-}
-
-async function handle(req: IncomingMessage, res: ServerResponse, context: HandlerContext, expectsContinue: boolean): Promise<void> {
-  // Without listeners these would be thrown; a client that hangs up is not our failure.
-  req.on('error', noop);
-  res.on('error', noop);
-  // A connection refused at the cap has its 503 on the way: nothing else is answered on it.
-  if (!context.connections.admitted(req.socket)) return;
-  const done = context.connections.begin(req.socket);
-  res.on('close', done);
-  // The request is here: from now on the body timeout and keepAliveTimeout govern the socket,
-  // and a reply that waits for the registry lock must not be cut off as "idle".
-  req.socket.setTimeout(0);
-  try {
-    const destination = dispatch(req.headersDistinct['host'], context.hosts(), context.proxy.port);
-    if (destination.kind === 'app') {
-      // The proxy reads named-URL requests itself (client.ts); one reaches node:http only
-      // when the proxy refused to parse it, or on a connection that began with the API.
-      const risk = smugglingRisk(req.headersDistinct);
-      if (risk !== undefined || context.refused.has(req.socket)) return sendPage(res, badRequestPage(`Refused: ${risk ?? 'malformed request'}.`));
-      return sendPage(res, misdirectedPage(req.headers.host ?? ''));
-    }
-    const refusal = checkRequest(req.headersDistinct, context.hosts());
-    if (refusal) return sendJson(res, refusal, true);
-    if (await context.dashboard(req, res)) return;
-    const method = req.method ?? '';
-    if (!KNOWN_METHODS.has(method)) return sendJson(res, { status: 405, body: { error: 'method not allowed' }, headers: { Allow: ALLOWED_METHODS } }, true);
-    const target = splitTarget(req.url ?? '');
-    if (!target) return sendJson(res, { status: 400, body: { error: 'bad request' } }, true);
-    let body = '';
-    if (takesBody(method, target.path)) {
-      const wrongType = checkContentType(method, req.headersDistinct);
-      if (wrongType) return sendJson(res, wrongType, true);
-      if (expectsContinue && !declaresTooLarge(req)) res.writeContinue();
-      context.connections.readingBody(req.socket, true);
-      const read = await withTimeout(readBody(req, BODY_LIMIT), context.proxy.timeout);
-      if (read === TIMED_OUT) return sendJson(res, { status: 408, body: { error: 'request timeout' } }, true);
-      context.connections.readingBody(req.socket, false);
-      if (read === ABORTED) return;
-      if (read === TOO_LARGE) return sendJson(res, { status: 413, body: { error: 'request body too large (limit 64 KiB)' } }, true);
-      body = read;
-    }
-    const reply = await route({ method, path: target.path, query: target.query, body }, context.api, context.routeOptions);
-    sendJson(res, reply, false);
-  } catch (error) {
-    context.onError?.(error);
-    if (!res.headersSent) sendJson(res, { status: 500, body: { error: 'internal error' } }, true);
-    else res.destroy();
-  }
-}
-
-/** Splits the request target into path and query; `undefined` when it is not a path. */
-function splitTarget(target: string): { path: string; query: URLSearchParams } | undefined {
-  let rest = target;
-  // Absolute form (`GET http://host/path`), which proxies send: keep its path and query.
-  if (/^https?:\/\//i.test(rest)) {
-    try {
-      const url = new URL(rest);
-      rest = url.pathname + url.search;
-    } catch {
-      return undefined;
-    }
-  }
-  if (!rest.startsWith('/')) return undefined;
-  const mark = rest.indexOf('?');
-  const path = mark === -1 ? rest : rest.slice(0, mark);
-  return { path, query: new URLSearchParams(mark === -1 ? '' : rest.slice(mark + 1)) };
 }
 
 /** Host names besides loopback that reach this server: the bound address, or every interface's for a wildcard. */

@@ -10,6 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
+import type { RequestHead } from './head.js';
 import { closeFrame, FrameTracker } from './ws-frames.js';
 
 /** Close code sent to a browser whose WebSocket backend broke (RFC 6455 registry: Bad Gateway). */
@@ -20,6 +21,13 @@ export const CLIENT_GONE_CODE = 1001;
 export const SHUTDOWN_CODE = 1001;
 /** How long a backend may take to finish its close once told the client went away. @default 5000 */
 const CLOSE_GRACE = 5000;
+
+/** The upgrade asks for WebSocket, whose frames the tunnel follows (any other protocol's bytes pass unread). */
+export function asksWebSocket(request: RequestHead): boolean {
+  if (!request.upgrade) return false;
+  const upgrade = request.headers.findIndex((name, i) => i % 2 === 0 && name.toLowerCase() === 'upgrade');
+  return upgrade !== -1 && request.headers[upgrade + 1]!.toLowerCase() === 'websocket';
+}
 
 /** The two sockets of an upgrade, and what their frames say. */
 export class Tunnel {

@@ -4,7 +4,7 @@
  * side, HTTP/1.0, a malformed request after a good one, and the API and a named URL on one
  * connection.
  */
-import { connect, type Socket } from 'node:net';
+import { connect, createServer as createNetServer, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startServer, type Harness } from './helpers.js';
 import { backend, type Backend, type Handler } from './proxy-helpers.js';
@@ -159,6 +159,36 @@ describe('one client connection', () => {
     ask('GET', '/last');
     expect((await client.read()).body).toBe('plain /last');
     client.socket.destroy();
+  });
+
+  it('reads a final head that spans two backend reads, the first of which began with an interim response', async () => {
+    harness = await startServer();
+    const lease = await harness.registry.reserve('raw', { app: 'shop', instance: 'default', durable: true });
+    let rest: (() => void) | undefined;
+    const sockets: Socket[] = [];
+    const server = createNetServer((socket) => {
+      sockets.push(socket);
+      socket.once('data', () => {
+        // The 103 and the start of the final head in one write ...
+        socket.write('HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Le');
+        // ... and the rest, longer than all that, in a later read: the proxy reads every
+        // backend read into the same buffer, so the start must have been kept as a copy.
+        rest = () => socket.end(`ngth: 2\r\nX-Pad: ${'p'.repeat(500)}\r\nConnection: close\r\n\r\nok`);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(lease.port, '127.0.0.1', resolve));
+    try {
+      const client = new Raw(harness.server.port);
+      client.send(`GET / HTTP/1.1\r\nHost: raw.shop.localhost:${harness.server.port}\r\n\r\n`);
+      expect((await client.read()).status).toBe(103);
+      rest!();
+      const final = await client.read();
+      expect([final.status, final.headers['x-pad']?.length, final.body]).toEqual([200, 500, 'ok']);
+      client.socket.destroy();
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 
   it('forwards a chunked request body with its trailer, and the next request after it', async () => {
