@@ -40,7 +40,8 @@ const log = (message) => process.stderr.write(`  [core] ${message}\n`);
 
 /**
  * The cap of portlease's wait between lock attempts, read from src/lock.ts so that the
- * floor always waits the same way as the build being measured.
+ * floor always polls the same way as the build being measured (and how long a waiter polls
+ * before it queues, which the floor does not do).
  */
 async function lockWaitCap(root) {
   try {
@@ -48,11 +49,13 @@ async function lockWaitCap(root) {
     const named = /const MAX_WAIT_MS = (\d+)/.exec(source);
     const inline = /Math\.min\((\d+), 2 \* 1\.5 \*\* attempt\)/.exec(source);
     const value = Number((named ?? inline)?.[1]);
-    if (Number.isFinite(value) && value > 0) return { cap: value, from: 'src/lock.ts' };
+    // How long a waiter polls before it queues (for the report's text only).
+    const queueAfter = Number(/const QUEUE_AFTER_MS = (\d+)/.exec(source)?.[1]);
+    if (Number.isFinite(value) && value > 0) return { cap: value, from: 'src/lock.ts', queueAfter: Number.isFinite(queueAfter) ? queueAfter : null };
   } catch {
     // fall through
   }
-  return { cap: DEFAULT_WAIT_CAP_MS, from: 'bench default (not found in src/lock.ts)' };
+  return { cap: DEFAULT_WAIT_CAP_MS, from: 'bench default (not found in src/lock.ts)', queueAfter: null };
 }
 
 /**

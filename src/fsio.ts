@@ -224,6 +224,8 @@ export const io = {
   rmdir: (path: string) => call('rmdir', path, () => rmdirSync(path)),
   readdir: (path: string) => call('readdir', path, () => readdirSync(path)),
   lstat: (path: string): Promise<BigIntStats> => call('lstat', path, () => lstatSync(path, { bigint: true })),
+  /** lstat, or `undefined` when nothing is there: a missing file is an answer, not an error (whose making costs µs). */
+  lstatIfAny: (path: string): Promise<BigIntStats | undefined> => call('lstat', path, () => lstatSync(path, { bigint: true, throwIfNoEntry: false })),
   chmod: (path: string, mode: number) => call('chmod', path, () => chmodSync(path, mode)),
   // The heartbeat of a lock holder: from a timer, off the critical path, so it may take the thread pool.
   utimes: (path: string, time: Date) => call('utimes', path, () => promises.utimes(path, time, time)),

@@ -303,14 +303,14 @@ export function registryState(home: string): Record<string, string> {
 }
 
 /**
- * What the lock left in `home`: staging directories (`.lock-*`) and the entries of
- * `registry.lock/`. Both empty means free (a release leaves `registry.lock/` empty, see src/lock.ts).
+ * What the lock left in `home`: staging directories (`.lock-*`), the entries of
+ * `registry.lock/` and the waiters' markers in `registry.wait/`. All empty means free and
+ * nobody queued (a release leaves `registry.lock/` empty, see src/lock.ts and src/lock-queue.ts).
  */
 export function lockLeftovers(home: string): string[] {
   const stages = readdirSync(home).filter((name) => name.startsWith('.lock-'));
-  const lock = join(home, 'registry.lock');
-  const held = existsSync(lock) ? readdirSync(lock).map((entry) => `registry.lock/${entry}`) : [];
-  return [...stages, ...held];
+  const inside = (dir: string) => (existsSync(join(home, dir)) ? readdirSync(join(home, dir)).map((entry) => `${dir}/${entry}`) : []);
+  return [...stages, ...inside('registry.lock'), ...inside('registry.wait')];
 }
 
 /**

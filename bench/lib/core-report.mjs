@@ -29,8 +29,8 @@ const REVISION_READ = /^open rev-\*\.json$/;
 const STEPS = [
   ['home and registry directory checks (`lstat` ×2, once per process)', /^(lstat|mkdir|chmod) (\(home\)|registry\/)$/],
   [
-    "lock: stage `mkdir`, holder's entry created (open + fstat for the kernel's time + close), `rename` onto `registry.lock`, `lstat` of the entry after the commit, release `unlink` (+ looking at a holder under contention)",
-    /^(mkdir|rmdir|lstat|utimes|unlink|open|close) (\.lock-\*|h\.\*|registry\.lock)$|^rename \.lock-\* → |^readdir (registry\.lock|\(home\)|\.lock-\*)$/,
+    "lock: `lstat` of the waiters' queue `registry.wait/`, stage `mkdir`, holder's entry created (open + fstat for the kernel's time + close), `rename` onto `registry.lock`, `lstat` of the entry after the commit, release `unlink` (+ looking at a holder and queueing under contention)",
+    /^(mkdir|rmdir|lstat|fstat|utimes|unlink|open|close) (\.lock-\*|h\.\*|w\.\*|registry\.lock|registry\.wait)$|^rename \.lock-\* → |^readdir (registry\.lock|registry\.wait|\(home\)|\.lock-\*)$/,
   ],
   ['listings of `registry/` (before the read, under the lock, every 4th commit)', /^readdir registry\/$/],
   ['reading the newest revision (open, fstat, read, close)', /^(open|handle\.stat|handle\.read|fstat|read|close) rev-\*\.json$/],
@@ -89,8 +89,8 @@ export function report({ plan, quick, single, concurrent, getPort, breakdown, co
       '**Release** = `lease.release()`, one locked transaction without a probe. The registry is a real one of the current',
       "format: `registry/rev-000000000001.json` at the start (0.1's `registry.json` would only be read to migrate it).",
       '**Floor write** = `mkdir` lock, `readFile` + `JSON.parse`, change, `JSON.stringify` + write, `rmdir`, on one',
-      '`registry.json` holding the same leases, waiting for the lock the way portlease does (1 ms + jitter of up to',
-      `${wait.cap} ms as in ${wait.from}, shrinking by 1 ms per attempt). Two floors: *plain* (\`writeFile\` in place, not`,
+      '`registry.json` holding the same leases, waiting for the lock the way a portlease waiter polls (1 ms + jitter of up to',
+      `${wait.cap} ms as in ${wait.from}, shrinking by 1 ms per attempt; without portlease's queue). Two floors: *plain* (\`writeFile\` in place, not`,
       'crash-safe) and *durable* (temp file + fsync + rename, the least that satisfies portlease\'s "durably written"',
       'guarantee); they model a minimal single-file registry and are the baseline measured in the same run. A floor cycle is',
       'one write that adds a lease and one that removes it, mirroring reserve + release. Filler leases are durable named',
@@ -109,6 +109,8 @@ export function report({ plan, quick, single, concurrent, getPort, breakdown, co
   const large = breakdown.find((row) => row.size === 10_000);
   const plAttempts = pick(contention.portlease.calls, LOCK_ATTEMPT).calls / contention.portlease.ops;
   const floorAttempts = pick(contention.durable.calls, FLOOR_ATTEMPT).calls / contention.durable.ops;
+  // A write that queued created its marker once (open of `w.*`).
+  const queuedWrites = pick(contention.portlease.calls, /^open w\.\*$/).calls;
   out.push(
     table(
       ['Target', 'Result', '', 'Where the time goes'],
@@ -135,7 +137,7 @@ export function report({ plan, quick, single, concurrent, getPort, breakdown, co
           '8-process reserve p99 ≤ 60 ms',
           `${ms(eight.pl.reserve.p99)} ms (release p99 ${ms(eight.pl.release.p99)} ms)`,
           status(eight.pl.reserve.p99 <= 60),
-          `lock wait: polling with jittered sleeps (up to ${wait.cap + 1} ms, shrinking as a process keeps waiting) is not a queue, and 8 nonstop writers share 2 cores; the durable floor, waiting the same way, has p99 ${ms(eight.durable.write.p99)} ms`,
+          `lock wait, 8 nonstop writers on 2 cores: a waiter polls (jittered sleeps up to ${wait.cap + 1} ms, shrinking as it keeps waiting) and whoever finds the lock free takes it, until it has waited ${wait.queueAfter ?? '?'} ms; then it queues (a marker in \`registry.wait/\`), everyone not queued yields to the queue, and the queue is served in order (src/lock-queue.ts) — ${pct(queuedWrites, contention.portlease.ops)} of writes queued (${queuedWrites} of ${contention.portlease.ops} in the contention run); the durable floor, which only polls the same way, has p99 ${ms(eight.durable.write.p99)} ms`,
         ],
         [
           '10,000-lease reserve median ≤ 20 ms',

@@ -70,7 +70,7 @@ const FD_API = new Set(['close', 'fstat', 'read', 'write', 'fchmod', 'fsync']);
  * A file's role from its path, with the random parts folded (names of src/revisions.ts and
  * src/lock.ts): `rev-<N>.json` → `rev-*.json`, a temp file `.tmp-<pid>-<hex>` → `.tmp-*`,
  * a lock staging directory `.lock-<pid>-<token>` → `.lock-*`, a lock holder's entry
- * `h.<pid>.…` → `h.*`, the floor's `.floor.<pid>-<n>.tmp` → `.floor.*.tmp`. The registry's
+ * `h.<pid>.…` → `h.*`, a waiter's marker in the lock's queue `w.<pid>.…` → `w.*`, the floor's `.floor.<pid>-<n>.tmp` → `.floor.*.tmp`. The registry's
  * directory is `registry/`; any other name without a dot is the home, `(home)`.
  */
 export function fileRole(path) {
@@ -84,6 +84,7 @@ export function fileRole(path) {
     .replace(/^\.tmp-\d+-[0-9a-f]+(?:-[0-9a-f]+)?$/, '.tmp-*')
     .replace(/^\.lock-\d+-[0-9a-f]+(?:-[0-9a-f]+)?$/, '.lock-*')
     .replace(/^h\.\d+\..*$/, 'h.*')
+    .replace(/^w\.\d+\..*$/, 'w.*')
     .replace(/\.corrupt-[0-9TZ-]+$/, '.corrupt-*')
     .replace(/\.\d+-[0-9a-f]+\.tmp$/, '.*.tmp');
 }
