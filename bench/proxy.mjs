@@ -100,7 +100,9 @@ export async function run(ctx) {
       let sampling = true;
       const sampler = (async () => {
         while (sampling && target.pid !== undefined) {
-          entry.rss = Math.max(entry.rss, await rssOf(target.pid));
+          // NaN once the process is gone (portless's proxy crashed in one run): keep the peak seen.
+          const rss = await rssOf(target.pid);
+          if (Number.isFinite(rss)) entry.rss = Math.max(entry.rss, rss);
           const open = await connectionsOf(target.pid, lease.port);
           if (Number.isFinite(open)) entry.sockets = Math.max(Number.isFinite(entry.sockets) ? entry.sockets : 0, open);
           await new Promise((resolve) => setTimeout(resolve, 200));

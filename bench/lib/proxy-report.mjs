@@ -90,7 +90,7 @@ export function report({ targets, loaders, scenarios, cells, resources, ws, note
       const entry = resources.get(target.name);
       return [
         target.name,
-        `${(entry.rss / 1024 ** 2).toFixed(0)} MiB`,
+        entry.rss > 0 ? `${(entry.rss / 1024 ** 2).toFixed(0)} MiB` : 'n/a (process not found)',
         Number.isFinite(entry.sockets) ? entry.sockets : `${entry.backendMax} (backend's count)`,
         int(entry.backendTotal),
       ];
