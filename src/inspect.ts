@@ -1,6 +1,6 @@
 /** Facts about a registry and a port, for `doctor`, `check` and the HTTP server. */
 import { promises as fs } from 'node:fs';
-import { lockState, type LockHolder } from './lock.js';
+import { type LockState, lockState } from './lock.js';
 import { cachedLiveness, deadReason, snapshot, type RegistryContext } from './registry.js';
 import { load } from './storage.js';
 import { probePort } from './probe.js';
@@ -26,7 +26,7 @@ export interface RegistryReport {
   /** Leases whose owner died (kept while their port is still bound). */
   dead: Lease[];
   expired: Lease[];
-  lock: { held: boolean; holder: LockHolder | null; ageMs: number | null };
+  lock: LockState;
   /** Anything wrong, in words; empty when all is well. */
   problems: string[];
 }

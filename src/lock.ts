@@ -55,7 +55,7 @@ import { join } from 'node:path';
 import { LOCK_DEADLINE_MS, LOCK_STALE_MS } from './defaults.js';
 import { PortleaseError, storageError } from './errors.js';
 import { codeOf, io } from './fsio.js';
-import { pause, WaitQueue } from './lock-queue.js';
+import { pause, WAIT_DIR, WaitQueue } from './lock-queue.js';
 import { hereTag, isAlive, isPidAlive, ownerOf, shortTag } from './owner.js';
 import type { RegistryPaths } from './paths.js';
 import { randomToken } from './token.js';
@@ -404,9 +404,23 @@ async function removeStage(stage: string, entry: string): Promise<void> {
   await io.rmdir(stage).catch(() => {});
 }
 
-/** Lock state for `doctor`: whether the lock is held, by whom, and for how long. */
-export async function lockState(paths: RegistryPaths): Promise<{ held: boolean; holder: LockHolder | null; ageMs: number | null }> {
-  const holder = await lockHolder(paths);
-  if (holder === null) return { held: false, holder: null, ageMs: null };
-  return { held: true, holder, ageMs: holder.local && Number.isFinite(holder.since) ? Date.now() - holder.since : null };
+/** What {@link lockState} tells `doctor`. */
+export interface LockState {
+  held: boolean;
+  holder: LockHolder | null;
+  /** How long it has been held (local holders only). */
+  ageMs: number | null;
+  /** Processes queued for it in `registry.wait/` that are alive (see lock-queue.ts). */
+  waiting: number;
+}
+
+/** Lock state for `doctor`: whether the lock is held, by whom, for how long, and how many wait in its queue. */
+export async function lockState(paths: RegistryPaths): Promise<LockState> {
+  const [holder, markers] = await Promise.all([lockHolder(paths), io.readdir(join(paths.dir, WAIT_DIR)).catch(() => [] as string[])]);
+  const waiting = markers.filter((marker) => {
+    const parsed = parseMarker(marker);
+    return parsed !== null && isAlive(parsed.owner);
+  }).length;
+  if (holder === null) return { held: false, holder: null, ageMs: null, waiting };
+  return { held: true, holder, ageMs: holder.local && Number.isFinite(holder.since) ? Date.now() - holder.since : null, waiting };
 }

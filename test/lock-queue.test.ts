@@ -120,6 +120,8 @@ describe.skipIf(NEEDS.proc ?? NEEDS.signals)('the waiters queue (tagged: crash)'
     const next = grab(home, 1);
     const nextReport = reportOf(next);
     await queued(home, next.pid!);
+    // `doctor` counts the live waiter, not the dead one's marker.
+    expect((await openRegistry({ home }).inspect()).lock).toMatchObject({ held: true, waiting: 1 });
     process.kill(holder.pid!, 'SIGCONT');
     expect((await nextReport).granted).toHaveLength(1);
     expect((await held).granted).toHaveLength(1);

@@ -69,7 +69,7 @@ Exit codes: 0 healthy, 1 something is wrong (listed under "problems"), 2 usage.
     const lines = [
       `registry   ${report.file}${await fileState(report)}`,
       `           dir ${mode(report.dirMode)}, file ${mode(report.fileMode)}, schema ${report.schema ?? '-'}, rev ${report.rev}`,
-      `lock       ${report.lock.held ? `held${report.lock.holder === null ? '' : ` by pid ${report.lock.holder.pid}${report.lock.holder.local ? '' : ' (another machine, boot or container)'}`}${report.lock.ageMs === null ? '' : ` for ${formatSpan(report.lock.ageMs)}`}` : 'free'}`,
+      `lock       ${report.lock.held ? `held${report.lock.holder === null ? '' : ` by pid ${report.lock.holder.pid}${report.lock.holder.local ? '' : ' (another machine, boot or container)'}`}${report.lock.ageMs === null ? '' : ` for ${formatSpan(report.lock.ageMs)}`}` : 'free'}${report.lock.waiting > 0 ? `, ${report.lock.waiting} process${report.lock.waiting === 1 ? '' : 'es'} queued for it` : ''}`,
       `leases     ${report.live.length} live, ${report.dead.length} dead, ${report.expired.length} expired (${report.leases} in the file)`,
       ...[...report.dead, ...report.expired].map((lease) => `           ${report.dead.includes(lease) ? 'dead   ' : 'expired'} ${describeLease(lease, host)}`),
       ...(report.dead.length + report.expired.length > 0 ? ['           (harmless: the next write or `portlease prune` removes them)'] : []),
