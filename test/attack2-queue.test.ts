@@ -2,10 +2,12 @@
  * ATTACK (branch attack2): the waiters' queue (src/lock-queue.ts) against markers it cannot
  * judge and against waiters that are passed over. Real processes; outcomes, never timings.
  */
-import { existsSync, mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FIXTURES, startNode, tempHome, waitForLine } from './helpers.js';
+import { openRegistry } from '../src/index.js';
+import { eventually, FIXTURES, startNode, stopped, tempHome, waitForLine } from './helpers.js';
+import { NEEDS } from './os.js';
 
 const markers = (home: string) => (existsSync(join(home, 'registry.wait')) ? readdirSync(join(home, 'registry.wait')) : []);
 const reserveOnce = async (home: string) => {
@@ -30,4 +32,47 @@ describe('ATTACK: markers the queue cannot judge', () => {
     for (let i = 0; i < 5; i++) expect((await reserveOnce(home)).granted).toHaveLength(1);
     expect(markers(home)).toEqual([]);
   });
+});
+
+interface Grab {
+  pid: number;
+  granted: Array<{ id: number; port: number }>;
+  errors: string[];
+}
+const grab = (home: string, env: Record<string, string> = {}) => startNode(`${FIXTURES}/grab.mjs`, [home, '1', '-'], { GRAB_HOLD: '1', ...env });
+const reportOf = async (child: ReturnType<typeof grab>) => JSON.parse(await waitForLine(child, /^\{"pid"/)) as Grab;
+const queued = (home: string, pid: number) => eventually(() => markers(home).some((name) => name.startsWith(`w.${pid}.`)));
+
+describe.skipIf(NEEDS.proc ?? NEEDS.signals)('ATTACK: a waiter passed over by running writers (tagged: crash)', () => {
+  it('a waiter queued behind a stopped waiter, itself stopped for a moment, is served while two writers keep writing', async () => {
+    const home = tempHome();
+    await openRegistry({ home }).reserve('seed', { app: 'q', instance: 'q', durable: true });
+    // A holder stopped inside the lock, so that the two waiters below queue.
+    const holder = grab(home, { PORTLEASE_FAULT: 'link#1:stop' });
+    await stopped(holder.pid!);
+    // S: queued, then stopped for good (a ^Z'd CLI call).
+    const stuck = grab(home);
+    await queued(home, stuck.pid!);
+    process.kill(stuck.pid!, 'SIGSTOP');
+    // W: queued behind S (S is in the listing it made before its marker: it yields to S).
+    const waiter = grab(home, { GRAB_DEADLINE: '6000' });
+    const waited = reportOf(waiter);
+    await queued(home, waiter.pid!);
+    // W misses one handoff window (stopped here; a blocked event loop or a busy CPU does
+    // the same): the running writers take their turn over S and W, and from then on no
+    // longer yield to either of them.
+    process.kill(waiter.pid!, 'SIGSTOP');
+    const loops = [0, 1].map(() => startNode(`${FIXTURES}/loop.mjs`, [home]));
+    process.kill(holder.pid!, 'SIGCONT');
+    await Promise.all(loops.map((loop) => waitForLine(loop, /READY/)));
+    process.kill(waiter.pid!, 'SIGCONT');
+    // W still yields to S until the lock stands free for a handoff window with the same
+    // inode and mtime; the writers take it at once whenever it is free, so that never
+    // happens: W times out (E_LOCK_TIMEOUT) while the lock changes hands hundreds of times.
+    const report = await waited;
+    for (const loop of loops) loop.kill('SIGKILL');
+    process.kill(stuck.pid!, 'SIGCONT');
+    expect(report.errors).toEqual([]);
+    expect(report.granted).toHaveLength(1);
+  }, 30_000);
 });
