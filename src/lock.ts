@@ -155,19 +155,6 @@ async function removeDeadWaiter(paths: RegistryPaths, marker: string): Promise<v
 }
 
 /**
- * Identifies the lock directory as it stands (inode and mtime): each take renames a new
- * directory onto it, and each release changes its mtime.
- */
-async function lockKey(paths: RegistryPaths): Promise<string> {
-  try {
-    const stat = await io.lstat(paths.lock);
-    return `${stat.ino}:${stat.mtimeNs}`;
-  } catch {
-    return 'missing';
-  }
-}
-
-/**
  * Removes exactly the entry `name` of `dir`: an empty file (this portlease's holders), or a
  * directory (written by hand, or by a portlease that kept directories there).
  */
@@ -334,7 +321,7 @@ export async function withLock<T>(paths: RegistryPaths, fn: (lock: Held) => Prom
       else if ((await entries(paths).catch(() => [] as string[])).length > 0) {
         state = 'held';
         await queue.refresh();
-      } else state = (await queue.mayTry(() => lockKey(paths), monotonicMs())) ? 'free' : 'queued';
+      } else state = (await queue.mayTry(monotonicMs())) ? 'free' : 'queued';
       if (state === 'free') {
         try {
           await io.rename(stage, paths.lock);
