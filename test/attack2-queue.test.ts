@@ -76,3 +76,30 @@ describe.skipIf(NEEDS.proc ?? NEEDS.signals)('ATTACK: a waiter passed over by ru
     expect(report.granted).toHaveLength(1);
   }, 30_000);
 });
+
+describe.skipIf(NEEDS.proc ?? NEEDS.signals)('ATTACK: the kernel-clock time of a write across a suspend (tagged: crash)', () => {
+  it('a ttl lease granted after a suspend during the lock wait is not written as created (and expiring) before the lock was even free', async () => {
+    const home = tempHome();
+    await openRegistry({ home }).reserve('seed', { app: 'q', instance: 'q', durable: true });
+    const holder = grab(home, { PORTLEASE_FAULT: 'link#1:stop' });
+    await stopped(holder.pid!);
+    // A ttl reserve that waits for the lock: its stage entry, whose ctime Held.now starts
+    // from, is made before the wait.
+    const SUSPEND_MS = 3000;
+    const waiter = startNode('--import', [`${FIXTURES}/suspend.mjs`, `${FIXTURES}/reserve-ttl.mjs`, home, 'web', '1s'], { SUSPEND_MS: String(SUSPEND_MS) });
+    const line = waitForLine(waiter, /^\{/);
+    await eventually(() => readdirSync(home).some((name) => name.startsWith(`.lock-${waiter.pid}-`)));
+    // The machine sleeps SUSPEND_MS while it waits: wall time passes, CLOCK_MONOTONIC not.
+    await new Promise((done) => setTimeout(done, SUSPEND_MS));
+    process.kill(waiter.pid!, 'SIGUSR2');
+    // Only now is the lock released: whatever the waiter writes is written after this.
+    const released = Date.now();
+    process.kill(holder.pid!, 'SIGCONT');
+    const lease = JSON.parse(await line) as { createdAt: string; expiresAt: string };
+    // Held.now = entry ctime + monotonic time since: SUSPEND_MS behind the kernel's clock.
+    // The 1 s lease is written already expired, and the next writer reclaims it while its
+    // caller holds it: its port can be granted to someone else (a double grant).
+    expect(Date.parse(lease.createdAt)).toBeGreaterThanOrEqual(released - 100);
+    expect(Date.parse(lease.expiresAt)).toBeGreaterThan(released);
+  }, 30_000);
+});
