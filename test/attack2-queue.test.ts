@@ -103,3 +103,41 @@ describe.skipIf(NEEDS.proc ?? NEEDS.signals)('ATTACK: the kernel-clock time of a
     expect(Date.parse(lease.expiresAt)).toBeGreaterThan(released);
   }, 30_000);
 });
+
+describe.skipIf(NEEDS.proc ?? NEEDS.signals)('ATTACK: a Date.now() that is not a whole number (tagged: crash)', () => {
+  // Date.now() replaced by a fake that returns fractions (performance.timeOrigin +
+  // performance.now(), some fake-timer setups; here skew.mjs with SKEW_MS=0.5): the holder
+  // entry's and the marker's 'since' field, since.toString(36), gets a '.' of its own.
+  const fractional = (home: string, env: Record<string, string> = {}) =>
+    startNode('--import', [`${FIXTURES}/skew.mjs`, `${FIXTURES}/grab.mjs`, home, '1', '-'], { GRAB_HOLD: '1', SKEW_MS: '0.5', ...env });
+
+  it('a holder SIGKILLed inside the lock is passed over at once (provably dead), not after the stale time', async () => {
+    const home = tempHome();
+    await openRegistry({ home }).reserve('seed', { app: 'q', instance: 'q', durable: true });
+    const holder = fractional(home, { PORTLEASE_FAULT: 'link#1:kill' });
+    await holder.done;
+    expect(readdirSync(join(home, 'registry.lock'))).toHaveLength(1);
+    // A stale time far beyond the deadline: only the dead-holder fast path can serve it.
+    const next = await reportOf(grab(home, { GRAB_STALE: '600000', GRAB_DEADLINE: '5000' }));
+    expect(next.errors).toEqual([]);
+    expect(next.granted).toHaveLength(1);
+  });
+
+  it('a waiter SIGKILLed in the queue leaves no marker and no stage behind once the next waiter is served', async () => {
+    const home = tempHome();
+    await openRegistry({ home }).reserve('seed', { app: 'q', instance: 'q', durable: true });
+    const holder = grab(home, { PORTLEASE_FAULT: 'link#1:stop' });
+    await stopped(holder.pid!);
+    const killed = fractional(home);
+    await queued(home, killed.pid!);
+    killed.kill('SIGKILL');
+    await killed.done;
+    const next = grab(home);
+    const served = reportOf(next);
+    await queued(home, next.pid!);
+    process.kill(holder.pid!, 'SIGCONT');
+    expect((await served).granted).toHaveLength(1);
+    expect(markers(home)).toEqual([]);
+    expect(readdirSync(home).filter((name) => name.startsWith(`.lock-${killed.pid}-`))).toEqual([]);
+  });
+});
