@@ -114,10 +114,12 @@ const whoAmI = () => {
 
 /**
  * The entry name of a holder: pid, start time, and tags of its boot and of its host + pid
- * namespace (short hashes: a name must fit, and only equality matters).
+ * namespace (short hashes: a name must fit, and only equality matters). `since` is written
+ * in whole ms: a fake Date.now() may return a fraction, whose '.' would make a name that
+ * parseEntry rejects (a dead holder not judged, a dead waiter's marker never removed).
  */
 export function holderEntry(owner: Owner, since: number, token: string): string {
-  return ['h', owner.pid, owner.start ?? '-', tag(owner.boot ?? ''), tag(`${owner.host}|${owner.ns ?? ''}`), since.toString(36), token].join('.');
+  return ['h', owner.pid, owner.start ?? '-', tag(owner.boot ?? ''), tag(`${owner.host}|${owner.ns ?? ''}`), Math.trunc(since).toString(36), token].join('.');
 }
 
 /** Parses an entry name; `null` for anything portlease did not write. */
