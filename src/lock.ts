@@ -278,7 +278,8 @@ export interface Held {
   held: () => Promise<boolean>;
   /**
    * Wall-clock ms by the kernel's clock: the holder entry's ctime, stamped by the kernel
-   * when the entry was made, plus the monotonic time since. Every writer judges ttl leases
+   * when the entry was made, or the lock directory's, stamped by the rename that took the
+   * lock (the later of the two), plus the monotonic time since. Every writer judges ttl leases
    * by this one clock, so a process whose own clock is off (libfaketime, fake timers that
    * replace `Date`) neither reclaims a live lease early nor writes one already expired.
    */
@@ -363,6 +364,18 @@ export async function withLock<T>(paths: RegistryPaths, fn: (lock: Held) => Prom
   } finally {
     await queue.leave();
   }
+  // The kernel's time at the take as well: the rename stamped the lock directory's ctime
+  // (where a file system does not, this is the stage's, older, and max keeps the later).
+  // The entry's ctime alone was stamped before the wait, and CLOCK_MONOTONIC, which
+  // measures the time since, stops while the machine is suspended: a wait across a suspend
+  // would judge and write leases that far in the past (ttl leases expired on arrival).
+  const waited = now;
+  const taken = await io.lstat(paths.lock).then(
+    (stat) => Number(stat.ctimeNs) / 1e6,
+    () => Number.NEGATIVE_INFINITY,
+  );
+  const takenMono = monotonicMs();
+  now = () => Math.max(waited(), taken + (monotonicMs() - takenMono));
   const mine = join(paths.lock, entry);
   // Signs of life for waiters that watch a long transaction. A failure (ENOENT: we were
   // passed over) changes nothing here: the commit is what protects the registry.
