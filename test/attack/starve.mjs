@@ -9,8 +9,13 @@ import { openRegistry } from '../../dist/index.js';
 
 const FIX = new URL('../fixtures/', import.meta.url).pathname;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const isStopped = (pid) => { const s = readFileSync(`/proc/${pid}/stat`, 'utf8'); return s.slice(s.lastIndexOf(')') + 2).startsWith('T'); };
-const until = async (f) => { while (!(await f())) await sleep(5); };
+const isStopped = (pid) => {
+  const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return s.slice(s.lastIndexOf(')') + 2).startsWith('T');
+};
+const until = async (f) => {
+  while (!(await f())) await sleep(5);
+};
 const markers = (home) => (existsSync(join(home, 'registry.wait')) ? readdirSync(join(home, 'registry.wait')) : []);
 const queued = (home, pid) => until(() => markers(home).some((n) => n.startsWith(`w.${pid}.`)));
 function start(args, env = {}) {
@@ -42,6 +47,20 @@ for (let t = 0; t < trials; t++) {
   const report = JSON.parse(await W.line(/^\{"pid"/));
   const waited = Date.now() - began;
   const m = markers(home);
-  for (const c of [H, S, W, ...loops]) { try { c.kill('SIGCONT'); c.kill('SIGKILL'); } catch {} }
-  console.log(JSON.stringify({ trial: t, stopW: STOP_W, waitedMs: waited, granted: report.granted.length, errors: report.errors.map((e) => e.slice(0, 80)), markersAtEnd: m.length }));
+  for (const c of [H, S, W, ...loops]) {
+    try {
+      c.kill('SIGCONT');
+      c.kill('SIGKILL');
+    } catch {}
+  }
+  console.log(
+    JSON.stringify({
+      trial: t,
+      stopW: STOP_W,
+      waitedMs: waited,
+      granted: report.granted.length,
+      errors: report.errors.map((e) => e.slice(0, 80)),
+      markersAtEnd: m.length,
+    }),
+  );
 }

@@ -132,7 +132,9 @@ for (let trial = 0; trial < TRIALS; trial++) {
   }
   await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.on('exit', r)))));
   let waitLeft = [];
-  try { waitLeft = readdirSync(join(home, 'registry.wait')); } catch {}
+  try {
+    waitLeft = readdirSync(join(home, 'registry.wait'));
+  } catch {}
   console.log(`trial ${trial}: waitLeft ${waitLeft.length} grants ${granted.length} errors ${errors.length} kinds ${kinds.join(',')}`);
 }
 console.log('SUMMARY', JSON.stringify(summary));
