@@ -2,7 +2,7 @@
  * ATTACK (branch attack2): the waiters' queue (src/lock-queue.ts) against markers it cannot
  * judge and against waiters that are passed over. Real processes; outcomes, never timings.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openRegistry } from '../src/index.js';
