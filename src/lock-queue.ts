@@ -18,10 +18,13 @@
  *   yields to the other), so two waiters never yield to each other, and no clock is compared.
  * - Nobody waits on a process that does not come: markers of dead processes are removed by
  *   whoever waits behind them (exact name, like a dead holder's entry); and a waiter that
- *   sees the lock stay free for `HANDOFF_MS` (same lock directory, same mtime: nobody took
- *   it meanwhile) while those it yields to are still queued takes its turn anyway, and from
- *   then on this process no longer yields to them (a stopped process, or one whose event
- *   loop is blocked). So a stopped waiter costs each other process one handoff window.
+ *   has seen the lock free and then waited `HANDOFF_MS` without any of those it yields to
+ *   leaving the queue takes its turn anyway, and from then on this process no longer yields
+ *   to them (a stopped process, or one whose event loop is blocked). So a stopped waiter
+ *   costs each other process one handoff window. The window does not restart when someone
+ *   else takes the lock meanwhile: a process that has passed those ahead over takes a free
+ *   lock at once, so a window that only counted one free lock might never run out, and the
+ *   waiter behind a stopped one would wait until its deadline.
  * - The uncontended path pays one `lstat` of `registry.wait/` per lock: missing (until the
  *   first queue ever), or unchanged since this process last listed it empty; then it tries
  *   at once.
@@ -90,25 +93,26 @@ export class WaitQueue {
   readonly #dir: string;
   readonly #marker: string;
   readonly #parse: ParseMarker;
-  readonly #isAlive: (owner: Owner) => boolean;
+  readonly #isQueued: (marker: string, owner: Owner) => boolean | Promise<boolean>;
   readonly #skipped: Set<string>;
   readonly #handoff: number;
   readonly #onDead: (marker: string) => Promise<void>;
   /** Markers this waiter yields to (see the header); shrinks as they leave. */
   #ahead = new Set<string>();
   #joined = false;
-  /** The free lock last seen while yielding (directory identity) and since when (monotonic ms). */
-  #free: { key: string; since: number } | null = null;
+  /** Since when (monotonic ms) this waiter has yielded a free lock to these same waiters (see the header). */
+  #free: { ahead: Set<string>; since: number } | null = null;
 
   /**
    * @param marker this waiter's marker name
+   * @param isQueued whether a marker's waiter still counts (false: dead, or gone too long)
    * @param onDead called after the marker of a dead waiter was removed (to remove what else it left)
    */
   constructor(
     home: string,
     marker: string,
     parse: ParseMarker,
-    isAlive: (owner: Owner) => boolean,
+    isQueued: (marker: string, owner: Owner) => boolean | Promise<boolean>,
     handoff: number = HANDOFF_MS,
     onDead: (marker: string) => Promise<void> = async () => {},
   ) {
@@ -117,7 +121,7 @@ export class WaitQueue {
     this.#onDead = onDead;
     this.#marker = marker;
     this.#parse = parse;
-    this.#isAlive = isAlive;
+    this.#isQueued = isQueued;
     const skipped = skippedByHome.get(this.#dir) ?? new Set<string>();
     skippedByHome.set(this.#dir, skipped);
     this.#skipped = skipped;
@@ -189,18 +193,16 @@ export class WaitQueue {
 
   /**
    * The lock looks free: whether to try it now. Removes the markers of dead processes ahead;
-   * yields to live ones for up to a handoff window of the lock standing free.
-   *
-   * @param lockKey identifies the free lock directory (inode + mtime): another take and
-   * release in between changes it, and restarts the window.
+   * yields to live ones for up to a handoff window after the first free lock it yielded,
+   * restarted whenever one of them leaves the queue (took its turn, or died).
    */
-  async mayTry(lockKey: () => Promise<string>, now: number): Promise<boolean> {
+  async mayTry(now: number): Promise<boolean> {
     // Not queued itself, a waiter yields to everyone queued now.
     if (this.#joined) await this.refresh();
     else await this.#reload();
     for (const name of this.#ahead) {
       const marker = this.#parse(name);
-      if (marker !== null && this.#isAlive(marker.owner)) continue;
+      if (marker !== null && (await this.#isQueued(name, marker.owner))) continue;
       this.#ahead.delete(name);
       // Unparseable names are nobody to wait for, and not ours to remove.
       if (marker === null) continue;
@@ -211,8 +213,9 @@ export class WaitQueue {
       if (removed) await this.#onDead(name);
     }
     if (this.#ahead.size === 0) return true;
-    const key = await lockKey();
-    if (this.#free?.key !== key) this.#free = { key, since: now };
+    // Restarted when one of those it yielded to left the queue (their turn came), not when
+    // someone else took the lock (see the header).
+    if (this.#free === null || [...this.#free.ahead].some((name) => !this.#ahead.has(name))) this.#free = { ahead: new Set(this.#ahead), since: now };
     const decision = turn(this.#ahead.size, now - this.#free.since, this.#handoff);
     if (decision === 'yield') return false;
     for (const name of this.#ahead) this.#skipped.add(name);

@@ -114,10 +114,12 @@ const whoAmI = () => {
 
 /**
  * The entry name of a holder: pid, start time, and tags of its boot and of its host + pid
- * namespace (short hashes: a name must fit, and only equality matters).
+ * namespace (short hashes: a name must fit, and only equality matters). `since` is written
+ * in whole ms: a fake Date.now() may return a fraction, whose '.' would make a name that
+ * parseEntry rejects (a dead holder not judged, a dead waiter's marker never removed).
  */
 export function holderEntry(owner: Owner, since: number, token: string): string {
-  return ['h', owner.pid, owner.start ?? '-', tag(owner.boot ?? ''), tag(`${owner.host}|${owner.ns ?? ''}`), since.toString(36), token].join('.');
+  return ['h', owner.pid, owner.start ?? '-', tag(owner.boot ?? ''), tag(`${owner.host}|${owner.ns ?? ''}`), Math.trunc(since).toString(36), token].join('.');
 }
 
 /** Parses an entry name; `null` for anything portlease did not write. */
@@ -140,7 +142,7 @@ export function parseEntry(entry: string): (LockHolder & { owner: Owner }) | nul
 }
 
 /** Parses a waiter's marker of the queue (lock-queue.ts): a holder entry's fields under `w.`. */
-function parseMarker(marker: string): { owner: Owner } | null {
+function parseMarker(marker: string): (LockHolder & { owner: Owner }) | null {
   return marker.startsWith('w.') ? parseEntry(`h${marker.slice(1)}`) : null;
 }
 
@@ -152,19 +154,6 @@ async function removeDeadWaiter(paths: RegistryPaths, marker: string): Promise<v
   const [, pid, , , place, , token] = marker.split('.');
   if (pid === undefined || place === undefined || token === undefined) return;
   await removeStage(join(paths.dir, `.lock-${pid}-${place}-${token}`), `h${marker.slice(1)}`);
-}
-
-/**
- * Identifies the lock directory as it stands (inode and mtime): each take renames a new
- * directory onto it, and each release changes its mtime.
- */
-async function lockKey(paths: RegistryPaths): Promise<string> {
-  try {
-    const stat = await io.lstat(paths.lock);
-    return `${stat.ino}:${stat.mtimeNs}`;
-  } catch {
-    return 'missing';
-  }
 }
 
 /**
@@ -289,7 +278,8 @@ export interface Held {
   held: () => Promise<boolean>;
   /**
    * Wall-clock ms by the kernel's clock: the holder entry's ctime, stamped by the kernel
-   * when the entry was made, plus the monotonic time since. Every writer judges ttl leases
+   * when the entry was made, or the lock directory's, stamped by the rename that took the
+   * lock (the later of the two), plus the monotonic time since. Every writer judges ttl leases
    * by this one clock, so a process whose own clock is off (libfaketime, fake timers that
    * replace `Date`) neither reclaims a live lease early nor writes one already expired.
    */
@@ -322,7 +312,20 @@ export async function withLock<T>(paths: RegistryPaths, fn: (lock: Held) => Prom
   const watch: Watch = new Map();
   // Long waits take turns in the order they came (lock-queue.ts): a process that sees a
   // queue does not try, and queues itself after QUEUE_AFTER_MS.
-  const queue = new WaitQueue(paths.dir, `w${entry.slice(1)}`, parseMarker, isAlive, timings.handoff, (marker) => removeDeadWaiter(paths, marker));
+  // A waiter of this place is judged by its process. One of another place (a container
+  // sharing this home) cannot be: it counts until its marker is older than the stale time,
+  // its mtime (stamped by the kernel when it was made) against this waiter's `now`, so
+  // one killed there does not tax every process here forever (it waited too long anyway).
+  const isQueued = async (marker: string, owner: Owner) => {
+    if (!isAlive(owner)) return false;
+    if (parseMarker(marker)?.local) return true;
+    const made = await io.lstat(join(paths.dir, WAIT_DIR, marker)).then(
+      (stat) => Number(stat.mtimeMs),
+      () => null,
+    );
+    return made !== null && now() - made < stale;
+  };
+  const queue = new WaitQueue(paths.dir, `w${entry.slice(1)}`, parseMarker, isQueued, timings.handoff, (marker) => removeDeadWaiter(paths, marker));
   let failure: unknown;
   try {
     for (let attempt = 0, looks = 0; ; attempt++) {
@@ -334,7 +337,7 @@ export async function withLock<T>(paths: RegistryPaths, fn: (lock: Held) => Prom
       else if ((await entries(paths).catch(() => [] as string[])).length > 0) {
         state = 'held';
         await queue.refresh();
-      } else state = (await queue.mayTry(() => lockKey(paths), monotonicMs())) ? 'free' : 'queued';
+      } else state = (await queue.mayTry(monotonicMs())) ? 'free' : 'queued';
       if (state === 'free') {
         try {
           await io.rename(stage, paths.lock);
@@ -374,6 +377,18 @@ export async function withLock<T>(paths: RegistryPaths, fn: (lock: Held) => Prom
   } finally {
     await queue.leave();
   }
+  // The kernel's time at the take as well: the rename stamped the lock directory's ctime
+  // (where a file system does not, this is the stage's, older, and max keeps the later).
+  // The entry's ctime alone was stamped before the wait, and CLOCK_MONOTONIC, which
+  // measures the time since, stops while the machine is suspended: a wait across a suspend
+  // would judge and write leases that far in the past (ttl leases expired on arrival).
+  const waited = now;
+  const taken = await io.lstat(paths.lock).then(
+    (stat) => Number(stat.ctimeNs) / 1e6,
+    () => Number.NEGATIVE_INFINITY,
+  );
+  const takenMono = monotonicMs();
+  now = () => Math.max(waited(), taken + (monotonicMs() - takenMono));
   const mine = join(paths.lock, entry);
   // Signs of life for waiters that watch a long transaction. A failure (ENOENT: we were
   // passed over) changes nothing here: the commit is what protects the registry.
