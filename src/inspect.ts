@@ -1,6 +1,6 @@
 /** Facts about a registry and a port, for `doctor`, `check` and the HTTP server. */
 import { promises as fs } from 'node:fs';
-import { type LockState, lockState } from './lock.js';
+import { type LockState, lockState } from './lock-holder.js';
 import { cachedLiveness, deadReason, snapshot, type RegistryContext } from './registry.js';
 import { load } from './storage.js';
 import { probePort } from './probe.js';

@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, readdirSync, utimesSync } from 'node:fs';
-import { holderEntry } from '../src/lock.js';
+import { holderEntry } from '../src/lock-holder.js';
 import { ownerOf } from '../src/owner.js';
 import { describe, expect, it } from 'vitest';
 import { openRegistry, type Lease } from '../src/index.js';

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { holderEntry } from '../src/lock.js';
+import { holderEntry } from '../src/lock-holder.js';
 import { ownerOf } from '../src/owner.js';
 import { openRegistry } from '../src/index.js';
 import { FIXTURES, registryFile, sleep, startNode, tempHome, waitForLine, stopped } from './helpers.js';
