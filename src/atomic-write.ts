@@ -8,6 +8,7 @@
 // file is written, not at every start (~0.7 ms).
 import { promises as fs } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { randomToken } from './token.js';
 
 /**
  * Writes `text` to `file` through a uniquely named temp file in the same directory, fsync,
@@ -21,7 +22,7 @@ export async function writeFileAtomic(file: string, text: string | Uint8Array, o
     (stats) => stats.mode & 0o7777,
     () => undefined,
   );
-  const temp = join(dirname(file), `.${basename(file)}.${process.getBuiltinModule('node:crypto').randomBytes(6).toString('hex')}.tmp`);
+  const temp = join(dirname(file), `.${basename(file)}.${randomToken(6)}.tmp`);
   try {
     // A new file: the mode asked for (the pid file: 0600), else the umask decides, like any editor would.
     const handle = await fs.open(temp, 'wx', existingMode ?? options.mode ?? 0o666);
