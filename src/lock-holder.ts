@@ -5,6 +5,7 @@
  * entries, staging directories and queue markers). Only exact names are ever removed.
  */
 import { join } from 'node:path';
+import { LOCK_STALE_MS } from './defaults.js';
 import { storageError } from './errors.js';
 import { codeOf, io } from './fsio.js';
 import { WAIT_DIR } from './lock-queue.js';
@@ -194,13 +195,36 @@ export interface LockState {
   waiting: number;
 }
 
+/**
+ * Whether a waiter's marker still counts as queued. A waiter of this place whose start time
+ * is known is judged by its process. One of another place (a container sharing this home),
+ * or whose start time its platform could not tell (a reused pid would pass for it), cannot
+ * be: it counts until its marker is older than the stale time, its mtime (stamped by the
+ * kernel when it was made) against `now`, so one killed there does not tax every process
+ * here forever (it waited too long anyway).
+ */
+export async function markerCounts(paths: RegistryPaths, marker: string, owner: Owner, now: number, stale: number): Promise<boolean> {
+  if (!isAlive(owner)) return false;
+  if (owner.start !== null && parseMarker(marker)?.local) return true;
+  const made = await io.lstat(join(paths.dir, WAIT_DIR, marker)).then(
+    (stat) => Number(stat.mtimeMs),
+    () => null,
+  );
+  return made !== null && now - made < stale;
+}
+
 /** Lock state for `doctor`: whether the lock is held, by whom, for how long, and how many wait in its queue. */
 export async function lockState(paths: RegistryPaths): Promise<LockState> {
   const [holder, markers] = await Promise.all([lockHolder(paths), io.readdir(join(paths.dir, WAIT_DIR)).catch(() => [] as string[])]);
-  const waiting = markers.filter((marker) => {
-    const parsed = parseMarker(marker);
-    return parsed !== null && isAlive(parsed.owner);
-  }).length;
+  // Counted as a waiter counts them (display only: this process's clock is good enough).
+  const now = Date.now();
+  const counts = await Promise.all(
+    markers.map((marker) => {
+      const parsed = parseMarker(marker);
+      return parsed !== null && markerCounts(paths, marker, parsed.owner, now, LOCK_STALE_MS);
+    }),
+  );
+  const waiting = counts.filter(Boolean).length;
   if (holder === null) return { held: false, holder: null, ageMs: null, waiting };
   return { held: true, holder, ageMs: holder.local && Number.isFinite(holder.since) ? Date.now() - holder.since : null, waiting };
 }

@@ -59,6 +59,7 @@ import {
   entries,
   holderEntry,
   lockHolder,
+  markerCounts,
   parseMarker,
   passOverDeadHolder,
   RENAME_REPLACES_DIR,
@@ -67,8 +68,8 @@ import {
   type Watch,
   whoAmI,
 } from './lock-holder.js';
-import { pause, WAIT_DIR, WaitQueue } from './lock-queue.js';
-import { hereTag, isAlive } from './owner.js';
+import { pause, WaitQueue } from './lock-queue.js';
+import { hereTag } from './owner.js';
 import type { RegistryPaths } from './paths.js';
 import { randomToken } from './token.js';
 import { monotonicMs } from './platform/snapshot.js';
@@ -159,19 +160,8 @@ export async function withLock<T>(paths: RegistryPaths, fn: (lock: Held) => Prom
   const watch: Watch = new Map();
   // Long waits take turns in the order they came (lock-queue.ts): a process that sees a
   // queue does not try, and queues itself after QUEUE_AFTER_MS.
-  // A waiter of this place is judged by its process. One of another place (a container
-  // sharing this home) cannot be: it counts until its marker is older than the stale time,
-  // its mtime (stamped by the kernel when it was made) against this waiter's `now`, so
-  // one killed there does not tax every process here forever (it waited too long anyway).
-  const isQueued = async (marker: string, owner: Owner) => {
-    if (!isAlive(owner)) return false;
-    if (parseMarker(marker)?.local) return true;
-    const made = await io.lstat(join(paths.dir, WAIT_DIR, marker)).then(
-      (stat) => Number(stat.mtimeMs),
-      () => null,
-    );
-    return made !== null && now() - made < stale;
-  };
+  // Markers that cannot be judged by their process count for the stale time (markerCounts).
+  const isQueued = (marker: string, owner: Owner) => markerCounts(paths, marker, owner, now(), stale);
   const queue = new WaitQueue(paths.dir, `w${entry.slice(1)}`, parseMarker, isQueued, timings.handoff, (marker) => removeDeadWaiter(paths, marker));
   let failure: unknown;
   try {

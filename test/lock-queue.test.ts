@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFile
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openRegistry } from '../src/index.js';
+import { holderEntry, whoAmI } from '../src/lock-holder.js';
 import { pause, turn } from '../src/lock-queue.js';
 import { eventually, FIXTURES, lockLeftovers, startNode, stopped, tempHome, waitForLine } from './helpers.js';
 import { NEEDS } from './os.js';
@@ -145,8 +146,26 @@ describe('markers the queue cannot judge', () => {
     writeFileSync(join(home, 'registry.wait', foreign), '', { mode: 0o600 });
     const hourAgo = new Date(Date.now() - 3_600_000);
     utimesSync(join(home, 'registry.wait', foreign), hourAgo, hourAgo);
+    // doctor counts it as a waiter does: not at all.
+    expect((await openRegistry({ home }).inspect()).lock.waiting).toBe(0);
     // Every new process meets it: its first try is given up (look() sees a queue), and it
     // yields to the marker for a whole handoff window before it takes a free lock.
+    for (let i = 0; i < 5; i++) expect((await reserveOnce(home)).granted).toHaveLength(1);
+    expect(markers(home)).toEqual([]);
+  });
+
+  it('a marker of this place whose start time is unknown, its pid now used by a live process, does not stay forever either', async () => {
+    const home = tempHome();
+    expect((await reserveOnce(home)).errors).toEqual([]);
+    // Where the platform cannot tell a process's start time ('-'), a dead waiter's pid
+    // reused by a live process passes isAlive. This test's own pid stands for that process.
+    mkdirSync(join(home, 'registry.wait'), { mode: 0o700 });
+    const reused = `w${holderEntry({ ...whoAmI().owner, pid: process.pid, start: null }, Date.now(), 'feedfacecafe').slice(1)}`;
+    expect(reused.split('.')[2]).toBe('-');
+    writeFileSync(join(home, 'registry.wait', reused), '', { mode: 0o600 });
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    utimesSync(join(home, 'registry.wait', reused), hourAgo, hourAgo);
+    expect((await openRegistry({ home }).inspect()).lock.waiting).toBe(0);
     for (let i = 0; i < 5; i++) expect((await reserveOnce(home)).granted).toHaveLength(1);
     expect(markers(home)).toEqual([]);
   });
