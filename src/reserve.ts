@@ -280,7 +280,9 @@ export async function reserveBatch(ctx: RegistryContext, requests: ReserveReques
   const busy = new Set<number>();
   const leasedBy = new Map<number, Lease>();
   for (let round = 0; round < MAX_ROUNDS; round++) {
-    const leasedNow = new Map(view.leases.filter((lease) => deadReason(lease, now) === null).map((lease) => [lease.port, lease]));
+    // A plain loop: no array of [port, lease] pairs per lease of a large registry.
+    const leasedNow = new Map<number, Lease>();
+    for (const lease of view.leases) if (deadReason(lease, now) === null) leasedNow.set(lease.port, lease);
     // One probe pass: a port for every request that has no live lease of its own to get back.
     const chosen = new Map<number, number>();
     for (const [index, request] of requests.entries()) {
