@@ -11,7 +11,7 @@ import { displayKey } from './names.js';
 import { scopeIn, type Scope } from './identity.js';
 import { isAlive, isSelf, sameOwner } from './owner.js';
 import { probePort } from './probe.js';
-import { confirmPeek, deadReason, peek, transaction, type RegistryContext } from './registry.js';
+import { cachedLiveness, confirmPeek, deadReason, peek, transaction, type RegistryContext } from './registry.js';
 import type { Loaded } from './storage.js';
 import { splitArgs, toRequest, type ReserveRequest } from './request.js';
 import { copyLease, leaseKey, type RegistryData } from './schema.js';
@@ -280,9 +280,12 @@ export async function reserveBatch(ctx: RegistryContext, requests: ReserveReques
   const busy = new Set<number>();
   const leasedBy = new Map<number, Lease>();
   for (let round = 0; round < MAX_ROUNDS; round++) {
-    // A plain loop: no array of [port, lease] pairs per lease of a large registry.
+    // A plain loop: no array of [port, lease] pairs per lease of a large registry. Liveness
+    // is asked of the OS once per owner in this round, not once per lease (a /proc read
+    // each: 10,000 leases of one live owner took ~160 ms per reserve).
+    const alive = cachedLiveness();
     const leasedNow = new Map<number, Lease>();
-    for (const lease of view.leases) if (deadReason(lease, now) === null) leasedNow.set(lease.port, lease);
+    for (const lease of view.leases) if (deadReason(lease, now, alive) === null) leasedNow.set(lease.port, lease);
     // One probe pass: a port for every request that has no live lease of its own to get back.
     const chosen = new Map<number, number>();
     for (const [index, request] of requests.entries()) {
