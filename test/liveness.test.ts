@@ -65,18 +65,23 @@ describe('a registry of many leases owned by another live process', () => {
     try {
       const home = tempHome();
       const registry = openRegistry({ home });
-      await registry.reserve({ owner: child.pid!, range: [41000, 41000] });
-      // 300 more leases of that owner on 41001-41300, written as a hand-made revision would be.
+      const range: [number, number] = [45001, 45400];
+      await registry.reserve({ owner: child.pid!, range });
+      // 300 more leases of that owner in the same range, written as a hand-made revision would be.
       const file = registryFile(home);
       const data = JSON.parse(readFileSync(file, 'utf8')) as { nextId: number; leases: Lease[] };
       const first = data.leases[0]!;
-      for (let i = 1; i <= 300; i++) data.leases.push({ ...first, id: data.nextId + i - 1, port: 41000 + i });
-      data.nextId += 300;
+      const leased = new Set([first.port]);
+      for (let port = range[0]; leased.size < 301; port++) {
+        if (leased.has(port)) continue;
+        leased.add(port);
+        data.leases.push({ ...first, id: data.nextId++, port });
+      }
       writeFileSync(file, `${JSON.stringify(data)}\n`);
       expect(await registry.list()).toHaveLength(301);
-      // Their ports are the first 301 of the range: the answer lies past them.
-      const lease = await registry.reserve({ range: [41000, 41400] });
-      expect(lease.port).toBeGreaterThan(41300);
+      // None of their ports is handed out: the answer is one of the 99 others.
+      const lease = await registry.reserve({ range });
+      expect(leased.has(lease.port)).toBe(false);
       expect(await registry.list()).toHaveLength(302);
     } finally {
       child.kill();
