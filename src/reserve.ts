@@ -3,7 +3,7 @@
  * commit under the lock only if nobody leased the chosen port meanwhile (and probe again
  * if the transaction itself reclaimed a lease of that port).
  */
-import { candidates } from './choose.js';
+import { candidates, type PortSet } from './choose.js';
 import { releaseIn } from './leases.js';
 import { PortleaseError, typeError } from './errors.js';
 import { describe } from './validate.js';
@@ -293,17 +293,19 @@ export async function reserveBatch(ctx: RegistryContext, requests: ReserveReques
       if (existing && mayReturn(existing, request)) continue;
       const blocked = new Set([...request.exclude, ...busy, ...chosen.values()]);
       // Exact ports are probed even when leased: the OS's answer comes first (as in port-registry).
-      if (!request.exact) for (const port of leasedNow.keys()) blocked.add(port);
-      else for (const port of leasedBy.keys()) blocked.add(port);
+      if (request.exact) for (const port of leasedBy.keys()) blocked.add(port);
+      // Leased ports block a range as they are: not copied into a new set, lease by lease.
+      const blockedNow: PortSet = request.exact ? blocked : { has: (port) => blocked.has(port) || leasedNow.has(port) };
       const sticky = request.key === undefined ? undefined : view.sticky.find((entry) => entry.key === request.key)?.port;
-      const others = new Set(view.sticky.filter((entry) => entry.key !== request.key).map((entry) => entry.port));
+      const others = new Set<number>();
+      for (const entry of view.sticky) if (entry.key !== request.key) others.add(entry.port);
       for (const port of candidates({
         range: request.range,
         exact: request.exact,
         prefer: request.prefer,
         key: request.key,
         sticky,
-        blocked,
+        blocked: blockedNow,
         reserved: others,
         random: Math.random(),
       })) {
