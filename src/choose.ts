@@ -5,6 +5,11 @@
 import { sha1 } from './sha1.js';
 import type { PortRange } from './types.js';
 
+/** A set of ports as {@link candidates} needs it: membership only (a union need not be built). */
+export interface PortSet {
+  has(port: number): boolean;
+}
+
 /** Inputs of {@link candidates}. */
 export interface ChoiceInput {
   range: PortRange;
@@ -17,9 +22,9 @@ export interface ChoiceInput {
   /** Port the key had last time, if any. */
   sticky?: number | undefined;
   /** Ports that must not be returned (leased, excluded by the caller, skip lists, busy). */
-  blocked: ReadonlySet<number>;
+  blocked: PortSet;
   /** Ports remembered by other keys: tried last, so those keys can get theirs back. */
-  reserved: ReadonlySet<number>;
+  reserved: PortSet;
   /** Random number in [0, 1) for an anonymous lease's starting point. */
   random: number;
 }
@@ -47,7 +52,8 @@ export function* candidates(input: ChoiceInput): Generator<number> {
   const preferred = input.prefer ?? [];
   for (const port of preferred) if (!input.blocked.has(port)) yield port;
   // A preferred port already tried is not tried again as part of the range.
-  const blocked = preferred.length === 0 ? input.blocked : new Set([...input.blocked, ...preferred]);
+  const tried = new Set(preferred);
+  const blocked: PortSet = tried.size === 0 ? input.blocked : { has: (port) => tried.has(port) || input.blocked.has(port) };
   const [from, to] = input.range;
   if (input.sticky !== undefined && input.sticky >= from && input.sticky <= to && !blocked.has(input.sticky)) {
     yield input.sticky;

@@ -128,7 +128,6 @@ export async function commit(paths: RegistryPaths, loaded: Loaded, data: Registr
   // After the directory fsync, not before: removing a name changes the directory, which
   // that fsync would then have to write as well.
   await io.unlink(temp).catch((error: unknown) => trouble.push(`remove ${temp}: ${codeOf(error)}`));
-  const certain = await held();
   // Every writer looks, the holder too: holding the lock does not mean that nobody made and
   // pruned this name meanwhile. Writers passed over earlier commit without the lock; three
   // of them between this writer's read and its link make rev, rev + 1 and rev + 2 and prune
@@ -141,8 +140,10 @@ export async function commit(paths: RegistryPaths, loaded: Loaded, data: Registr
   }
   cache.keep(target, bytes, data);
   // A passed-over writer prunes every time; the others only now and then. Pruning waits for
-  // a durable directory: the backup must outlive the new name's fsync.
-  const prune = !certain || rev % PRUNE_BATCH === 0 || loaded.skipped.length > 0;
+  // a durable directory: the backup must outlive the new name's fsync. Whether this writer
+  // still holds the lock decides nothing else, so it is asked (an lstat) only when the
+  // batch and a recovery do not already call for a prune.
+  const prune = rev % PRUNE_BATCH === 0 || loaded.skipped.length > 0 || !(await held());
   if (prune && durable) trouble.push(...(await tidy(paths, after, rev, loaded)));
   if (trouble.length > 0) {
     process.emitWarning(`The registry was written (rev ${rev}), but cleaning up failed: ${trouble.join('; ')}.`, { code: 'PORTLEASE_STORAGE' });

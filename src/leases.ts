@@ -2,7 +2,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PortleaseError, typeError, rangeError } from './errors.js';
 import { scopeIn } from './identity.js';
-import { deadReason, reclaimable, snapshot, transaction, type RegistryContext } from './registry.js';
+import { cachedLiveness, deadReason, reclaimable, snapshot, transaction, type RegistryContext } from './registry.js';
 import { copyLease, leaseKey } from './schema.js';
 import type { Lease, LeaseFilter, ScopeOptions } from './types.js';
 import { checkKnownKeys, checkName, checkPort, describe, parseDuration } from './validate.js';
@@ -105,8 +105,11 @@ export async function listIn(ctx: RegistryContext, filter: LeaseFilter = {}): Pr
   const matches = toPredicate(filter);
   const now = Date.now();
   const data = await snapshot(ctx);
+  // The filter first, then liveness asked of the OS once per owner, not once per lease (a
+  // /proc read each: 10,000 leases of one live owner took ~160 ms).
+  const alive = cachedLiveness();
   return data.leases
-    .filter((lease) => deadReason(lease, now) === null && matches(lease))
+    .filter((lease) => matches(lease) && deadReason(lease, now, alive) === null)
     .sort((a, b) => a.id - b.id)
     .map(copyLease);
 }

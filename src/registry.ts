@@ -8,7 +8,7 @@ import { LOCK_DEADLINE_MS } from './defaults.js';
 import { resolve } from 'node:path';
 import { PortleaseError, typeError } from './errors.js';
 import { type Held, type LockTimings, withLock } from './lock.js';
-import { isAlive } from './owner.js';
+import { isAlive, sameOwner } from './owner.js';
 import { resolvePaths, type RegistryPaths } from './paths.js';
 import { probePort } from './probe.js';
 import type { RegistryData } from './schema.js';
@@ -66,16 +66,25 @@ export function deadReason(lease: Lease, now: number, alive: (owner: Owner) => b
   return null;
 }
 
-/** A liveness check that asks the OS once per owner within one pass. */
-export function cachedLiveness(): (owner: Owner) => boolean {
+/**
+ * A liveness check that asks the OS (`ask`, by default {@link isAlive}) once per owner
+ * within one pass: a pass over a large registry meets the same few owners thousands of times.
+ */
+export function cachedLiveness(ask: (owner: Owner) => boolean = isAlive): (owner: Owner) => boolean {
   const seen = new Map<string, boolean>();
+  // Consecutive leases mostly share their owner: compared field by field, no key is built.
+  let last: Owner | null = null;
+  let lastAlive = false;
   return (owner) => {
+    if (last !== null && sameOwner(owner, last)) return lastAlive;
     const key = `${owner.host}|${owner.boot}|${owner.ns}|${owner.pid}|${owner.start}`;
     let alive = seen.get(key);
     if (alive === undefined) {
-      alive = isAlive(owner);
+      alive = ask(owner);
       seen.set(key, alive);
     }
+    last = owner;
+    lastAlive = alive;
     return alive;
   };
 }

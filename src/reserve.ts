@@ -3,7 +3,7 @@
  * commit under the lock only if nobody leased the chosen port meanwhile (and probe again
  * if the transaction itself reclaimed a lease of that port).
  */
-import { candidates } from './choose.js';
+import { candidates, type PortSet } from './choose.js';
 import { releaseIn } from './leases.js';
 import { PortleaseError, typeError } from './errors.js';
 import { describe } from './validate.js';
@@ -11,7 +11,7 @@ import { displayKey } from './names.js';
 import { scopeIn, type Scope } from './identity.js';
 import { isAlive, isSelf, sameOwner } from './owner.js';
 import { probePort } from './probe.js';
-import { confirmPeek, deadReason, peek, transaction, type RegistryContext } from './registry.js';
+import { cachedLiveness, confirmPeek, deadReason, peek, transaction, type RegistryContext } from './registry.js';
 import type { Loaded } from './storage.js';
 import { splitArgs, toRequest, type ReserveRequest } from './request.js';
 import { copyLease, leaseKey, type RegistryData } from './schema.js';
@@ -280,7 +280,12 @@ export async function reserveBatch(ctx: RegistryContext, requests: ReserveReques
   const busy = new Set<number>();
   const leasedBy = new Map<number, Lease>();
   for (let round = 0; round < MAX_ROUNDS; round++) {
-    const leasedNow = new Map(view.leases.filter((lease) => deadReason(lease, now) === null).map((lease) => [lease.port, lease]));
+    // A plain loop: no array of [port, lease] pairs per lease of a large registry. Liveness
+    // is asked of the OS once per owner in this round, not once per lease (a /proc read
+    // each: 10,000 leases of one live owner took ~160 ms per reserve).
+    const alive = cachedLiveness();
+    const leasedNow = new Map<number, Lease>();
+    for (const lease of view.leases) if (deadReason(lease, now, alive) === null) leasedNow.set(lease.port, lease);
     // One probe pass: a port for every request that has no live lease of its own to get back.
     const chosen = new Map<number, number>();
     for (const [index, request] of requests.entries()) {
@@ -288,17 +293,19 @@ export async function reserveBatch(ctx: RegistryContext, requests: ReserveReques
       if (existing && mayReturn(existing, request)) continue;
       const blocked = new Set([...request.exclude, ...busy, ...chosen.values()]);
       // Exact ports are probed even when leased: the OS's answer comes first (as in port-registry).
-      if (!request.exact) for (const port of leasedNow.keys()) blocked.add(port);
-      else for (const port of leasedBy.keys()) blocked.add(port);
+      if (request.exact) for (const port of leasedBy.keys()) blocked.add(port);
+      // Leased ports block a range as they are: not copied into a new set, lease by lease.
+      const blockedNow: PortSet = request.exact ? blocked : { has: (port) => blocked.has(port) || leasedNow.has(port) };
       const sticky = request.key === undefined ? undefined : view.sticky.find((entry) => entry.key === request.key)?.port;
-      const others = new Set(view.sticky.filter((entry) => entry.key !== request.key).map((entry) => entry.port));
+      const others = new Set<number>();
+      for (const entry of view.sticky) if (entry.key !== request.key) others.add(entry.port);
       for (const port of candidates({
         range: request.range,
         exact: request.exact,
         prefer: request.prefer,
         key: request.key,
         sticky,
-        blocked,
+        blocked: blockedNow,
         reserved: others,
         random: Math.random(),
       })) {

@@ -94,6 +94,18 @@ describe('registry keys', () => {
     expect(leaseKey('shop', 'feature/login', 'db')).toBe('shop/feature%2Flogin/db');
     expect(leaseKey('shop', 'main', 'db')).toBe('shop/main/db');
     expect(keyPart('100%')).toBe('100%25');
+    // Only % or / anywhere (first, last, alone, both) takes the encoding path; the rest is kept as is.
+    const cases: Array<[string, string]> = [
+      ['%', '%25'],
+      ['/', '%2F'],
+      ['a%/b', 'a%25%2Fb'],
+      ['/a%', '%2Fa%25'],
+      ['%2F', '%252F'],
+      ['', ''],
+      ['__proto__', '__proto__'],
+      ['a\\b', 'a\\b'],
+    ];
+    for (const [name, part] of cases) expect([name, keyPart(name)]).toEqual([name, part]);
   });
 });
 
