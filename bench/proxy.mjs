@@ -9,8 +9,8 @@
  * once per load generator (wrk when on PATH, autocannon always: lib/proxy-load.mjs), each
  * row naming its generator and the CPU the generator, the proxy and the backend used.
  *
- * Why the TCP relay (lib/proxy-relay.mjs: node:net pipes, one backend connection per client
- * connection, no HTTP): it does the least any Node proxy must do — read from one socket,
+ * Why the TCP relay (lib/proxy-relay.mjs: node:net, one backend connection per client
+ * connection, no HTTP, the backend read into one reused buffer as portlease reads it): it does the least any Node proxy must do — read from one socket,
  * write to the other — and pays the same extra process hop, so it is the ceiling a Node
  * proxy can reach on this machine, measured in the same rounds as the others; portlease's
  * share of it tells its own HTTP work apart from what the hop costs anyway. It is not a
