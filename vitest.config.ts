@@ -14,7 +14,7 @@ const UNIT = [
   'test/readme/blocks.test.ts',
   'test/skill/install.test.ts',
   'test/testing/{setup-ports,worker-lease}.test.ts',
-  'test/{api,choose,identity,leases,listen,names,owner,probe,reask,schema,sha1,storage,token,validate}.test.ts',
+  'test/{api,bench-parse-wrk,choose,identity,leases,listen,names,owner,probe,reask,schema,sha1,storage,token,validate}.test.ts',
 ];
 
 const shared = {

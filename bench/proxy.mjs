@@ -1,13 +1,21 @@
 /**
- * The named-URL reverse proxy of `portlease serve` against the backend direct, http-proxy
- * (with a keep-alive agent) and portless's proxy (`portless proxy start --no-tls` with an
- * `alias` route), in the same run: requests/s and p50/p99 latency of small keep-alive GETs
- * (10 and 50 connections) and of a 1 MiB response, WebSocket echo round trips, the proxy's
- * peak RSS and the most backend connections open at once. Backend, each proxy and the load
- * generator are separate processes; on a 2-core machine they share the cores, so no
- * user-space proxy reaches direct. The HTTP cells run once per load generator (wrk when on
- * PATH, autocannon always: lib/proxy-load.mjs), each row naming its generator and the CPU
- * the generator, the proxy and the backend used.
+ * The named-URL reverse proxy of `portlease serve` against the backend direct, a raw TCP
+ * relay (the ceiling, below), http-proxy (with a keep-alive agent) and portless's proxy
+ * (`portless proxy start --no-tls` with an `alias` route), in the same run: requests/s and
+ * p50/p99 latency of small keep-alive GETs (10 and 50 connections) and of a 1 MiB response,
+ * WebSocket echo round trips, the proxy's peak RSS and the most backend connections open at
+ * once. Backend, each proxy and the load generator are separate processes; on a 2-core
+ * machine they share the cores, so no user-space proxy reaches direct. The HTTP cells run
+ * once per load generator (wrk when on PATH, autocannon always: lib/proxy-load.mjs), each
+ * row naming its generator and the CPU the generator, the proxy and the backend used.
+ *
+ * Why the TCP relay (lib/proxy-relay.mjs: node:net, one backend connection per client
+ * connection, no HTTP, the backend read into one reused buffer as portlease reads it): it does the least any Node proxy must do — read from one socket,
+ * write to the other — and pays the same extra process hop, so it is the ceiling a Node
+ * proxy can reach on this machine, measured in the same rounds as the others; portlease's
+ * share of it tells its own HTTP work apart from what the hop costs anyway. It is not a
+ * correct HTTP proxy: it pins a client connection to one backend, so a second keep-alive
+ * request with another Host would be misrouted — exactly what portlease must not do.
  */
 import { once } from 'node:events';
 import { mkdtemp } from 'node:fs/promises';
@@ -70,16 +78,34 @@ export async function run(ctx) {
     children.add(portlease.child);
     const httpProxy = await start(lib('proxy-http-proxy.mjs'), [String(lease.port)]);
     children.add(httpProxy.child);
+    const relay = await start(lib('proxy-relay.mjs'), [String(lease.port)]);
+    children.add(relay.child);
+    // `short` names a target in the report's comparison lines; `ceiling` marks the relay,
+    // which the report compares portlease with rather than counts among the proxies.
     const targets = [
-      { name: 'direct', port: lease.port, host: `127.0.0.1:${lease.port}`, pid: undefined },
-      { name: 'portlease serve', port: Number(portlease.line), host: `bench.bench.localhost:${portlease.line}`, pid: portlease.child.pid },
-      { name: 'http-proxy (keep-alive agent)', port: Number(httpProxy.line), host: `127.0.0.1:${httpProxy.line}`, pid: httpProxy.child.pid },
+      { name: 'direct', short: 'direct', port: lease.port, host: `127.0.0.1:${lease.port}`, pid: undefined },
+      {
+        name: 'TCP relay (node:net pipes, no HTTP; a ceiling, not a proxy)',
+        short: 'relay',
+        ceiling: true,
+        port: Number(relay.line),
+        host: `127.0.0.1:${relay.line}`,
+        pid: relay.child.pid,
+      },
+      { name: 'portlease serve', short: 'portlease', port: Number(portlease.line), host: `bench.bench.localhost:${portlease.line}`, pid: portlease.child.pid },
+      {
+        name: 'http-proxy (keep-alive agent)',
+        short: 'http-proxy',
+        port: Number(httpProxy.line),
+        host: `127.0.0.1:${httpProxy.line}`,
+        pid: httpProxy.child.pid,
+      },
     ];
     try {
       const port = await getOsFreePort();
       const portless = await startPortless(ctx.root, await mkdtemp(join(ctx.home, 'portless-')), port, lease.port);
       children.add(portless.child);
-      targets.push({ name: 'portless proxy (--no-tls, alias)', port, host: portless.host, pid: portless.child.pid });
+      targets.push({ name: 'portless proxy (--no-tls, alias)', short: 'portless', port, host: portless.host, pid: portless.child.pid });
     } catch (error) {
       notes.push(`portless could not run here, so it is left out: ${error.message}.`);
     }
