@@ -41,16 +41,18 @@ const token = () => randomBytes(6).toString('hex');
 /**
  * A valid registry (schema of src/schema.ts) holding `count` durable named leases, each
  * with its sticky entry, as a registry that has been used for a while would (with a full
- * lineage of commit tokens, as after 16 commits or more).
+ * lineage of commit tokens, as after 16 commits or more). With `owner` (a lease's owner
+ * record), every lease is bound to that process instead: a reader must then ask whether
+ * it lives.
  */
-export function fillerRegistry(count) {
+export function fillerRegistry(count, owner = null) {
   const createdAt = new Date().toISOString();
   const leases = [];
   const sticky = [];
   for (let i = 0; i < count; i++) {
     const service = `svc-${i}`;
     const port = FILLER_BASE + i;
-    leases.push({ id: i + 1, port, app: 'bench-fill', instance: 'default', service, owner: null, expiresAt: null, createdAt });
+    leases.push({ id: i + 1, port, app: 'bench-fill', instance: 'default', service, owner, expiresAt: null, createdAt });
     sticky.push({ key: `bench-fill/default/${service}`, port });
   }
   const lineage = Array.from({ length: LINEAGE }, token);
@@ -62,22 +64,22 @@ export function fillerRegistry(count) {
  * directory `registry/` (0700) with one revision, `rev-000000000001.json` (0600). Modes are
  * set explicitly (mkdir and writeFile modes pass through the umask). Returns the file.
  */
-export async function writeFilledRegistry(dir, count) {
+export async function writeFilledRegistry(dir, count, owner = null) {
   const registry = join(dir, REGISTRY_DIR);
   await fs.mkdir(registry, { recursive: true, mode: 0o700 });
   await fs.chmod(dir, 0o700);
   await fs.chmod(registry, 0o700);
   const file = join(registry, revisionName(1));
-  await fs.writeFile(file, `${JSON.stringify(fillerRegistry(count))}\n`, { mode: 0o600, flag: 'wx' });
+  await fs.writeFile(file, `${JSON.stringify(fillerRegistry(count, owner))}\n`, { mode: 0o600, flag: 'wx' });
   await fs.chmod(file, 0o600);
   return file;
 }
 
 /** Creates `dir` (0700) with the floor's single registry file (0600) of `count` filler leases. */
-export async function writeFloorRegistry(dir, count) {
+export async function writeFloorRegistry(dir, count, owner = null) {
   await fs.mkdir(dir, { recursive: true, mode: 0o700 });
   const file = join(dir, FLOOR_FILE);
-  await fs.writeFile(file, `${JSON.stringify(fillerRegistry(count))}\n`, { mode: 0o600 });
+  await fs.writeFile(file, `${JSON.stringify(fillerRegistry(count, owner))}\n`, { mode: 0o600 });
   return file;
 }
 
