@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { LOCK_STALE_MS } from './defaults.js';
 import { storageError } from './errors.js';
 import { codeOf, io } from './fsio.js';
-import { WAIT_DIR } from './lock-queue.js';
+import { type Marker, WAIT_DIR } from './lock-queue.js';
 import { hereTag, isAlive, isPidAlive, ownerOf, shortTag } from './owner.js';
 import type { RegistryPaths } from './paths.js';
 import { monotonicMs } from './platform/snapshot.js';
@@ -203,10 +203,10 @@ export interface LockState {
  * kernel when it was made) against `now`, so one killed there does not tax every process
  * here forever (it waited too long anyway).
  */
-export async function markerCounts(paths: RegistryPaths, marker: string, owner: Owner, now: number, stale: number): Promise<boolean> {
-  if (!isAlive(owner)) return false;
-  if (owner.start !== null && parseMarker(marker)?.local) return true;
-  const made = await io.lstat(join(paths.dir, WAIT_DIR, marker)).then(
+export async function markerCounts(paths: RegistryPaths, name: string, marker: Marker, now: number, stale: number): Promise<boolean> {
+  if (!isAlive(marker.owner)) return false;
+  if (marker.owner.start !== null && marker.local) return true;
+  const made = await io.lstat(join(paths.dir, WAIT_DIR, name)).then(
     (stat) => Number(stat.mtimeMs),
     () => null,
   );
@@ -221,7 +221,7 @@ export async function lockState(paths: RegistryPaths): Promise<LockState> {
   const counts = await Promise.all(
     markers.map((marker) => {
       const parsed = parseMarker(marker);
-      return parsed !== null && markerCounts(paths, marker, parsed.owner, now, LOCK_STALE_MS);
+      return parsed !== null && markerCounts(paths, marker, parsed, now, LOCK_STALE_MS);
     }),
   );
   const waiting = counts.filter(Boolean).length;

@@ -38,8 +38,14 @@ export const WAIT_DIR = 'registry.wait';
 /** How long the lock may stay free while those ahead are still queued before a waiter takes its turn anyway. */
 export const HANDOFF_MS = 8;
 
-/** A marker as its name tells it (`null`: not a marker portlease wrote). */
-export type ParseMarker = (marker: string) => { owner: Owner } | null;
+/** A marker as its name tells it: its waiter, and whether that is a process of this place (`null`: not a marker portlease wrote). */
+export interface Marker {
+  owner: Owner;
+  local: boolean;
+}
+
+/** Parses a marker's name. */
+export type ParseMarker = (marker: string) => Marker | null;
 
 /**
  * Markers this process no longer yields to, by queue directory: they stayed queued while the
@@ -93,7 +99,7 @@ export class WaitQueue {
   readonly #dir: string;
   readonly #marker: string;
   readonly #parse: ParseMarker;
-  readonly #isQueued: (marker: string, owner: Owner) => boolean | Promise<boolean>;
+  readonly #isQueued: (name: string, marker: Marker) => boolean | Promise<boolean>;
   readonly #skipped: Set<string>;
   readonly #handoff: number;
   readonly #onDead: (marker: string) => Promise<void>;
@@ -112,7 +118,7 @@ export class WaitQueue {
     home: string,
     marker: string,
     parse: ParseMarker,
-    isQueued: (marker: string, owner: Owner) => boolean | Promise<boolean>,
+    isQueued: (name: string, marker: Marker) => boolean | Promise<boolean>,
     handoff: number = HANDOFF_MS,
     onDead: (marker: string) => Promise<void> = async () => {},
   ) {
@@ -202,7 +208,7 @@ export class WaitQueue {
     else await this.#reload();
     for (const name of this.#ahead) {
       const marker = this.#parse(name);
-      if (marker !== null && (await this.#isQueued(name, marker.owner))) continue;
+      if (marker !== null && (await this.#isQueued(name, marker))) continue;
       this.#ahead.delete(name);
       // Unparseable names are nobody to wait for, and not ours to remove.
       if (marker === null) continue;

@@ -73,7 +73,6 @@ import { hereTag } from './owner.js';
 import type { RegistryPaths } from './paths.js';
 import { randomToken } from './token.js';
 import { monotonicMs } from './platform/snapshot.js';
-import type { Owner } from './types.js';
 
 /** Lock timing knobs (tests shorten them). */
 export interface LockTimings {
@@ -161,8 +160,14 @@ export async function withLock<T>(paths: RegistryPaths, fn: (lock: Held) => Prom
   // Long waits take turns in the order they came (lock-queue.ts): a process that sees a
   // queue does not try, and queues itself after QUEUE_AFTER_MS.
   // Markers that cannot be judged by their process count for the stale time (markerCounts).
-  const isQueued = (marker: string, owner: Owner) => markerCounts(paths, marker, owner, now(), stale);
-  const queue = new WaitQueue(paths.dir, `w${entry.slice(1)}`, parseMarker, isQueued, timings.handoff, (marker) => removeDeadWaiter(paths, marker));
+  const queue = new WaitQueue(
+    paths.dir,
+    `w${entry.slice(1)}`,
+    parseMarker,
+    (name, marker) => markerCounts(paths, name, marker, now(), stale),
+    timings.handoff,
+    (marker) => removeDeadWaiter(paths, marker),
+  );
   let failure: unknown;
   try {
     for (let attempt = 0, looks = 0; ; attempt++) {

@@ -85,11 +85,14 @@ export function requestHeaders(raw: readonly string[], info: ForwardInfo): strin
   out.push('X-Forwarded-Host', forwardedHost ?? host);
   out.push('X-Forwarded-Proto', forwardedProto ?? 'http');
   out.push('X-Portlease-Route', route === undefined ? String(info.leaseId) : `${route}, ${info.leaseId}`);
-  if (info.upgrade) {
-    const upgrade = raw.findIndex((entry, i) => i % 2 === 0 && entry.toLowerCase() === 'upgrade');
-    out.push('Connection', 'Upgrade', 'Upgrade', upgrade === -1 ? 'websocket' : raw[upgrade + 1]!);
-  }
+  if (info.upgrade) out.push('Connection', 'Upgrade', 'Upgrade', upgradeOf(raw) ?? 'websocket');
   return out;
+}
+
+/** The value of a request's `Upgrade` field (raw name/value pairs), if it has one. */
+export function upgradeOf(raw: readonly string[]): string | undefined {
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === 'upgrade') return raw[i + 1];
+  return undefined;
 }
 
 /**

@@ -10,6 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
+import { upgradeOf } from './forward.js';
 import type { RequestHead } from './head.js';
 import { closeFrame, FrameTracker } from './ws-frames.js';
 
@@ -24,9 +25,7 @@ const CLOSE_GRACE = 5000;
 
 /** The upgrade asks for WebSocket, whose frames the tunnel follows (any other protocol's bytes pass unread). */
 export function asksWebSocket(request: RequestHead): boolean {
-  if (!request.upgrade) return false;
-  const upgrade = request.headers.findIndex((name, i) => i % 2 === 0 && name.toLowerCase() === 'upgrade');
-  return upgrade !== -1 && request.headers[upgrade + 1]!.toLowerCase() === 'websocket';
+  return request.upgrade && upgradeOf(request.headers)?.toLowerCase() === 'websocket';
 }
 
 /** The two sockets of an upgrade, and what their frames say. */
