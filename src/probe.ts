@@ -6,7 +6,6 @@
  * `0.0.0.0`, `127.0.0.1` and `::1`. An address this machine does not have
  * (EADDRNOTAVAIL, EAFNOSUPPORT: no IPv6) does not make the port busy.
  */
-import type { ListenOptions, Server } from 'node:net';
 import { PortleaseError } from './errors.js';
 import { checkKnownKeys } from './validate.js';
 
@@ -31,63 +30,99 @@ const FAMILY: Record<ProbeHost, 4 | 6> = { '::': 6, '0.0.0.0': 4, '127.0.0.1': 4
 type ProbeHost = (typeof PROBE_HOSTS)[number];
 
 /**
- * Set by the `portlease` executable (cli/bin.ts): the process is ours, so {@link listenOn}
- * may replace dns.lookup for a moment. A library never patches a builtin in its users'
- * processes, so there the probe listens the ordinary way. A global symbol, not an import,
- * so that the bin loads nothing more for it; unlike an environment variable, the
- * commands `portlease run` starts do not inherit it.
+ * Set by the `portlease` executable (cli/bin.ts): the process is ours, so a probe may bind
+ * through the TCP handle that node:net is built on (see {@link handleBinder}). A global
+ * symbol, not an import, so that the bin loads nothing more for it; unlike an environment
+ * variable, the commands `portlease run` starts do not inherit it.
  */
 export const OWN_PROCESS = Symbol.for('portlease.own-process');
 
+/** libuv's TCP handle as node:net uses it (`process.binding('tcp_wrap')`). */
+interface TcpHandle {
+  bind(address: string, port: number): number;
+  bind6(address: string, port: number, flags: number): number;
+  listen(backlog: number): number;
+  close(): void;
+}
+interface TcpWrap {
+  TCP: new (kind: number) => TcpHandle;
+  constants: { SERVER: number; UV_TCP_IPV6ONLY: number };
+}
+
+/** Binds `host:port` and closes at once; the error code, or `null` when it bound. */
+type Binder = (port: number, host: ProbeHost) => string | null;
+
+let handleBinderOnce: Binder | null | undefined;
+
 /**
- * `server.listen(options)` on one of our literal addresses, in portlease's own process
- * (see {@link OWN_PROCESS}) without node's check that it is an IP address. listen() sends every host through dns.lookup, whose isIP() test of an
- * IPv6 literal compiles node's IPv6 regular expression the first time: ~3 ms, and ~1 ms
- * more when V8 turns it into machine code, in every process that probes (a CLI call that
- * makes a lease, a test runner's setup). Our hosts are literals of known family, so for
- * the length of this synchronous call dns.lookup answers exactly this host as it answers
- * any IP literal (on the next tick, with the address itself); nothing else runs meanwhile,
- * and any other name still goes to the real lookup. A dns module that cannot be patched
- * (frozen) gets the ordinary listen().
+ * In portlease's own process, a bind that loads nothing: the socket, bind and listen that
+ * `server.listen()` makes, through the same libuv handle, synchronously. listen() itself
+ * costs a CLI call that makes a lease ~4.5 ms before the first bind: node:net and the
+ * stream modules, then cluster (listen() always requires it), which loads child_process,
+ * dgram and dns, whose resolver reads /etc/resolv.conf — a third of the call's own time.
+ *
+ * `process.binding` is deprecated for libraries (DEP0111, documentation-only) and is for
+ * node's own code; a library never uses it in its users' processes, so there probes
+ * listen the ordinary way. In our process it is the same handle with the same flags
+ * (SO_REUSEADDR as libuv sets it, IPV6_V6ONLY on `::`), checked by the probe tests
+ * against listen() on every address. Whatever is off — the binding missing or refused
+ * (the permission model), another shape, `--pending-deprecation` asking for a warning —
+ * means `null`: the ordinary listen().
  */
-function listenOn(server: Server, options: ListenOptions & { host: ProbeHost }, onListening: () => void): void {
-  if (!(globalThis as Record<symbol, unknown>)[OWN_PROCESS]) {
-    server.listen(options, onListening);
-    return;
-  }
-  const dns = process.getBuiltinModule('node:dns');
-  const lookup = dns.lookup;
-  const literal = (hostname: string, ...rest: unknown[]) => {
-    const callback = rest.at(-1);
-    if (hostname !== options.host || rest.length !== 1 || typeof callback !== 'function') return Reflect.apply(lookup, dns, [hostname, ...rest]);
-    process.nextTick(callback, null, hostname, FAMILY[options.host]);
-    return {};
-  };
-  let patched = false;
+function handleBinder(): Binder | null {
+  if (!(globalThis as Record<symbol, unknown>)[OWN_PROCESS] || pendingDeprecation()) return null;
+  handleBinderOnce ??= makeHandleBinder();
+  return handleBinderOnce;
+}
+
+function makeHandleBinder(): Binder | null {
+  let wrap: TcpWrap;
   try {
-    dns.lookup = literal as unknown as typeof dns.lookup;
-    patched = dns.lookup === (literal as unknown);
+    wrap = (process as unknown as { binding(name: string): TcpWrap }).binding('tcp_wrap');
   } catch {
-    // frozen: the ordinary way
+    return null;
   }
+  const { TCP, constants } = wrap ?? {};
+  if (typeof TCP !== 'function' || typeof constants?.SERVER !== 'number' || typeof constants.UV_TCP_IPV6ONLY !== 'number') return null;
+  const { getSystemErrorName } = process.getBuiltinModule('node:util');
+  return (port, host) => {
+    const handle = new TCP(constants.SERVER);
+    try {
+      // ipv6Only on '::' so that '0.0.0.0' is probed by its own bind (as listen's ipv6Only).
+      let error = FAMILY[host] === 6 ? handle.bind6(host, port, host === '::' ? constants.UV_TCP_IPV6ONLY : 0) : handle.bind(host, port);
+      // Windows reports a bind's error at listen.
+      if (error === 0) error = handle.listen(511);
+      return error === 0 ? null : errorName(getSystemErrorName, error);
+    } finally {
+      handle.close(); // the descriptor closes now; only the handle's callback waits a tick
+    }
+  };
+}
+
+function errorName(name: (code: number) => string, code: number): string {
   try {
-    server.listen(options, onListening);
-  } finally {
-    if (patched) dns.lookup = lookup;
+    return name(code);
+  } catch {
+    return 'EUNKNOWN';
   }
 }
 
-/** Tries to bind `host:port`; resolves with the error code, or `null` when it bound. */
-function tryBind(port: number, host: ProbeHost): Promise<string | null> {
+/** Whether node was asked to warn of pending deprecations (which include DEP0111). */
+function pendingDeprecation(): boolean {
+  const flag = '--pending-deprecation';
+  return process.execArgv.includes(flag) || (process.env.NODE_OPTIONS ?? '').includes(flag) || process.env.NODE_PENDING_DEPRECATION === '1';
+}
+
+/** Tries to bind `host:port` with a server; resolves with the error code, or `null` when it bound. */
+function listenBind(port: number, host: ProbeHost): Promise<string | null> {
   return new Promise((resolve) => {
-    // node:net on first probe: a CLI call that finds its lease live binds nothing, and
-    // net (with the stream modules) is ~1.5 ms of its start.
+    // node:net on first probe: a CLI call that finds its lease live binds nothing.
     const server = process.getBuiltinModule('node:net').createServer();
     server.unref();
     server.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'EUNKNOWN'));
     // exclusive: never share a handle with a cluster primary; ipv6Only on '::' so that
     // '0.0.0.0' is probed by its own bind rather than by the dual-stack socket.
-    listenOn(server, { port, host, exclusive: true, ipv6Only: host === '::' }, () => {
+    server.listen({ port, host, exclusive: true, ipv6Only: host === '::' }, () => {
       server.close(() => resolve(null));
     });
   });
@@ -101,8 +136,9 @@ function tryBind(port: number, host: ProbeHost): Promise<string | null> {
  */
 export async function probePort(port: number): Promise<ProbeResult> {
   const busyOn: string[] = [];
+  const bindNow = handleBinder();
   for (const host of PROBE_HOSTS) {
-    const code = await tryBind(port, host);
+    const code = bindNow === null ? await listenBind(port, host) : bindNow(port, host);
     if (code !== null && !ABSENT.has(code)) busyOn.push(`${host}:${code}`);
   }
   return { port, free: busyOn.length === 0, busyOn };

@@ -1,5 +1,5 @@
 import { connect } from 'node:net';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { getOsFreePort, openRegistry } from '../src/index.js';
 import { OWN_PROCESS, probePort } from '../src/probe.js';
 import { bindOn, hasIpv6, onCleanup, portOf, tempHome } from './helpers.js';
@@ -52,62 +52,62 @@ describe('getOsFreePort', () => {
   });
 });
 
-describe("in portlease's own process, the probe answers its literal addresses without dns.lookup", () => {
-  const dns = process.getBuiltinModule('node:dns');
+describe("in portlease's own process, the probe binds through the TCP handle, with listen()'s answers", () => {
   const own = globalThis as Record<symbol, unknown>;
+  const net = process.getBuiltinModule('node:net');
 
-  /** Counts dns.lookup's calls (restored after the test); with `asCli`, this process plays the bin. */
-  const watchLookup = (asCli: boolean) => {
-    const original = dns.lookup;
-    const calls: string[] = [];
-    const mine = ((hostname: string, ...rest: unknown[]) => {
-      calls.push(hostname);
-      return Reflect.apply(original, dns, [hostname, ...rest]);
-    }) as unknown as typeof dns.lookup;
-    dns.lookup = mine;
-    if (asCli) own[OWN_PROCESS] = true;
+  /** Plays the bin for one test (restored after it); counts the probe's listen() calls. */
+  const asCli = () => {
+    own[OWN_PROCESS] = true;
+    const listen = vi.spyOn(net.Server.prototype, 'listen');
     onCleanup(() => {
-      dns.lookup = original;
       delete own[OWN_PROCESS];
+      listen.mockRestore();
     });
-    return { calls, mine };
+    return listen;
   };
 
-  it("in a library user's process, dns.lookup is left alone: listen() calls it as usual", async () => {
-    const port = await getOsFreePort();
-    const { calls } = watchLookup(false);
-    expect(await probePort(port)).toEqual({ port, free: true, busyOn: [] });
-    expect(calls.length).toBeGreaterThanOrEqual(3);
+  const hosts: Array<[string, { ipv6Only?: boolean }]> = [
+    ['127.0.0.1', {}],
+    ['0.0.0.0', {}],
+    ['::1', {}],
+    ['::', {}],
+    ['::', { ipv6Only: true }],
+  ];
+  it.each(hosts)('bound on %s %j: the same busy addresses and codes as listen(), and no listen() call', async (host, options) => {
+    if (host.includes(':') && !ipv6) return expect.fail('this machine has no IPv6 loopback; the IPv6 rows cannot run');
+    const server = await bindOn(0, host, options);
+    const port = portOf(server);
+    const byListen = await probePort(port);
+    const listen = asCli();
+    const byHandle = await probePort(port);
+    expect(listen).not.toHaveBeenCalled();
+    expect(byHandle).toEqual(byListen);
+    expect(byHandle.free).toBe(false);
   });
 
-  it('leaves dns.lookup as it found it, patched or not, and never calls it for a probe', async () => {
+  it('a free port probes free and stays bindable: every probe socket is closed', async () => {
+    const listen = asCli();
     const port = await getOsFreePort();
-    const { calls, mine } = watchLookup(true);
+    listen.mockClear(); // getOsFreePort's own get-port call listens; the probe must not
     expect(await probePort(port)).toEqual({ port, free: true, busyOn: [] });
-    expect(dns.lookup).toBe(mine);
-    expect(calls).toEqual([]);
-    // Other names still resolve through it.
-    await new Promise<void>((done, fail) => dns.lookup('localhost', (error) => (error ? fail(error) : done())));
-    expect(calls).toEqual(['localhost']);
+    expect(await probePort(port)).toEqual({ port, free: true, busyOn: [] });
+    expect(listen).not.toHaveBeenCalled();
+    const server = await bindOn(port, ipv6 ? '::' : '0.0.0.0');
+    expect(portOf(server)).toBe(port);
   });
 
-  it('a dns module whose lookup cannot be replaced gets the ordinary listen, with the same answers', async () => {
-    own[OWN_PROCESS] = true;
+  it('with --pending-deprecation asked for, the probe listens the ordinary way (no DEP0111 warning)', async () => {
+    const listen = asCli();
+    const before = process.env.NODE_PENDING_DEPRECATION;
+    process.env.NODE_PENDING_DEPRECATION = '1';
     onCleanup(() => {
-      delete own[OWN_PROCESS];
+      if (before === undefined) delete process.env.NODE_PENDING_DEPRECATION;
+      else process.env.NODE_PENDING_DEPRECATION = before;
     });
-    const descriptor = Object.getOwnPropertyDescriptor(dns, 'lookup')!;
-    Object.defineProperty(dns, 'lookup', { ...descriptor, writable: false });
-    onCleanup(() => {
-      Object.defineProperty(dns, 'lookup', descriptor);
-    });
-    const free = await getOsFreePort();
-    expect(await probePort(free)).toEqual({ port: free, free: true, busyOn: [] });
-    const host = ipv6 ? '::1' : '127.0.0.1'; // an IPv6 literal is what the shortcut is for
-    const server = await bindOn(0, host);
-    const busy = await probePort(portOf(server));
-    expect(busy.free).toBe(false);
-    expect(busy.busyOn).toContain(`${host}:EADDRINUSE`);
-    expect(dns.lookup).toBe(descriptor.value);
+    const server = await bindOn(0, '127.0.0.1');
+    const probe = await probePort(portOf(server));
+    expect(probe.busyOn).toContain('127.0.0.1:EADDRINUSE');
+    expect(listen).toHaveBeenCalled();
   });
 });
