@@ -51,12 +51,14 @@ export default defineConfig([
     ...common,
     // CommonJS, for require() and for jest, whose module sandbox cannot require the
     // ESM-only lowdb, steno and get-port: those are bundled into this build's shared chunk.
-    // And the CLI (see placeCliBin); `shims` gives its chunks an import.meta.url.
+    // And the CLI (see placeCliBin). No `shims`, whose import.meta.url is a URL built as
+    // each chunk loads: the modules that need their own folder ask moduleDir()
+    // (src/module-dir.ts), which reads __dirname in this build and never import.meta.
     entry: { ...library, 'cli/bin': 'src/cli/bin.ts' },
     format: ['cjs'],
     dts: { entry: library },
     clean: false,
-    shims: true,
+    define: { 'import.meta.url': 'undefined' },
     noExternal: [/^lowdb(\/|$)/, /^steno(\/|$)/, /^get-port(\/|$)/],
     onSuccess: placeCliBin,
   },

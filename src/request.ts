@@ -24,8 +24,13 @@ export interface ReserveRequest {
   /** Ports to try first, before the range (`prefer`): a wish, not a demand. */
   prefer: number[] | undefined;
   range: PortRange;
-  /** Ports the caller excluded plus the skip lists and the OS's reserved ports (the latter only for non-exact requests). */
-  exclude: Set<number>;
+  /**
+   * Ports the caller excluded plus the skip lists and the OS's reserved ports (the latter
+   * only for non-exact requests). Only a port being chosen needs it, so it is built on
+   * first call: the OS's ranges are files to read, and a request answered by the lease it
+   * already has (most CLI calls) chooses nothing.
+   */
+  exclude(): ReadonlySet<number>;
   owner: Owner | null;
   ttl: number | undefined;
   /**
@@ -80,16 +85,21 @@ export function toRequest(
   }
   if (exact && prefer) throw typeError('port and prefer cannot be combined: port demands its ports, prefer only wishes for them');
   const range = resolveRange(options.range, env);
-  const exclude = new Set(options.exclude === undefined ? [] : [...checkIterable(options.exclude)].map((port) => checkPort(port, 'exclude')));
-  if (!exact) {
-    // The skip lists keep well-known ports out of automatic choices; a port asked for by number is not automatic.
-    for (const port of SKIPPED_PORTS) if (!prefer?.includes(port)) exclude.add(port);
+  const excluded = new Set(options.exclude === undefined ? [] : [...checkIterable(options.exclude)].map((port) => checkPort(port, 'exclude')));
+  const isDefaultRange = options.range === undefined && !env['PORTLEASE_RANGE'];
+  // A port asked for by number is not an automatic choice: nothing more to exclude.
+  let complete = exact !== undefined;
+  const exclude = () => {
+    if (complete) return excluded;
+    // The skip lists keep well-known ports out of automatic choices.
+    for (const port of SKIPPED_PORTS) if (!prefer?.includes(port)) excluded.add(port);
     // The OS's reserved ranges (a bind there fails) and, for the default range, its ephemeral ports.
     const platform = currentPlatform();
-    const isDefault = options.range === undefined && !env['PORTLEASE_RANGE'];
     const facts = { ephemeral: platform.ephemeralRange(), reserved: platform.reservedRanges() };
-    for (const port of osBlockedPorts(range, facts, isDefault)) exclude.add(port);
-  }
+    for (const port of osBlockedPorts(range, facts, isDefaultRange)) excluded.add(port);
+    complete = true;
+    return excluded;
+  };
   const label = options.label === undefined ? undefined : checkLabel(options.label);
   const durable = checkBoolean(options.durable, 'durable');
   const claim = checkBoolean(options.claim, 'claim');

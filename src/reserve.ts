@@ -136,7 +136,7 @@ export async function reserveBatch(ctx: RegistryContext, requests: ReserveReques
     for (const [index, request] of requests.entries()) {
       const existing = request.key === undefined || request.exclusive ? undefined : liveByKey(view, request.key, now);
       if (existing && mayReturn(existing, request)) continue;
-      const blocked = new Set([...request.exclude, ...busy, ...chosen.values()]);
+      const blocked = new Set([...request.exclude(), ...busy, ...chosen.values()]);
       // Exact ports are probed even when leased: the OS's answer comes first (as in port-registry).
       if (request.exact) for (const port of leasedBy.keys()) blocked.add(port);
       // Leased ports block a range as they are: not copied into a new set, lease by lease.

@@ -143,8 +143,8 @@ describe('ranges', () => {
       code: 'E_NO_PORT',
       message: expect.stringContaining('(0 leased, 0 busy on this machine)'),
     });
-    expect(toRequest('db', { port: 26257 }, {}).exclude.has(26257)).toBe(false);
-    expect(toRequest('db', { prefer: 26257 }, {}).exclude.has(26257)).toBe(false);
+    expect(toRequest('db', { port: 26257 }, {}).exclude().has(26257)).toBe(false);
+    expect(toRequest('db', { prefer: 26257 }, {}).exclude().has(26257)).toBe(false);
   });
 });
 

@@ -8,7 +8,7 @@ import { mkdir } from 'node:fs/promises';
 import { request } from 'node:http';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
+import { moduleDir } from '../module-dir.js';
 import { bracket } from '../http/guard.js';
 import { isPidAlive } from '../owner.js';
 import { currentPlatform } from '../platform/index.js';
@@ -187,7 +187,7 @@ export async function stopServer(dir: string, timeoutMs = 5000): Promise<StopRes
  * spawn(process.execPath, [packageBin()!, 'serve']);
  */
 export function packageBin(): string | undefined {
-  let dir = dirname(fileURLToPath(import.meta.url));
+  let dir = moduleDir();
   for (let depth = 0; depth < 6; depth++) {
     const manifest = join(dir, 'package.json');
     if (existsSync(manifest)) {

@@ -5,6 +5,8 @@
  * `portlease --version` from loading the library at all.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { moduleDir } from '../module-dir.js';
 
 /**
  * The version of the installed portlease, or `'unknown'` when package.json is missing.
@@ -15,7 +17,7 @@ import { readFileSync } from 'node:fs';
 export function readVersion(): string {
   for (const up of ['../package.json', '../../package.json']) {
     try {
-      const json = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as { name?: unknown; version?: unknown };
+      const json = JSON.parse(readFileSync(join(moduleDir(), up), 'utf8')) as { name?: unknown; version?: unknown };
       if (json.name === 'portlease' && typeof json.version === 'string') return json.version;
     } catch {
       // not there: try one level further up

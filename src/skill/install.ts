@@ -8,9 +8,9 @@ import { existsSync, statSync } from 'node:fs';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../atomic-write.js';
 import { PortleaseError, storageError } from '../errors.js';
+import { moduleDir } from '../module-dir.js';
 
 /** Agent platforms and their user-wide config folders (relative to the home directory). */
 export const SKILL_PLATFORMS = {
@@ -124,11 +124,6 @@ export function skillSourceDir(): string {
     dir = parent;
   }
   throw new PortleaseError('E_STORAGE', `The portlease skill files are missing: no skill/SKILL.md above ${moduleDir()}. Reinstall portlease.`);
-}
-
-function moduleDir(): string {
-  // The CJS build has __dirname and no import.meta; the ESM build the other way round.
-  return typeof __dirname === 'string' ? __dirname : dirname(fileURLToPath(import.meta.url));
 }
 
 /** The git repository's top folder containing `cwd`, else `cwd`: skills belong at the project root. */
