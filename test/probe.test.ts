@@ -6,15 +6,17 @@ import { bindOn, hasIpv6, onCleanup, portOf, tempHome } from './helpers.js';
 
 const ipv6 = await hasIpv6();
 
+/** Where another process may hold a port: every probed address, and `::` alone. */
+const HOSTS: Array<[string, { ipv6Only?: boolean }]> = [
+  ['127.0.0.1', {}],
+  ['0.0.0.0', {}],
+  ['::1', {}],
+  ['::', {}],
+  ['::', { ipv6Only: true }],
+];
+
 describe('a port bound by another process on any address is never handed out', () => {
-  const hosts: Array<[string, { ipv6Only?: boolean }]> = [
-    ['127.0.0.1', {}],
-    ['0.0.0.0', {}],
-    ['::1', {}],
-    ['::', {}],
-    ['::', { ipv6Only: true }],
-  ];
-  it.each(hosts)('bound on %s %j', async (host, options) => {
+  it.each(HOSTS)('bound on %s %j', async (host, options) => {
     if (host.includes(':') && !ipv6) return expect.fail('this machine has no IPv6 loopback; the IPv6 rows cannot run');
     const server = await bindOn(0, host, options);
     const port = portOf(server);
@@ -67,14 +69,7 @@ describe("in portlease's own process, the probe binds through the TCP handle, wi
     return listen;
   };
 
-  const hosts: Array<[string, { ipv6Only?: boolean }]> = [
-    ['127.0.0.1', {}],
-    ['0.0.0.0', {}],
-    ['::1', {}],
-    ['::', {}],
-    ['::', { ipv6Only: true }],
-  ];
-  it.each(hosts)('bound on %s %j: the same busy addresses and codes as listen(), and no listen() call', async (host, options) => {
+  it.each(HOSTS)('bound on %s %j: the same busy addresses and codes as listen(), and no listen() call', async (host, options) => {
     if (host.includes(':') && !ipv6) return expect.fail('this machine has no IPv6 loopback; the IPv6 rows cannot run');
     const server = await bindOn(0, host, options);
     const port = portOf(server);
