@@ -39,3 +39,20 @@ describe('what `portlease reserve` loads', () => {
     expect(busy.builtins.filter((name) => ['cluster', 'child_process', 'dgram', 'dns'].includes(name))).toEqual([]);
   });
 });
+
+// Node accepts its flags with underscores too (`--pending_deprecation`), and then wraps
+// process.binding with DEP0111 just as for `--pending-deprecation`: the bin must see it.
+describe('a new lease with pending deprecations asked for in any spelling node accepts', () => {
+  const cases: Array<[string, string[], Record<string, string>]> = [
+    ['node --pending-deprecation', ['--pending-deprecation'], {}],
+    ['node --pending_deprecation', ['--pending_deprecation'], {}],
+    ['NODE_OPTIONS=--pending_deprecation', [], { NODE_OPTIONS: '--pending_deprecation' }],
+    ['NODE_OPTIONS=--pending_deprecation --throw-deprecation', [], { NODE_OPTIONS: '--pending_deprecation --throw-deprecation' }],
+  ];
+  it.each(cases)('%s: no DEP0111 warning, the lease is made', (_name, execArgs, env) => {
+    const run = spawnSync(process.execPath, [...execArgs, bin(), 'reserve', 'web'], { env: binEnv(tempHome(), env), encoding: 'utf8' });
+    expect(run.stderr).not.toContain('DEP0111');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/^\d+\n$/);
+  });
+});
