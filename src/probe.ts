@@ -107,10 +107,23 @@ function errorName(name: (code: number) => string, code: number): string {
   }
 }
 
-/** Whether node was asked to warn of pending deprecations (which include DEP0111). */
+/**
+ * Whether node was asked to warn of pending deprecations, DEP0111 among them: then it has
+ * replaced process.binding with a wrapper that warns (or throws, with
+ * --throw-deprecation). The flag may come in either spelling node accepts
+ * (`--pending_deprecation` too), on the command line or in NODE_OPTIONS, or as
+ * NODE_PENDING_DEPRECATION=1; and any function but node's own `binding` — that wrapper, or
+ * whatever another version puts there — counts as a yes.
+ */
 function pendingDeprecation(): boolean {
-  const flag = '--pending-deprecation';
-  return process.execArgv.includes(flag) || (process.env.NODE_OPTIONS ?? '').includes(flag) || process.env.NODE_PENDING_DEPRECATION === '1';
+  const flag = /--pending[-_]deprecation/;
+  const binding = (process as unknown as { binding?: { name?: string } }).binding;
+  return (
+    binding?.name !== 'binding' ||
+    process.execArgv.some((arg) => flag.test(arg)) ||
+    flag.test(process.env.NODE_OPTIONS ?? '') ||
+    process.env.NODE_PENDING_DEPRECATION === '1'
+  );
 }
 
 /** Tries to bind `host:port` with a server; resolves with the error code, or `null` when it bound. */
