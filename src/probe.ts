@@ -54,6 +54,10 @@ type Binder = (port: number, host: ProbeHost) => string | null;
 
 let handleBinderOnce: Binder | null | undefined;
 
+/** Handle probes between two turns of the event loop (each is ~40 µs). */
+const PROBES_PER_TURN = 128;
+let probesSinceTurn = 0;
+
 /**
  * In portlease's own process, a bind that loads nothing: the socket, bind and listen that
  * `server.listen()` makes, through the same libuv handle, synchronously. listen() loads
@@ -150,6 +154,12 @@ function listenBind(port: number, host: ProbeHost): Promise<string | null> {
 export async function probePort(port: number): Promise<ProbeResult> {
   const busyOn: string[] = [];
   const bindNow = handleBinder();
+  // The handle's binds never wait for the event loop, and a scan past busy ports awaits
+  // probe after probe: let `serve` answer its other requests now and then meanwhile.
+  if (bindNow !== null && ++probesSinceTurn >= PROBES_PER_TURN) {
+    probesSinceTurn = 0;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
   for (const host of PROBE_HOSTS) {
     const code = bindNow === null ? await listenBind(port, host) : bindNow(port, host);
     if (code !== null && !ABSENT.has(code)) busyOn.push(`${host}:${code}`);

@@ -92,6 +92,21 @@ describe("in portlease's own process, the probe binds through the TCP handle, wi
     expect(portOf(server)).toBe(port);
   });
 
+  it("a long scan lets the event loop turn: other work (a server's requests) runs between probes", async () => {
+    asCli();
+    const ran: number[] = [];
+    let probed = 0;
+    const tick = () => {
+      ran.push(probed);
+      if (probed < 600) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const port = await getOsFreePort();
+    for (; probed < 600; probed++) await probePort(port);
+    // Without a turn, the first callback would run only after the 600th probe.
+    expect(ran.filter((at) => at > 0 && at < 600).length).toBeGreaterThanOrEqual(3);
+  });
+
   it('with --pending-deprecation asked for, the probe listens the ordinary way (no DEP0111 warning)', async () => {
     const listen = asCli();
     const before = process.env.NODE_PENDING_DEPRECATION;
