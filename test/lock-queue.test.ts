@@ -135,23 +135,31 @@ describe.skipIf(NEEDS.proc ?? NEEDS.signals)('the waiters queue (tagged: crash)'
 });
 
 describe('markers the queue cannot judge', () => {
+  /** A queue marker named `name`, made an hour ago (no waiter waits that long: deadline 30 s). */
+  const plantHourOld = (home: string, name: string) => {
+    mkdirSync(join(home, 'registry.wait'), { mode: 0o700 });
+    writeFileSync(join(home, 'registry.wait', name), '', { mode: 0o600 });
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    utimesSync(join(home, 'registry.wait', name), hourAgo, hourAgo);
+  };
+  /** doctor does not count it, five new processes each get their lease, and it is removed. */
+  const expectPassedOver = async (home: string) => {
+    expect((await openRegistry({ home }).inspect()).lock.waiting).toBe(0);
+    for (let i = 0; i < 5; i++) expect((await reserveOnce(home)).granted).toHaveLength(1);
+    expect(markers(home)).toEqual([]);
+  };
+
   it('a marker left by a waiter of another host or pid namespace (its pid means nothing here) does not stay in the queue forever', async () => {
     const home = tempHome();
     expect((await reserveOnce(home)).errors).toEqual([]);
     // A waiter in a container that shares this home, SIGKILLed (or its container stopped)
     // while it was queued: its place tag is not this one, so isAlive cannot judge it and
     // calls it alive. Its marker is an hour old: no waiter waits that long (deadline 30 s).
-    mkdirSync(join(home, 'registry.wait'), { mode: 0o700 });
-    const foreign = 'w.4242.-.deadbeef.cafebabe.abc.0123456789ab';
-    writeFileSync(join(home, 'registry.wait', foreign), '', { mode: 0o600 });
-    const hourAgo = new Date(Date.now() - 3_600_000);
-    utimesSync(join(home, 'registry.wait', foreign), hourAgo, hourAgo);
-    // doctor counts it as a waiter does: not at all.
-    expect((await openRegistry({ home }).inspect()).lock.waiting).toBe(0);
-    // Every new process meets it: its first try is given up (look() sees a queue), and it
-    // yields to the marker for a whole handoff window before it takes a free lock.
-    for (let i = 0; i < 5; i++) expect((await reserveOnce(home)).granted).toHaveLength(1);
-    expect(markers(home)).toEqual([]);
+    plantHourOld(home, 'w.4242.-.deadbeef.cafebabe.abc.0123456789ab');
+    // doctor counts it as a waiter does: not at all. Every new process meets it: its first
+    // try is given up (look() sees a queue), and it yields to the marker for a whole
+    // handoff window before it takes a free lock.
+    await expectPassedOver(home);
   });
 
   it('a marker of this place whose start time is unknown, its pid now used by a live process, does not stay forever either', async () => {
@@ -159,15 +167,10 @@ describe('markers the queue cannot judge', () => {
     expect((await reserveOnce(home)).errors).toEqual([]);
     // Where the platform cannot tell a process's start time ('-'), a dead waiter's pid
     // reused by a live process passes isAlive. This test's own pid stands for that process.
-    mkdirSync(join(home, 'registry.wait'), { mode: 0o700 });
     const reused = `w${holderEntry({ ...whoAmI().owner, pid: process.pid, start: null }, Date.now(), 'feedfacecafe').slice(1)}`;
     expect(reused.split('.')[2]).toBe('-');
-    writeFileSync(join(home, 'registry.wait', reused), '', { mode: 0o600 });
-    const hourAgo = new Date(Date.now() - 3_600_000);
-    utimesSync(join(home, 'registry.wait', reused), hourAgo, hourAgo);
-    expect((await openRegistry({ home }).inspect()).lock.waiting).toBe(0);
-    for (let i = 0; i < 5; i++) expect((await reserveOnce(home)).granted).toHaveLength(1);
-    expect(markers(home)).toEqual([]);
+    plantHourOld(home, reused);
+    await expectPassedOver(home);
   });
 });
 
